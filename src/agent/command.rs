@@ -1,0 +1,101 @@
+//! The `command` adapter: any executable that reads the review brief on stdin and prints
+//! findings JSON (schema 1) on stdout. This is how people plug in their own reviewers.
+
+use super::process;
+use super::process::Exit;
+use super::AgentRun;
+use super::AgentSpec;
+use super::FailureKind;
+use super::Outcome;
+use super::RunContext;
+use crate::finding;
+
+pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
+    let stdout_path = ctx.dirs.agent.join("stdout.txt");
+    let stderr_path = ctx.dirs.agent.join("stderr.txt");
+    let mut run = AgentRun::new(spec, Outcome::Ok);
+    run.stdout_path = stdout_path.strip_prefix(&ctx.dirs.round).ok().map(Into::into);
+    run.stderr_path = stderr_path.strip_prefix(&ctx.dirs.round).ok().map(Into::into);
+
+    let Some((program, args)) = spec.command.split_first() else {
+        run.outcome = Outcome::failed(
+            FailureKind::NotInstalled,
+            "no command configured",
+            format!("set `command = [\"path/to/reviewer\"]` in [agents.{}]", spec.name),
+        );
+        return run;
+    };
+    let proc_spec = process::ProcessSpec {
+        program: resolve_program(program, &ctx.change.repo.root),
+        args: args.to_vec(),
+        cwd: ctx.change.workdir.clone(),
+        env: spec.env.clone(),
+        stdin: Some(ctx.brief.as_bytes().to_vec()),
+        timeout: spec.timeout,
+        stdout_path,
+        stderr_path,
+    };
+    let output = match process::supervise(&proc_spec, |_| {}, ctx.cancel.clone()).await {
+        Ok(o) => o,
+        Err(e) => {
+            run.outcome = Outcome::failed(
+                FailureKind::NotInstalled,
+                format!("could not start `{program}`: {e}"),
+                format!(
+                    "check that `{program}` exists and is executable, or fix [agents.{}].command",
+                    spec.name
+                ),
+            );
+            return run;
+        }
+    };
+    run.stats.duration_ms = output.duration.as_millis() as u64;
+    run.stderr_tail = output.stderr_tail.clone();
+    if let Exit::Code(c) = output.exit {
+        run.stats.exit_code = Some(c);
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    run.outcome = match output.exit {
+        Exit::Code(0) => match finding::parse_answer(&text) {
+            Ok(answer) => {
+                run.answer = Some(answer);
+                Outcome::Ok
+            }
+            Err(e) => Outcome::failed(
+                FailureKind::Malformed,
+                e.to_string(),
+                "the raw answer is kept in the agent's stdout.txt; make the command print findings JSON (see `deep-review schema`)",
+            ),
+        },
+        Exit::TimedOut => Outcome::failed(
+            FailureKind::TimedOut,
+            process::describe_exit(output.exit, spec.timeout),
+            format!(
+                "raise the timeout with --timeout or [agents.{}].timeout",
+                spec.name
+            ),
+        ),
+        Exit::Cancelled => Outcome::failed(
+            FailureKind::Cancelled,
+            process::describe_exit(output.exit, spec.timeout),
+            "run the review again to let it finish",
+        ),
+        Exit::Code(_) | Exit::Signal(_) => Outcome::failed(
+            FailureKind::Crashed,
+            process::describe_exit(output.exit, spec.timeout),
+            "see the stderr tail below and the agent's stderr.txt",
+        ),
+    };
+    run
+}
+
+/// Relative programs with a slash are taken from the repository root, so configs can say
+/// `command = ["./scripts/review.sh"]`; bare names are looked up on PATH.
+fn resolve_program(program: &str, repo_root: &std::path::Path) -> String {
+    let p = std::path::Path::new(program);
+    if p.is_relative() && program.contains('/') {
+        repo_root.join(p).to_string_lossy().into_owned()
+    } else {
+        program.to_string()
+    }
+}

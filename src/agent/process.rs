@@ -1,0 +1,435 @@
+//! Spawning and supervising agent subprocesses. All agent spawning goes through here.
+//!
+//! Each child gets its own process group, so a timeout or Ctrl-C kills the agent and every
+//! grandchild it started. stdout and stderr are streamed to files as they arrive (an
+//! interrupted review keeps every byte), stderr is drained concurrently into a capped tail so
+//! a chatty agent never blocks on a full pipe, and stdout lines are handed to the adapter's
+//! parser as they come. This module never prints.
+
+use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::time::Duration;
+use std::time::Instant;
+use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWriteExt;
+
+/// After SIGTERM, how long the group gets before SIGKILL.
+const TERM_GRACE: Duration = Duration::from_millis(1500);
+/// How long to wait for pipes to close after the child is gone (grandchildren may hold them).
+const IO_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// stdout kept in memory for the adapter (the file on disk has everything).
+const STDOUT_MEMORY_CAP: usize = 64 * 1024 * 1024;
+/// Longest line handed to a stream parser; longer lines are cut (the file keeps them whole).
+const LINE_CAP: usize = 16 * 1024 * 1024;
+/// The stderr tail kept for failure reports.
+const STDERR_TAIL: usize = 4096;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ProcessSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+    /// Written to stdin, which is then closed; `None` gives the child a null stdin, because an
+    /// agent that waits on stdin would otherwise hang forever.
+    pub stdin: Option<Vec<u8>>,
+    pub timeout: Duration,
+    pub stdout_path: PathBuf,
+    pub stderr_path: PathBuf,
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    TimedOut,
+    Cancelled,
+}
+
+#[derive(Debug)]
+pub struct ProcessOutput {
+    pub exit: Exit,
+    pub stdout: Vec<u8>,
+    /// True when stdout exceeded the memory cap (the file is still complete).
+    pub stdout_truncated: bool,
+    pub stderr_tail: String,
+    pub duration: Duration,
+}
+
+/// Process groups of live agents, so a second Ctrl-C can kill them all before exiting.
+fn live_groups() -> &'static Mutex<HashSet<i32>> {
+    static GROUPS: OnceLock<Mutex<HashSet<i32>>> = OnceLock::new();
+    GROUPS.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// SIGKILLs every live agent process group. Used on the second Ctrl-C.
+pub fn kill_all_groups() {
+    if let Ok(groups) = live_groups().lock() {
+        for &pgid in groups.iter() {
+            signal_group(pgid, libc::SIGKILL);
+        }
+    }
+}
+
+fn signal_group(pgid: i32, signal: i32) {
+    if pgid > 0 {
+        // SAFETY: killpg has no memory-safety preconditions; a stale pgid yields ESRCH.
+        unsafe {
+            libc::killpg(pgid, signal);
+        }
+    }
+}
+
+/// Runs `spec`, calling `on_line` for each stdout line as it arrives.
+///
+/// Returns an error only when the process cannot be started; everything after that is an
+/// [`Exit`].
+pub async fn supervise(
+    spec: &ProcessSpec,
+    mut on_line: impl FnMut(&str),
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<ProcessOutput> {
+    let started = Instant::now();
+    let stdout_file = create(&spec.stdout_path).await?;
+    let stderr_file = create(&spec.stderr_path).await?;
+
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .current_dir(&spec.cwd)
+        .envs(&spec.env)
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Kills only the direct child on drop; the group kill below covers grandchildren.
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    let mut child = cmd.spawn()?;
+    let pgid = child.id().map(|id| id as i32).unwrap_or(0);
+    if let Ok(mut g) = live_groups().lock() {
+        g.insert(pgid);
+    }
+
+    if let (Some(input), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+        tokio::spawn(async move {
+            // A child that exits without reading its stdin gives EPIPE here; that is its
+            // business, and its exit status tells the story.
+            let _ = stdin.write_all(&input).await;
+            let _ = stdin.shutdown().await;
+        });
+    }
+
+    let (line_tx, mut line_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let stdout = child.stdout.take();
+    let stdout_task = tokio::spawn(pump_stdout(stdout, stdout_file, line_tx));
+    let stderr = child.stderr.take();
+    let stderr_task = tokio::spawn(pump_stderr(stderr, stderr_file));
+
+    let deadline = tokio::time::Instant::now() + spec.timeout;
+    let mut exit: Option<Exit> = None;
+    let mut stdout_open = true;
+    let mut drain_deadline: Option<tokio::time::Instant> = None;
+    loop {
+        if exit.is_some() && !stdout_open {
+            break;
+        }
+        tokio::select! {
+            line = line_rx.recv(), if stdout_open => match line {
+                Some(line) => on_line(&line),
+                None => stdout_open = false,
+            },
+            status = child.wait(), if exit.is_none() => {
+                exit = Some(match status {
+                    Ok(s) => exit_of(s),
+                    Err(_) => Exit::Signal(libc::SIGKILL),
+                });
+                // The agent is done; anything left in its group is an orphan.
+                signal_group(pgid, libc::SIGKILL);
+                drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
+            }
+            _ = tokio::time::sleep_until(deadline), if exit.is_none() => {
+                terminate(&mut child, pgid).await;
+                exit = Some(Exit::TimedOut);
+                drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
+            }
+            changed = cancel.changed(), if exit.is_none() => {
+                if changed.is_err() || *cancel.borrow() {
+                    terminate(&mut child, pgid).await;
+                    exit = Some(Exit::Cancelled);
+                    drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
+                }
+            }
+            _ = sleep_until_opt(drain_deadline), if drain_deadline.is_some() => {
+                break;
+            }
+        }
+    }
+    if let Ok(mut g) = live_groups().lock() {
+        g.remove(&pgid);
+    }
+    // Lines already queued still count.
+    while let Ok(line) = line_rx.try_recv() {
+        on_line(&line);
+    }
+    let (stdout, stdout_truncated) =
+        match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
+            Ok(Ok(v)) => v,
+            _ => (Vec::new(), false),
+        };
+    let stderr_tail = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stderr_task).await {
+        Ok(Ok(tail)) => tail,
+        _ => String::new(),
+    };
+    Ok(ProcessOutput {
+        exit: exit.unwrap_or(Exit::Cancelled),
+        stdout,
+        stdout_truncated,
+        stderr_tail,
+        duration: started.elapsed(),
+    })
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn create(path: &Path) -> std::io::Result<tokio::fs::File> {
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    tokio::fs::File::create(path).await
+}
+
+/// SIGTERM to the group, a grace period, then SIGKILL.
+async fn terminate(child: &mut tokio::process::Child, pgid: i32) {
+    signal_group(pgid, libc::SIGTERM);
+    if tokio::time::timeout(TERM_GRACE, child.wait()).await.is_err() {
+        signal_group(pgid, libc::SIGKILL);
+        let _ = child.kill().await;
+    }
+    // Whatever survived the leader's exit goes too.
+    signal_group(pgid, libc::SIGKILL);
+}
+
+fn exit_of(status: std::process::ExitStatus) -> Exit {
+    if let Some(code) = status.code() {
+        return Exit::Code(code);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return Exit::Signal(sig);
+        }
+    }
+    Exit::Code(-1)
+}
+
+async fn pump_stdout(
+    pipe: Option<tokio::process::ChildStdout>,
+    mut file: tokio::fs::File,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+) -> (Vec<u8>, bool) {
+    let Some(mut pipe) = pipe else {
+        return (Vec::new(), false);
+    };
+    let mut kept = Vec::new();
+    let mut truncated = false;
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let chunk = &buf[..n];
+        // Written and flushed as it streams, so nothing is lost if we are killed.
+        let _ = file.write_all(chunk).await;
+        let _ = file.flush().await;
+        if kept.len() + n <= STDOUT_MEMORY_CAP {
+            kept.extend_from_slice(chunk);
+        } else {
+            truncated = true;
+        }
+        for &b in chunk {
+            if b == b'\n' {
+                let line = String::from_utf8_lossy(&pending).into_owned();
+                let _ = lines.send(line);
+                pending.clear();
+            } else if pending.len() < LINE_CAP {
+                pending.push(b);
+            }
+        }
+    }
+    if !pending.is_empty() {
+        let _ = lines.send(String::from_utf8_lossy(&pending).into_owned());
+    }
+    let _ = file.sync_all().await;
+    (kept, truncated)
+}
+
+async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, mut file: tokio::fs::File) -> String {
+    let Some(mut pipe) = pipe else {
+        return String::new();
+    };
+    let mut tail: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let _ = file.write_all(&buf[..n]).await;
+        let _ = file.flush().await;
+        tail.extend_from_slice(&buf[..n]);
+        if tail.len() > 2 * STDERR_TAIL {
+            let cut = tail.len() - STDERR_TAIL;
+            tail.drain(..cut);
+        }
+    }
+    let _ = file.sync_all().await;
+    let start = tail.len().saturating_sub(STDERR_TAIL);
+    let text = String::from_utf8_lossy(&tail[start..]).into_owned();
+    crate::secrets::redact_text(text.trim_end())
+}
+
+/// Describes an exit for a failure message.
+pub fn describe_exit(exit: Exit, timeout: Duration) -> String {
+    match exit {
+        Exit::Code(c) => format!("exited with status {c}"),
+        Exit::Signal(s) => format!("killed by signal {s}"),
+        Exit::TimedOut => format!(
+            "no answer after {}; its process group was killed",
+            crate::util::human_duration(timeout)
+        ),
+        Exit::Cancelled => "interrupted; its process group was killed".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(dir: &Path, script: &str, timeout_ms: u64) -> ProcessSpec {
+        ProcessSpec {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            cwd: dir.to_path_buf(),
+            env: BTreeMap::new(),
+            stdin: Some(b"brief\n".to_vec()),
+            timeout: Duration::from_millis(timeout_ms),
+            stdout_path: dir.join("out/stdout"),
+            stderr_path: dir.join("out/stderr"),
+        }
+    }
+
+    fn no_cancel() -> tokio::sync::watch::Receiver<bool> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        std::mem::forget(tx);
+        rx
+    }
+
+    #[tokio::test]
+    async fn streams_lines_and_reads_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seen = Vec::new();
+        let out = supervise(
+            &spec(dir.path(), "read x; echo got-$x; echo two; echo err >&2", 10_000),
+            |l| seen.push(l.to_string()),
+            no_cancel(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.exit, Exit::Code(0));
+        assert_eq!(seen, vec!["got-brief", "two"]);
+        assert_eq!(out.stderr_tail, "err");
+        let on_disk = std::fs::read_to_string(dir.path().join("out/stdout")).unwrap();
+        assert_eq!(on_disk, "got-brief\ntwo\n");
+    }
+
+    #[tokio::test]
+    async fn timeout_kills_the_group_including_grandchildren() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("grandchild.pid");
+        let script = format!(
+            "sleep 300 & echo $! > {}; echo started; wait",
+            pidfile.display()
+        );
+        let out = supervise(&spec(dir.path(), &script, 500), |_| {}, no_cancel())
+            .await
+            .unwrap();
+        assert_eq!(out.exit, Exit::TimedOut);
+        assert!(out.duration < Duration::from_secs(8), "{:?}", out.duration);
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // Give the kernel a moment to reap, then the grandchild must be gone.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        // SAFETY: signal 0 only checks for existence.
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true);
+        assert!(!alive || zombie, "grandchild {pid} survived the timeout");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/stdout")).unwrap(),
+            "started\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn stderr_flood_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        // 4 MiB of stderr, far beyond a pipe buffer, then a normal answer.
+        let script = "head -c 4194304 /dev/zero | tr '\\0' x >&2; echo done";
+        let mut seen = Vec::new();
+        let out = supervise(&spec(dir.path(), script, 20_000), |l| seen.push(l.to_string()), no_cancel())
+            .await
+            .unwrap();
+        assert_eq!(out.exit, Exit::Code(0));
+        assert_eq!(seen, vec!["done"]);
+        assert!(out.stderr_tail.len() <= STDERR_TAIL);
+        let len = std::fs::metadata(dir.path().join("out/stderr")).unwrap().len();
+        assert_eq!(len, 4_194_304);
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_the_child() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let _ = tx.send(true);
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let out = supervise(&spec(dir.path(), "echo partial; sleep 60", 60_000), |_| {}, rx)
+            .await
+            .unwrap();
+        assert_eq!(out.exit, Exit::Cancelled);
+        assert_eq!(out.stdout, b"partial\n");
+    }
+
+    #[tokio::test]
+    async fn missing_program_is_a_spawn_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = spec(dir.path(), "", 1000);
+        s.program = "/nonexistent/agent".into();
+        assert!(supervise(&s, |_| {}, no_cancel()).await.is_err());
+    }
+}

@@ -1,0 +1,457 @@
+//! What is reviewed: a local git range (or, later, a pull request), resolved to SHAs, commits,
+//! a parsed diff, and a way to read the head tree.
+//!
+//! All git access goes through the `git` binary as a subprocess, so the behaviour matches what
+//! the user sees in their shell. Nothing here writes to the repository except
+//! [`Repo::ensure_excluded`] (which only touches `.git/info/exclude`) and worktree handling.
+
+use crate::diff;
+use crate::diff::FileDiff;
+use crate::errors::Error;
+use crate::errors::Result;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+
+/// A git repository on disk.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub root: PathBuf,
+}
+
+impl Repo {
+    /// Finds the repository that contains `dir`.
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        if !dir.exists() {
+            return Err(Error::NotARepository(dir.to_path_buf()));
+        }
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .output()
+            .map_err(Error::GitMissing)?;
+        if !out.status.success() {
+            return Err(Error::NotARepository(dir.to_path_buf()));
+        }
+        let root = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Ok(Repo {
+            root: PathBuf::from(root),
+        })
+    }
+
+    /// Runs git in the repository and returns stdout; a failure carries git's stderr.
+    pub fn git(&self, args: &[&str]) -> Result<String> {
+        let out = self.git_raw(args)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    pub fn git_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .map_err(Error::GitMissing)?;
+        if !out.status.success() {
+            return Err(Error::Git {
+                args: args.join(" "),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(out.stdout)
+    }
+
+    /// Resolves a ref to a full commit SHA.
+    pub fn resolve(&self, reference: &str) -> Result<String> {
+        let spec = format!("{reference}^{{commit}}");
+        match self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]) {
+            Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            _ => Err(Error::UnknownRef(reference.to_string())),
+        }
+    }
+
+    fn has_ref(&self, reference: &str) -> bool {
+        self.resolve(reference).is_ok()
+    }
+
+    /// The default branch: origin/HEAD, else main, else master (local or on origin).
+    pub fn default_branch(&self) -> Result<String> {
+        if let Ok(s) = self.git(&["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"]) {
+            let s = s.trim();
+            if !s.is_empty() && self.has_ref(s) {
+                return Ok(s.trim_start_matches("refs/remotes/").to_string());
+            }
+        }
+        for candidate in ["main", "master", "origin/main", "origin/master"] {
+            if self.has_ref(candidate) {
+                return Ok(candidate.to_string());
+            }
+        }
+        Err(Error::NoDefaultBranch)
+    }
+
+    /// Keeps `.deep-review/` out of `git status` without touching the user's .gitignore.
+    pub fn ensure_excluded(&self) -> Result<()> {
+        let git_dir = self.git(&["rev-parse", "--git-common-dir"])?;
+        let git_dir = PathBuf::from(git_dir.trim());
+        let git_dir = if git_dir.is_absolute() {
+            git_dir
+        } else {
+            self.root.join(git_dir)
+        };
+        let info = git_dir.join("info");
+        let exclude = info.join("exclude");
+        let existing = std::fs::read_to_string(&exclude).unwrap_or_default();
+        if existing.lines().any(|l| l.trim() == "/.deep-review/") {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&info).map_err(|e| Error::io("create", &info, e))?;
+        let mut text = existing;
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("# deep-review artifacts\n/.deep-review/\n");
+        std::fs::write(&exclude, text).map_err(|e| Error::io("write", &exclude, e))
+    }
+}
+
+/// One commit of the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Commit {
+    pub sha: String,
+    pub subject: String,
+    pub body: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// ISO 8601 author date.
+    pub date: String,
+    pub parents: usize,
+    /// Paths touched by this commit.
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub lines_changed: usize,
+}
+
+impl Commit {
+    pub fn short(&self) -> &str {
+        &self.sha[..self.sha.len().min(8)]
+    }
+}
+
+/// Where the head tree's files are read from.
+#[derive(Debug, Clone)]
+pub enum TreeSource {
+    /// A committed tree.
+    Commit(String),
+    /// The working tree (for `--uncommitted`).
+    WorkingTree,
+}
+
+/// A resolved change ready to review.
+#[derive(Debug)]
+pub struct Change {
+    pub repo: Repo,
+    /// Name shown in the header: the remote's owner/name when known, else the folder name.
+    pub repo_name: String,
+    pub base_ref: String,
+    pub base_sha: String,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub uncommitted: bool,
+    pub commits: Vec<Commit>,
+    pub diff_text: String,
+    pub files: Vec<FileDiff>,
+    pub tree: TreeSource,
+    /// The directory agents read: the repository itself, or a worktree at the head.
+    pub workdir: PathBuf,
+    file_cache: Mutex<HashMap<String, Option<std::sync::Arc<Vec<String>>>>>,
+}
+
+/// How the user asked for the range.
+#[derive(Debug, Clone, Default)]
+pub struct RangeSpec {
+    pub base: Option<String>,
+    pub head: Option<String>,
+    pub uncommitted: bool,
+}
+
+const FIELD: &str = "\x1f";
+const RECORD: &str = "\x1e";
+
+impl Change {
+    /// Resolves a local range: base defaults to the merge-base of HEAD with the default
+    /// branch; `uncommitted` adds staged and unstaged changes to tracked files.
+    pub fn local(repo: Repo, spec: &RangeSpec) -> Result<Change> {
+        if spec.uncommitted && spec.head.is_some() {
+            return Err(Error::Usage(
+                "--uncommitted reviews the working tree, so it cannot be combined with --head"
+                    .into(),
+            ));
+        }
+        let head_ref = spec.head.clone().unwrap_or_else(|| "HEAD".to_string());
+        let head_sha = match repo.resolve(&head_ref) {
+            Ok(s) => s,
+            Err(_) if head_ref == "HEAD" => {
+                return Err(Error::EmptyChange(
+                    "the repository has no commits yet; commit something first".into(),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        let (base_ref, base_sha) = match &spec.base {
+            Some(b) => {
+                let sha = repo.resolve(b)?;
+                (b.clone(), sha)
+            }
+            None => {
+                let branch = repo.default_branch()?;
+                let mb = repo
+                    .git(&["merge-base", &branch, &head_sha])
+                    .map_err(|_| {
+                        Error::Usage(format!(
+                            "HEAD has no common history with {branch}; pass --base REF"
+                        ))
+                    })?;
+                (branch, mb.trim().to_string())
+            }
+        };
+        let commits = if base_sha == head_sha {
+            Vec::new()
+        } else {
+            read_commits(&repo, &base_sha, &head_sha)?
+        };
+        let diff_text = if spec.uncommitted {
+            repo.git(&[
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "-M",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                &base_sha,
+                "--",
+            ])?
+        } else {
+            repo.git(&[
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "-M",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                &base_sha,
+                &head_sha,
+                "--",
+            ])?
+        };
+        if diff_text.trim().is_empty() {
+            let what = if spec.uncommitted {
+                format!("no difference between {base_ref} and the working tree")
+            } else if base_sha == head_sha {
+                format!(
+                    "{head_ref} is the same commit as {base_ref}; commit your work, pass --uncommitted, or pick another --base"
+                )
+            } else {
+                format!("{base_ref}..{head_ref} changes no file")
+            };
+            return Err(Error::EmptyChange(what));
+        }
+        let files = diff::parse(&diff_text);
+        let repo_name = repo_display_name(&repo);
+        let tree = if spec.uncommitted {
+            TreeSource::WorkingTree
+        } else {
+            TreeSource::Commit(head_sha.clone())
+        };
+        let workdir = repo.root.clone();
+        Ok(Change {
+            repo,
+            repo_name,
+            base_ref,
+            base_sha,
+            head_ref,
+            head_sha,
+            uncommitted: spec.uncommitted,
+            commits,
+            diff_text,
+            files,
+            tree,
+            workdir,
+            file_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn short_head(&self) -> &str {
+        &self.head_sha[..self.head_sha.len().min(8)]
+    }
+
+    /// The author shown in the header: the most frequent commit author.
+    pub fn author(&self) -> Option<String> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for c in &self.commits {
+            match counts.iter_mut().find(|(n, _)| *n == c.author_name) {
+                Some((_, k)) => *k += 1,
+                None => counts.push((c.author_name.clone(), 1)),
+            }
+        }
+        counts
+            .into_iter()
+            .max_by_key(|(_, k)| *k)
+            .map(|(name, _)| name)
+    }
+
+    /// Whether HEAD of the repository's working tree is the reviewed head (so agents can read
+    /// the repository directly instead of a worktree).
+    pub fn head_is_checked_out(&self) -> bool {
+        self.uncommitted
+            || self
+                .repo
+                .resolve("HEAD")
+                .map(|h| h == self.head_sha)
+                .unwrap_or(false)
+    }
+
+    /// The lines of `path` in the head tree, or None when it does not exist there.
+    pub fn head_file(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
+        let path = path.trim_start_matches("./");
+        if let Ok(cache) = self.file_cache.lock() {
+            if let Some(hit) = cache.get(path) {
+                return hit.clone();
+            }
+        }
+        let bytes = match &self.tree {
+            TreeSource::Commit(sha) => self.repo.git_raw(&["show", &format!("{sha}:{path}")]).ok(),
+            TreeSource::WorkingTree => {
+                let full = self.repo.root.join(path);
+                if safe_relative(path) {
+                    std::fs::read(full).ok()
+                } else {
+                    None
+                }
+            }
+        };
+        let lines = bytes.map(|b| {
+            std::sync::Arc::new(
+                String::from_utf8_lossy(&b)
+                    .split('\n')
+                    .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        // A trailing newline yields one empty last element that is not a line.
+        let lines = lines.map(|l| {
+            let mut v = (*l).clone();
+            if v.last().map(|s| s.is_empty()).unwrap_or(false) {
+                v.pop();
+            }
+            std::sync::Arc::new(v)
+        });
+        if let Ok(mut cache) = self.file_cache.lock() {
+            cache.insert(path.to_string(), lines.clone());
+        }
+        lines
+    }
+
+    /// Reads a repository instruction file (AGENTS.md, …) from the head tree.
+    pub fn head_text(&self, path: &str) -> Option<String> {
+        self.head_file(path).map(|l| l.join("\n"))
+    }
+}
+
+fn safe_relative(path: &str) -> bool {
+    let p = Path::new(path);
+    !p.is_absolute()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+}
+
+fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
+    let format = format!("--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}");
+    let range = format!("{base}..{head}");
+    let out = repo.git(&["log", "--reverse", "--numstat", &format, &range, "--"])?;
+    let mut commits = Vec::new();
+    for record in out.split(RECORD).filter(|r| !r.trim().is_empty()) {
+        let parts: Vec<&str> = record.splitn(8, FIELD).collect();
+        if parts.len() < 8 {
+            continue;
+        }
+        let mut files = Vec::new();
+        let mut lines_changed = 0;
+        for stat in parts[7].lines().filter(|l| !l.trim().is_empty()) {
+            let cols: Vec<&str> = stat.splitn(3, '\t').collect();
+            if cols.len() == 3 {
+                lines_changed += cols[0].parse::<usize>().unwrap_or(0);
+                lines_changed += cols[1].parse::<usize>().unwrap_or(0);
+                files.push(cols[2].to_string());
+            }
+        }
+        commits.push(Commit {
+            sha: parts[0].to_string(),
+            parents: parts[1].split_whitespace().count(),
+            author_name: parts[2].to_string(),
+            author_email: parts[3].to_string(),
+            date: parts[4].to_string(),
+            subject: parts[5].to_string(),
+            body: parts[6].trim().to_string(),
+            files,
+            lines_changed,
+        });
+    }
+    Ok(commits)
+}
+
+/// owner/name from the origin remote when it looks like a hosted repository, else the
+/// repository folder's name.
+fn repo_display_name(repo: &Repo) -> String {
+    if let Ok(url) = repo.git(&["remote", "get-url", "origin"]) {
+        if let Some(name) = owner_name_from_url(url.trim()) {
+            return name;
+        }
+    }
+    repo.root
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repository".to_string())
+}
+
+pub fn owner_name_from_url(url: &str) -> Option<String> {
+    let url = url.trim_end_matches('/').trim_end_matches(".git");
+    let tail = if let Some(idx) = url.find("://") {
+        let rest = &url[idx + 3..];
+        rest.split_once('/')?.1
+    } else if let Some((_, rest)) = url.split_once(':') {
+        rest
+    } else {
+        return None;
+    };
+    let parts: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
+    if parts.len() >= 2 {
+        Some(format!("{}/{}", parts[parts.len() - 2], parts[parts.len() - 1]))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_name_from_common_urls() {
+        assert_eq!(
+            owner_name_from_url("https://github.com/lima-vm/lima.git").as_deref(),
+            Some("lima-vm/lima")
+        );
+        assert_eq!(
+            owner_name_from_url("git@github.com:lima-vm/lima.git").as_deref(),
+            Some("lima-vm/lima")
+        );
+        assert_eq!(owner_name_from_url("/tmp/x"), None);
+    }
+}

@@ -1,0 +1,108 @@
+//! Command-line definitions (clap derive structs only; no logic).
+
+use crate::finding::Severity;
+use crate::report::ReportFormat;
+use clap::Args;
+use clap::Parser;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deep-review",
+    version,
+    about = "Put several AI coding agents on one change as independent reviewers, in parallel, and consolidate what they say into one review.",
+    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 130 interrupted (a partial review is written)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Review a local git range (default: merge-base with the default branch .. HEAD).
+    Review(ReviewArgs),
+    /// Consolidate saved answers (findings JSON or saved agent runs) without running agents.
+    Consolidate(ConsolidateArgs),
+    /// Re-render a saved review (a review folder, round folder or review.json).
+    Render(RenderArgs),
+    /// Print the findings JSON Schema that every reviewer answers in.
+    Schema,
+    /// List the reviewer kinds, whether each is usable here, and why not.
+    Agents(AgentsArgs),
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    crate::util::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration; write seconds (90) or text (90s, 20m, 1h)"))
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity; use critical, important or suggestion"))
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Base of the range (default: merge-base of HEAD with origin/HEAD, else main/master).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Head of the range (default: HEAD).
+    #[arg(long, value_name = "REF")]
+    pub head: Option<String>,
+    /// Review the working tree: staged and unstaged changes to tracked files on top of HEAD.
+    #[arg(long)]
+    pub uncommitted: bool,
+    /// The repository to review (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Reviewers to run, by name (default: [review].agents in .deep-review.toml, else all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub agents: Option<Vec<String>>,
+    /// Per-agent timeout, e.g. 90s, 20m (default 20m, or the config's).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Root folder for review artifacts (default: <repo>/.deep-review/reviews).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Exit 1 when a reported finding has this severity or higher.
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsolidateArgs {
+    /// An agent's saved answer: NAME=FILE, where FILE holds findings JSON (schema 1) or a
+    /// saved agent run (run.json). Repeat for each agent.
+    #[arg(long = "agent", value_name = "NAME=FILE", required = true)]
+    pub agents: Vec<String>,
+    /// Repository whose head tree verifies citations (without it, citations are not checked).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The head to verify against (default: HEAD).
+    #[arg(long, value_name = "REF")]
+    pub head: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A review folder, one of its round folders, or a review.json file.
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    /// The repository whose configuration to read (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}

@@ -1,0 +1,223 @@
+//! The commands that run no agent: `consolidate`, `render`, `schema`, `agents`.
+
+use crate::agent::AgentKind;
+use crate::agent::AgentRun;
+use crate::agent::Outcome;
+use crate::agent::RunStats;
+use crate::change::Change;
+use crate::change::RangeSpec;
+use crate::change::Repo;
+use crate::cli::AgentsArgs;
+use crate::cli::ConsolidateArgs;
+use crate::cli::RenderArgs;
+use crate::consolidate;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::finding;
+use crate::report;
+use crate::review::ChangeSummary;
+use crate::review::Review;
+use crate::run;
+use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Reads one `NAME=FILE` argument: findings JSON (schema 1), or a saved run.json.
+pub fn load_agent_file(arg: &str) -> Result<AgentRun> {
+    let (name, file) = arg.split_once('=').ok_or_else(|| {
+        Error::Usage(format!("--agent `{arg}`: expected NAME=FILE, e.g. --agent codex=codex.json"))
+    })?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Usage(format!("--agent `{arg}`: the agent name is empty")));
+    }
+    let path = PathBuf::from(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+    // A saved run first (it has "outcome"), else an answer.
+    if let Ok(mut run) = serde_json::from_str::<AgentRun>(&text) {
+        run.name = name.to_string();
+        return Ok(run);
+    }
+    let answer = finding::parse_answer(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{}: {e}; expected findings JSON (see `deep-review schema`) or a saved run.json",
+            path.display()
+        ))
+    })?;
+    Ok(AgentRun {
+        name: name.to_string(),
+        kind: AgentKind::Command,
+        model: None,
+        effort: None,
+        outcome: Outcome::Ok,
+        answer: Some(answer),
+        stats: RunStats::default(),
+        stderr_tail: String::new(),
+        stdout_path: Some(path.clone()),
+        stderr_path: None,
+    })
+}
+
+pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
+    let started = std::time::Instant::now();
+    let mut runs: Vec<AgentRun> = Vec::new();
+    for a in &args.agents {
+        let run = load_agent_file(a)?;
+        if runs.iter().any(|r| r.name == run.name) {
+            return Err(Error::Usage(format!("agent `{}` is given twice", run.name)));
+        }
+        runs.push(run);
+    }
+    let now = chrono::Local::now();
+    let change: Option<Arc<Change>> = match &args.repo {
+        Some(dir) => {
+            let repo = Repo::discover(dir)?;
+            let head = args.head.clone().unwrap_or_else(|| "HEAD".into());
+            let head_sha = repo.resolve(&head)?;
+            // Verification needs only the head tree; the range is the head commit itself.
+            let parent = repo.resolve(&format!("{head_sha}^")).ok();
+            match parent {
+                Some(base) => Change::local(
+                    repo,
+                    &RangeSpec {
+                        base: Some(base),
+                        head: Some(head_sha),
+                        uncommitted: false,
+                    },
+                )
+                .ok()
+                .map(Arc::new),
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let summary = match &change {
+        Some(c) => run::change_summary(c, 1),
+        None => ChangeSummary {
+            repo: "(saved answers)".into(),
+            kind: "saved".into(),
+            pr: None,
+            title: None,
+            round: 1,
+            author: None,
+            base_ref: String::new(),
+            base_sha: String::new(),
+            head_ref: args.head.clone().unwrap_or_default(),
+            head_sha: String::new(),
+            uncommitted: false,
+            commits: Vec::new(),
+            files_changed: 0,
+            lines_added: 0,
+            lines_removed: 0,
+        },
+    };
+    let tree: Option<&dyn consolidate::HeadTree> = change.as_deref().map(|c| c as &dyn consolidate::HeadTree);
+    let review = consolidate::consolidate(
+        consolidate::Input {
+            runs: &runs,
+            tree,
+            change: summary,
+            unavailable: Vec::new(),
+            id: format!("{}-consolidate", now.format("%Y%m%d-%H%M%S")),
+            created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            wall_clock_ms: started.elapsed().as_millis() as u64,
+            partial: false,
+        },
+        &consolidate::Options::default(),
+    );
+    Ok(run::Outcome {
+        report: report::render(args.format, &review),
+        exit_code: run::fail_on_code(&review, args.fail_on),
+    })
+}
+
+/// Finds review.json from a review folder, a round folder, or the file itself.
+fn find_review_json(path: &Path) -> Result<PathBuf> {
+    if path.is_file() {
+        return Ok(path.to_path_buf());
+    }
+    if path.join("review.json").is_file() {
+        return Ok(path.join("review.json"));
+    }
+    // A review folder: the latest round.
+    let mut rounds: Vec<(u32, PathBuf)> = std::fs::read_dir(path)
+        .map_err(|e| Error::io("read", path, e))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n = name.strip_prefix("round-")?.parse::<u32>().ok()?;
+            Some((n, e.path()))
+        })
+        .filter(|(_, p)| p.join("review.json").is_file())
+        .collect();
+    rounds.sort();
+    rounds
+        .pop()
+        .map(|(_, p)| p.join("review.json"))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{} holds no review.json (nor a round-N folder with one); pass a review folder from .deep-review/reviews/",
+                path.display()
+            ))
+        })
+}
+
+pub fn render(args: RenderArgs) -> Result<String> {
+    let file = find_review_json(&args.path)?;
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
+    let review: Review = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!("{}: not a deep-review review.json: {e}", file.display()))
+    })?;
+    if review.version > crate::review::REVIEW_VERSION {
+        return Err(Error::Usage(format!(
+            "{} is review version {}; this deep-review reads up to version {}: upgrade deep-review",
+            file.display(),
+            review.version,
+            crate::review::REVIEW_VERSION
+        )));
+    }
+    Ok(report::render(args.format, &review))
+}
+
+pub fn schema() -> String {
+    let mut s = serde_json::to_string_pretty(&finding::json_schema()).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+pub fn agents(args: AgentsArgs) -> Result<String> {
+    let root = Repo::discover(&args.repo).map(|r| r.root).unwrap_or_else(|_| args.repo.clone());
+    let cfg = crate::config::load(&root, None, &crate::config::Overrides::default())?;
+    let mut out = String::from("| Agent | Kind | Status | Model | Effort | Timeout | Runs by default |\n|---|---|---|---|---|---|---|\n");
+    for a in &cfg.agents {
+        let status = match a.kind {
+            AgentKind::Builtin => "ready".to_string(),
+            AgentKind::Command => match a.command.first() {
+                Some(p) if p.contains('/') => {
+                    let full = if Path::new(p).is_absolute() { PathBuf::from(p) } else { root.join(p) };
+                    if full.exists() { format!("ready (`{p}`)") } else { format!("missing: `{p}` does not exist") }
+                }
+                Some(p) => match crate::config::find_on_path(p) {
+                    Some(found) => format!("ready (`{}`)", found.display()),
+                    None => format!("missing: `{p}` not on PATH"),
+                },
+                None => "missing: no command".into(),
+            },
+            other => format!("{} adapter not in this build", other.as_str()),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | yes |\n",
+            a.name,
+            a.kind.as_str(),
+            status,
+            a.model.as_deref().unwrap_or("—"),
+            a.effort.as_deref().unwrap_or("—"),
+            crate::util::human_duration(a.timeout)
+        ));
+    }
+    for u in &cfg.unavailable {
+        out.push_str(&format!("| {} | {} | not available: {}; {} | — | — | — | no |\n", u.name, u.name, u.reason, u.hint));
+    }
+    Ok(out)
+}

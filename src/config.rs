@@ -1,0 +1,412 @@
+//! Configuration: `.deep-review.toml` in the repository, then the user's config file, then
+//! flags, resolved into a validated list of [`AgentSpec`]s.
+//!
+//! ```toml
+//! [review]
+//! agents = ["builtin", "mine"]   # default selection (else: every configured agent + builtin)
+//! timeout = "20m"                # per agent, unless the agent says otherwise
+//! fail_on = "important"          # exit 1 when a finding at or above this exists
+//!
+//! [agents.mine]
+//! kind = "command"
+//! command = ["./scripts/review.sh", "--strict"]
+//! timeout = "5m"
+//! model = "my-model"             # shown in the header
+//! env = { MY_FLAG = "1" }
+//! ```
+
+use crate::agent::AgentKind;
+use crate::agent::AgentSpec;
+use crate::agent::Unavailable;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::finding::Severity;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+pub const FILE_NAME: &str = ".deep-review.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    review: ReviewSection,
+    #[serde(default)]
+    agents: BTreeMap<String, AgentTable>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewSection {
+    agents: Option<Vec<String>>,
+    timeout: Option<toml::Value>,
+    fail_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentTable {
+    kind: String,
+    #[serde(default)]
+    command: Vec<String>,
+    model: Option<String>,
+    effort: Option<String>,
+    timeout: Option<toml::Value>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+/// Flags that override the files.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub agents: Option<Vec<String>>,
+    pub timeout: Option<Duration>,
+    pub fail_on: Option<Severity>,
+}
+
+/// The resolved configuration for one review.
+#[derive(Debug)]
+pub struct Config {
+    pub agents: Vec<AgentSpec>,
+    /// Reviewers that would have run by default but cannot, with how to enable them.
+    pub unavailable: Vec<Unavailable>,
+    pub fail_on: Option<Severity>,
+    /// The files that were read, for logs.
+    pub sources: Vec<PathBuf>,
+}
+
+fn read_file(path: &Path) -> Result<Option<FileConfig>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    parse_text(&text, path).map(Some)
+}
+
+fn parse_text(text: &str, path: &Path) -> Result<FileConfig> {
+    toml::from_str(text).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: e.message().to_string()
+            + &e
+                .span()
+                .map(|s| format!(" (at line {})", line_of(text, s.start)))
+                .unwrap_or_default(),
+    })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The user's config file: `$DEEP_REVIEW_CONFIG`, else `$XDG_CONFIG_HOME/deep-review/config.toml`,
+/// else `~/.config/deep-review/config.toml`.
+pub fn user_config_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("DEEP_REVIEW_CONFIG") {
+        return Some(PathBuf::from(p));
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("deep-review").join("config.toml"))
+}
+
+fn duration_value(v: &toml::Value, path: &Path, at: &str) -> Result<Duration> {
+    let d = match v {
+        toml::Value::Integer(i) if *i > 0 => Some(Duration::from_secs(*i as u64)),
+        toml::Value::String(s) => crate::util::parse_duration(s),
+        _ => None,
+    };
+    d.ok_or_else(|| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("{at}: `{v}` is not a duration; write seconds (90) or text (\"90s\", \"20m\")"),
+    })
+}
+
+/// Loads the repository's file (from `repo_config_text` when given, e.g. read from a PR's
+/// base, else from `repo_root`) and the user's, and applies the flags.
+pub fn load(repo_root: &Path, repo_config_text: Option<&str>, overrides: &Overrides) -> Result<Config> {
+    let mut sources = Vec::new();
+    let user_path = user_config_path();
+    let user = match &user_path {
+        Some(p) => read_file(p)?,
+        None => None,
+    };
+    if user.is_some() {
+        sources.extend(user_path.clone());
+    }
+    let repo_path = repo_root.join(FILE_NAME);
+    let repo = match repo_config_text {
+        Some(text) => Some(parse_text(text, &repo_path)?),
+        None => read_file(&repo_path)?,
+    };
+    if repo.is_some() {
+        sources.push(repo_path.clone());
+    }
+    // Repository settings win over the user's; agent tables merge by name.
+    let mut merged = FileConfig::default();
+    let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for (file, path) in [(user, user_path.clone()), (repo, Some(repo_path.clone()))] {
+        let Some(file) = file else { continue };
+        let path = path.unwrap_or_default();
+        if file.review.agents.is_some() {
+            merged.review.agents = file.review.agents;
+        }
+        if let Some(t) = file.review.timeout {
+            merged.review.timeout = Some(t);
+            origin.insert("timeout".into(), path.clone());
+        }
+        if file.review.fail_on.is_some() {
+            merged.review.fail_on = file.review.fail_on;
+            origin.insert("fail_on".into(), path.clone());
+        }
+        for (name, table) in file.agents {
+            origin.insert(format!("agents.{name}"), path.clone());
+            merged.agents.insert(name, table);
+        }
+    }
+    let path_for = |key: &str| origin.get(key).cloned().unwrap_or_else(|| repo_path.clone());
+
+    let default_timeout = match (&overrides.timeout, &merged.review.timeout) {
+        (Some(t), _) => *t,
+        (None, Some(v)) => duration_value(v, &path_for("timeout"), "review.timeout")?,
+        (None, None) => DEFAULT_TIMEOUT,
+    };
+    let fail_on = match (overrides.fail_on, &merged.review.fail_on) {
+        (Some(s), _) => Some(s),
+        (None, Some(s)) => Some(Severity::parse(s).ok_or_else(|| Error::Config {
+            path: path_for("fail_on"),
+            message: format!("review.fail_on: `{s}` is not a severity; use critical, important or suggestion"),
+        })?),
+        (None, None) => None,
+    };
+
+    let mut defined: BTreeMap<String, AgentSpec> = BTreeMap::new();
+    for (name, table) in &merged.agents {
+        let path = path_for(&format!("agents.{name}"));
+        let spec = agent_from_table(name, table, &path, default_timeout)?;
+        defined.insert(name.clone(), spec);
+    }
+    // `builtin` is always defined.
+    defined.entry("builtin".into()).or_insert_with(|| AgentSpec {
+        name: "builtin".into(),
+        kind: AgentKind::Builtin,
+        command: Vec::new(),
+        model: None,
+        effort: None,
+        timeout: default_timeout,
+        env: BTreeMap::new(),
+    });
+    // An explicit --timeout applies to every agent.
+    if let Some(t) = overrides.timeout {
+        for spec in defined.values_mut() {
+            spec.timeout = t;
+        }
+    }
+
+    let explicit = overrides.agents.clone().or(merged.review.agents.clone());
+    let mut unavailable = Vec::new();
+    let agents = match explicit {
+        Some(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                let name = name.trim().to_string();
+                if name.is_empty() {
+                    continue;
+                }
+                if out.iter().any(|a: &AgentSpec| a.name == name) {
+                    continue;
+                }
+                match defined.get(&name) {
+                    Some(spec) => out.push(spec.clone()),
+                    None => {
+                        let known: Vec<&str> = defined.keys().map(String::as_str).collect();
+                        return Err(Error::Usage(format!(
+                            "unknown agent `{name}`; known agents: {} (define others as [agents.{name}] in {FILE_NAME})",
+                            known.join(", ")
+                        )));
+                    }
+                }
+            }
+            if out.is_empty() {
+                return Err(Error::Usage("--agents names no agent".into()));
+            }
+            out
+        }
+        None => {
+            unavailable = detect_unavailable(&defined);
+            defined.into_values().collect()
+        }
+    };
+    Ok(Config {
+        agents,
+        unavailable,
+        fail_on,
+        sources,
+    })
+}
+
+fn agent_from_table(name: &str, t: &AgentTable, path: &Path, default_timeout: Duration) -> Result<AgentSpec> {
+    let bad = |message: String| Error::Config {
+        path: path.to_path_buf(),
+        message,
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(bad(format!(
+            "agent name `{name}`: use letters, digits, `-` and `_` only"
+        )));
+    }
+    let kind = AgentKind::parse(&t.kind).ok_or_else(|| {
+        bad(format!(
+            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command",
+            t.kind
+        ))
+    })?;
+    if !kind.implemented() {
+        return Err(bad(format!(
+            "agents.{name}.kind: `{}` reviewers are not supported by this version yet; wrap the CLI in a `command` agent",
+            t.kind
+        )));
+    }
+    if kind == AgentKind::Command && t.command.is_empty() {
+        return Err(bad(format!(
+            "agents.{name}: kind = \"command\" needs `command = [\"program\", \"arg\", …]`"
+        )));
+    }
+    let timeout = match &t.timeout {
+        Some(v) => duration_value(v, path, &format!("agents.{name}.timeout"))?,
+        None => default_timeout,
+    };
+    Ok(AgentSpec {
+        name: name.to_string(),
+        kind,
+        command: t.command.clone(),
+        model: t.model.clone(),
+        effort: t.effort.clone(),
+        timeout,
+        env: t.env.clone(),
+    })
+}
+
+/// The model reviewers a user may expect that are not configured here, and how to enable
+/// each. Nothing here prints a credential; only whether one is set.
+fn detect_unavailable(defined: &BTreeMap<String, AgentSpec>) -> Vec<Unavailable> {
+    let has_command_agent = defined.values().any(|a| a.kind == AgentKind::Command);
+    let mut out = Vec::new();
+    let clis = [
+        ("claude", "npm install -g @anthropic-ai/claude-code", "ANTHROPIC_API_KEY"),
+        ("codex", "npm install -g @openai/codex", "OPENAI_API_KEY"),
+        ("gemini", "npm install -g @google/gemini-cli", "GEMINI_API_KEY"),
+    ];
+    for (bin, install, key) in clis {
+        if defined.contains_key(bin) {
+            continue;
+        }
+        let on_path = find_on_path(bin).is_some();
+        let reason = if on_path {
+            format!("`{bin}` is installed, but this version of deep-review cannot drive it yet")
+        } else {
+            format!("`{bin}` was not found on PATH")
+        };
+        let hint = if on_path {
+            format!("wrap it in a `command` agent in {FILE_NAME} (see README)")
+        } else {
+            format!("install it (`{install}`) and log in, or set {key}")
+        };
+        out.push(Unavailable {
+            name: bin.to_string(),
+            reason,
+            hint,
+        });
+    }
+    if !has_command_agent {
+        out.push(Unavailable {
+            name: "command".into(),
+            reason: format!("no `command` reviewer is configured in {FILE_NAME}"),
+            hint: "add [agents.NAME] with kind = \"command\" and command = [\"your-reviewer\"] (see README)".into(),
+        });
+    }
+    out
+}
+
+pub fn find_on_path(bin: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(bin))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str, o: &Overrides) -> Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        std::env::set_var("DEEP_REVIEW_CONFIG", dir.path().join("none.toml"));
+        load(dir.path(), Some(text), o)
+    }
+
+    #[test]
+    fn reads_agents_and_timeouts() {
+        let cfg = load_text(
+            "[review]\ntimeout = \"90s\"\nfail_on = \"important\"\n[agents.mine]\nkind = \"command\"\ncommand = [\"x\", \"--y\"]\ntimeout = 30\nmodel = \"m1\"\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let names: Vec<&str> = cfg.agents.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, vec!["builtin", "mine"]);
+        assert_eq!(cfg.agents[0].timeout, Duration::from_secs(90));
+        assert_eq!(cfg.agents[1].timeout, Duration::from_secs(30));
+        assert_eq!(cfg.agents[1].command, vec!["x", "--y"]);
+        assert_eq!(cfg.fail_on, Some(Severity::Important));
+        assert!(cfg.unavailable.iter().any(|u| u.name == "claude"));
+    }
+
+    #[test]
+    fn flags_override_files() {
+        let o = Overrides {
+            agents: Some(vec!["builtin".into()]),
+            timeout: Some(Duration::from_secs(5)),
+            fail_on: None,
+        };
+        let cfg = load_text("[agents.mine]\nkind = \"command\"\ncommand = [\"x\"]\n", &o).unwrap();
+        assert_eq!(cfg.agents.len(), 1);
+        assert_eq!(cfg.agents[0].timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn errors_say_what_to_fix() {
+        let err = load_text("[agents.x]\nkind = \"robot\"\n", &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("unknown kind `robot`"), "{err}");
+        let err = load_text("[agents.x]\nkind = \"command\"\n", &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("needs `command = ["), "{err}");
+        let err = load_text("[review]\ntimeout = \"soon\"\n", &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("not a duration"), "{err}");
+        let err = load_text("[revue]\n", &Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("revue"), "{err}");
+        let o = Overrides {
+            agents: Some(vec!["nobody".into()]),
+            ..Overrides::default()
+        };
+        let err = load_text("", &o).unwrap_err();
+        assert!(err.to_string().contains("unknown agent `nobody`"), "{err}");
+    }
+}

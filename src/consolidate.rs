@@ -1,0 +1,1239 @@
+//! Consolidation: many agents' answers in, one [`Review`] out. Deterministic and fast.
+//!
+//! The steps, in order:
+//! 1. **Verify** every citation against the head tree: the file exists, the lines exist, the
+//!    quoted text matches (a quote found a few lines away relocates the citation). A finding
+//!    whose every citation is invalid is dropped and counts as a false positive.
+//! 2. **Cluster** findings that describe the same problem, across agents and within one:
+//!    location (same file, overlapping or nearby lines) and words (TF-IDF cosine over title
+//!    and body, identifiers weighted up) together decide; lines alone never merge two
+//!    findings, so two problems at the same lines stay apart.
+//! 3. **Vote** a severity per cluster (see [`SeverityPolicy`]) and log every change of an
+//!    agent's severity as a [`Reconciliation`] entry.
+//! 4. **Decide** what is reported and what is held back (see [`report_status`]).
+//! 5. **Number** reported findings `C1.. I1.. S1..` by severity, then agreement, then place.
+//! 6. **Measure** each agent (the retro table) and derive the verdict.
+//!
+//! Nothing here runs an agent, touches the network or prints.
+
+use crate::agent::AgentRun;
+use crate::agent::Outcome;
+use crate::agent::Unavailable;
+use crate::finding::Finding;
+use crate::finding::Location;
+use crate::finding::Severity;
+use crate::finding::Verdict;
+use crate::review::*;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Read access to the head tree, for verifying citations and quoting code.
+pub trait HeadTree {
+    /// The lines of `path` at the head, or None when the file does not exist there.
+    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
+    /// Paths the change touched, for resolving citations that give a partial path.
+    fn changed_paths(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl HeadTree for crate::change::Change {
+    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
+        self.head_file(path)
+    }
+
+    fn changed_paths(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.path().to_string()).collect()
+    }
+}
+
+/// How a cluster's severity is chosen from its members' severities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeverityPolicy {
+    /// Each agent votes its severity; the most votes win; ties go to the lower severity.
+    #[default]
+    Vote,
+    /// The highest severity any agent gave.
+    Highest,
+    /// The lowest severity any agent gave.
+    Lowest,
+}
+
+impl SeverityPolicy {
+    pub fn parse(s: &str) -> Option<SeverityPolicy> {
+        match s {
+            "vote" => Some(SeverityPolicy::Vote),
+            "highest" | "max" => Some(SeverityPolicy::Highest),
+            "lowest" | "min" => Some(SeverityPolicy::Lowest),
+            _ => None,
+        }
+    }
+}
+
+/// Knobs for consolidation.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub severity_policy: SeverityPolicy,
+    /// Link score at or above which two findings are the same problem.
+    pub merge_threshold: f64,
+    /// How far (in lines) two citations may be apart and still count as "nearby".
+    pub nearby_lines: u32,
+    /// How far a quote is searched for around its cited line.
+    pub relocate_window: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            severity_policy: SeverityPolicy::Vote,
+            merge_threshold: 0.42,
+            nearby_lines: 3,
+            relocate_window: 10,
+        }
+    }
+}
+
+/// Everything consolidation needs besides the runs.
+pub struct Input<'a> {
+    pub runs: &'a [AgentRun],
+    pub tree: Option<&'a dyn HeadTree>,
+    pub change: ChangeSummary,
+    pub unavailable: Vec<Unavailable>,
+    pub id: String,
+    pub created_at: String,
+    pub wall_clock_ms: u64,
+    pub partial: bool,
+}
+
+/// One agent finding on its way through consolidation.
+struct Item<'a> {
+    agent: &'a str,
+    index: usize,
+    finding: &'a Finding,
+    locations: Vec<VerifiedLocation>,
+    /// Citations that can be used: verified ones, or all of them when there is no tree.
+    usable: Vec<VerifiedLocation>,
+    /// Every citation was invalid.
+    unverifiable: bool,
+    vector: SparseVec,
+}
+
+pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
+    let answered: Vec<&AgentRun> = input
+        .runs
+        .iter()
+        .filter(|r| r.outcome.is_ok() && r.answer.is_some())
+        .collect();
+
+    // 1. Verify.
+    let mut items: Vec<Item> = Vec::new();
+    for run in &answered {
+        let Some(answer) = &run.answer else { continue };
+        for (index, f) in answer.findings.iter().enumerate() {
+            let locations: Vec<VerifiedLocation> = f
+                .locations
+                .iter()
+                .map(|l| verify(l, input.tree, opts.relocate_window))
+                .collect();
+            let unverifiable =
+                input.tree.is_some() && !locations.is_empty() && locations.iter().all(|l| !l.verified);
+            let usable = locations
+                .iter()
+                .filter(|l| l.verified || input.tree.is_none())
+                .cloned()
+                .collect();
+            items.push(Item {
+                agent: &run.name,
+                index,
+                finding: f,
+                locations,
+                usable,
+                unverifiable,
+                vector: SparseVec::default(),
+            });
+        }
+    }
+
+    // 2. Cluster (unverifiable findings stay alone: they are dropped).
+    let texts: Vec<String> = items
+        .iter()
+        .map(|i| format!("{}\n{}\n{}", i.finding.title, i.finding.title, i.finding.body))
+        .collect();
+    let vectors = tfidf(&texts);
+    for (item, v) in items.iter_mut().zip(vectors) {
+        item.vector = v;
+    }
+    let clusters = cluster(&items, opts);
+
+    // 3-4. Build consolidated findings.
+    let mut findings: Vec<ConsolidatedFinding> = Vec::new();
+    for members in &clusters {
+        let member_items: Vec<&Item> = members.iter().map(|&i| &items[i]).collect();
+        let dropped = member_items.iter().all(|i| i.unverifiable);
+        findings.push(build_finding(&member_items, opts, dropped));
+    }
+
+    // 5. Number.
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&findings[a], &findings[b]);
+        status_rank(fa.status)
+            .cmp(&status_rank(fb.status))
+            .then(fb.severity.cmp(&fa.severity))
+            .then(fb.agreement.cmp(&fa.agreement))
+            .then(first_place(fa).cmp(&first_place(fb)))
+            .then(fa.title.cmp(&fb.title))
+    });
+    let mut counters: HashMap<char, u32> = HashMap::new();
+    for &i in &order {
+        let f = &mut findings[i];
+        let letter = match f.status {
+            Status::Reported => f.severity.letter(),
+            Status::HeldBack => 'H',
+            Status::Dropped => 'D',
+        };
+        let n = counters.entry(letter).or_insert(0);
+        *n += 1;
+        f.id = format!("{letter}{n}");
+    }
+    let mut reconciliation = Vec::new();
+    for (f, members) in findings.iter().zip(&clusters) {
+        for item in members.iter().map(|&i| &items[i]) {
+            let sev = item.finding.severity;
+            let (to, reason) = match f.status {
+                Status::Dropped => (None, f.drop_reason.clone().unwrap_or_default()),
+                _ if sev != f.severity => (Some(f.severity), f.calibration.clone()),
+                _ => continue,
+            };
+            reconciliation.push(Reconciliation {
+                agent: item.agent.to_string(),
+                index: item.index,
+                title: item.finding.title.clone(),
+                finding: f.id.clone(),
+                from: sev,
+                to,
+                reason,
+            });
+        }
+    }
+    let ordered: Vec<ConsolidatedFinding> = order.iter().map(|&i| findings[i].clone()).collect();
+    reconciliation.sort_by(|a, b| {
+        id_key(&a.finding)
+            .cmp(&id_key(&b.finding))
+            .then(a.agent.cmp(&b.agent))
+            .then(a.index.cmp(&b.index))
+    });
+
+    // 6. Measure.
+    let observations = consolidate_observations(&answered, input.tree, opts);
+    let assessments = collect_assessments(&answered);
+    let context_updates = collect_context_updates(&answered);
+    let mut agents: Vec<AgentColumn> = input
+        .runs
+        .iter()
+        .map(|r| agent_column(r, &ordered))
+        .collect();
+    let verdict = derive_verdict(&ordered);
+    let verdict_rationale = verdict_rationale(verdict, &ordered);
+    for a in &mut agents {
+        a.retro = retro_paragraph(a, &ordered);
+    }
+    let mut review = Review {
+        version: REVIEW_VERSION,
+        tool: ToolInfo::current(),
+        id: input.id,
+        created_at: input.created_at,
+        wall_clock_ms: input.wall_clock_ms,
+        partial: input.partial,
+        change: input.change,
+        agents,
+        unavailable: input.unavailable,
+        findings: ordered,
+        observations,
+        assessments,
+        reconciliation,
+        context_updates,
+        verdict,
+        verdict_rationale,
+        summary: String::new(),
+        notes: Vec::new(),
+    };
+    review.summary = executive_summary(&review);
+    review
+}
+
+fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Reported => 0,
+        Status::HeldBack => 1,
+        Status::Dropped => 2,
+    }
+}
+
+/// Sort key for IDs: C < I < S < H < D, then number.
+fn id_key(id: &str) -> (u8, u32) {
+    let letter = id.chars().next().unwrap_or('Z');
+    let rank = match letter {
+        'C' => 0,
+        'I' => 1,
+        'S' => 2,
+        'H' => 3,
+        'D' => 4,
+        _ => 5,
+    };
+    (rank, id[1..].parse().unwrap_or(0))
+}
+
+fn first_place(f: &ConsolidatedFinding) -> (String, u32) {
+    f.locations
+        .iter()
+        .find(|l| l.verified)
+        .or(f.locations.first())
+        .map(|l| (l.path.clone(), l.start_line))
+        .unwrap_or_else(|| ("~".to_string(), u32::MAX))
+}
+
+// ---------------------------------------------------------------------------------------
+// Citations.
+
+fn normalize_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn quote_matches(line: &str, quote: &str) -> bool {
+    let l = normalize_ws(line);
+    let q = normalize_ws(quote);
+    if q.is_empty() {
+        return true;
+    }
+    if l.is_empty() {
+        return false;
+    }
+    l == q || l.contains(&q) || (q.contains(&l) && l.len() >= 8)
+}
+
+fn first_quote_line(q: &str) -> &str {
+    q.lines().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+fn clean_path(p: &str) -> String {
+    let p = p.trim().trim_start_matches("./");
+    let p = p
+        .strip_prefix("a/")
+        .or_else(|| p.strip_prefix("b/"))
+        .unwrap_or(p);
+    p.to_string()
+}
+
+/// Checks one citation against the head tree.
+pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> VerifiedLocation {
+    let mut out = VerifiedLocation {
+        path: clean_path(&loc.path),
+        start_line: loc.start_line,
+        end_line: loc.end(),
+        verified: false,
+        relocated_from: None,
+        note: None,
+        excerpt: None,
+    };
+    let Some(tree) = tree else {
+        out.note = Some("not verified: no repository to check against".into());
+        return out;
+    };
+    let mut lines = tree.lines(&out.path);
+    if lines.is_none() {
+        // Agents sometimes cite a path relative to a subdirectory; accept a unique suffix
+        // match among the changed files.
+        let candidates: Vec<String> = tree
+            .changed_paths()
+            .into_iter()
+            .filter(|c| c.ends_with(&format!("/{}", out.path)))
+            .collect();
+        if candidates.len() == 1 {
+            out.note = Some(format!("path given as `{}`", out.path));
+            out.path = candidates[0].clone();
+            lines = tree.lines(&out.path);
+        }
+    }
+    let Some(lines) = lines else {
+        out.note = Some(format!("`{}` does not exist in the head tree", out.path));
+        return out;
+    };
+    let n = lines.len() as u32;
+    if out.start_line == 0 || out.start_line > n {
+        out.note = Some(format!(
+            "line {} does not exist: `{}` has {n} lines",
+            out.start_line, out.path
+        ));
+        return out;
+    }
+    if out.end_line > n {
+        out.note = Some(format!("end line {} clipped to the file's {n} lines", out.end_line));
+        out.end_line = n;
+    }
+    if let Some(q) = loc.quote.as_deref().map(first_quote_line) {
+        if !q.trim().is_empty() && !quote_matches(&lines[(out.start_line - 1) as usize], q) {
+            // Search outward, nearest first.
+            let mut found = None;
+            for d in 1..=window {
+                for c in [out.start_line.checked_sub(d), out.start_line.checked_add(d)]
+                    .into_iter()
+                    .flatten()
+                {
+                    if c >= 1 && c <= n && quote_matches(&lines[(c - 1) as usize], q) {
+                        found = Some(c);
+                        break;
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+            match found {
+                Some(c) => {
+                    let span = out.end_line - out.start_line;
+                    out.relocated_from = Some(out.start_line);
+                    out.note = Some(format!(
+                        "cited line {}, but the quoted code is at line {c}; relocated",
+                        out.start_line
+                    ));
+                    out.start_line = c;
+                    out.end_line = (c + span).min(n);
+                }
+                None => {
+                    out.note = Some(format!(
+                        "the quoted code is not at line {} of `{}` nor within {window} lines of it",
+                        out.start_line, out.path
+                    ));
+                    return out;
+                }
+            }
+        }
+    }
+    out.verified = true;
+    out.excerpt = Some(excerpt(&lines, out.start_line, out.end_line));
+    out
+}
+
+/// Up to 24 cited lines plus two of context on each side, secrets masked.
+fn excerpt(lines: &[String], start: u32, end: u32) -> Excerpt {
+    let n = lines.len() as u32;
+    let from = start.saturating_sub(2).max(1);
+    let to = end.min(start + 23).saturating_add(2).min(n);
+    Excerpt {
+        start_line: from,
+        lines: (from..=to)
+            .map(|i| crate::secrets::redact_line(&lines[(i - 1) as usize]))
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Text similarity.
+
+/// A sparse, L2-normalised term vector, sorted by term id.
+#[derive(Debug, Clone, Default)]
+pub struct SparseVec(Vec<(u32, f32)>);
+
+impl SparseVec {
+    pub fn cosine(&self, other: &SparseVec) -> f64 {
+        let (a, b) = (&self.0, &other.0);
+        let (mut i, mut j) = (0, 0);
+        let mut dot = 0.0f64;
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += f64::from(a[i].1) * f64::from(b[j].1);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
+    }
+
+    pub fn terms(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().map(|(t, _)| *t)
+    }
+}
+
+const STOPWORDS: &[&str] = &[
+    "the", "and", "for", "that", "this", "with", "from", "are", "was", "were", "will", "would",
+    "can", "could", "should", "may", "might", "not", "but", "when", "which", "what", "where",
+    "into", "onto", "than", "then", "there", "their", "they", "them", "its", "has", "have", "had",
+    "been", "being", "also", "any", "all", "only", "more", "most", "some", "such", "does", "did",
+    "doing", "how", "why", "who", "whom", "each", "other", "use", "uses", "used", "using", "via",
+    "about", "after", "before", "because", "while", "just", "like", "one", "two", "new", "code",
+    "line", "lines", "file", "files", "function", "method", "value", "values", "call", "calls",
+    "called", "issue", "problem", "potential", "possible", "possibly", "instead", "ensure",
+    "consider", "need", "needs", "make", "makes", "made", "cause", "causes", "causing", "lead",
+    "leads", "leading", "result", "results", "resulting", "without", "within", "your", "you",
+    "our", "here", "these", "those", "both", "same", "still", "even", "very", "over", "under",
+];
+
+fn stem(w: &str) -> String {
+    for suffix in ["ingly", "edly", "ing", "ies", "ed", "es", "ly", "s"] {
+        if let Some(base) = w.strip_suffix(suffix) {
+            if base.len() >= 4 {
+                return if suffix == "ies" {
+                    format!("{base}y")
+                } else {
+                    base.to_string()
+                };
+            }
+        }
+    }
+    w.to_string()
+}
+
+/// Terms of a text: stemmed words, plus identifiers (snake_case, camelCase, dotted,
+/// backticked) kept whole and weighted up, since a shared identifier is strong evidence.
+pub fn terms(text: &str) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::new();
+    for raw in text.split(|c: char| c.is_whitespace() || "()[]{}<>,;:'\"!?=|*+&^%$#@~".contains(c)) {
+        let token = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        if token.is_empty() {
+            continue;
+        }
+        let is_ident = token.contains('_')
+            || token.contains("::")
+            || (token.contains('.') && token.chars().any(|c| c.is_alphabetic()) && !token.ends_with('.'))
+            || token
+                .chars()
+                .skip(1)
+                .any(|c| c.is_uppercase())
+                && token.chars().any(|c| c.is_lowercase());
+        if is_ident && token.len() >= 3 {
+            out.push((format!("#{}", token.to_lowercase()), 2.0));
+        }
+        for word in token.split(|c: char| !c.is_alphanumeric()) {
+            for part in split_camel(word) {
+                let lower = part.to_lowercase();
+                if lower.len() < 3 || lower.chars().all(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                if STOPWORDS.contains(&lower.as_str()) {
+                    continue;
+                }
+                out.push((stem(&lower), 1.0));
+            }
+        }
+    }
+    out
+}
+
+fn split_camel(word: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    for w in 1..chars.len() {
+        let (i, c) = chars[w];
+        let prev = chars[w - 1].1;
+        if c.is_uppercase() && prev.is_lowercase() {
+            parts.push(&word[start..i]);
+            start = i;
+        }
+    }
+    parts.push(&word[start..]);
+    parts
+}
+
+/// TF-IDF vectors (sublinear tf, smoothed idf), L2-normalised.
+pub fn tfidf(texts: &[String]) -> Vec<SparseVec> {
+    let mut vocab: HashMap<String, u32> = HashMap::new();
+    let docs: Vec<HashMap<u32, f32>> = texts
+        .iter()
+        .map(|t| {
+            let mut tf: HashMap<u32, f32> = HashMap::new();
+            for (term, w) in terms(t) {
+                let next = vocab.len() as u32;
+                let id = *vocab.entry(term).or_insert(next);
+                *tf.entry(id).or_insert(0.0) += w;
+            }
+            tf
+        })
+        .collect();
+    let mut df = vec![0u32; vocab.len()];
+    for d in &docs {
+        for &id in d.keys() {
+            df[id as usize] += 1;
+        }
+    }
+    let n = texts.len() as f32;
+    docs.into_iter()
+        .map(|d| {
+            let mut v: Vec<(u32, f32)> = d
+                .into_iter()
+                .map(|(id, tf)| {
+                    let idf = ((n + 1.0) / (df[id as usize] as f32 + 1.0)).ln() + 1.0;
+                    (id, (1.0 + tf.ln()) * idf)
+                })
+                .collect();
+            let norm: f32 = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                for (_, w) in &mut v {
+                    *w /= norm;
+                }
+            }
+            v.sort_by_key(|(id, _)| *id);
+            SparseVec(v)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Clustering.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Same file, overlapping or nearby lines.
+    Near,
+    /// Same file, far apart.
+    SameFile,
+    /// Both located, in different files.
+    Apart,
+    /// At least one has no verified location.
+    Unknown,
+}
+
+fn place(a: &[VerifiedLocation], b: &[VerifiedLocation], nearby: u32) -> Place {
+    if a.is_empty() || b.is_empty() {
+        return Place::Unknown;
+    }
+    let mut same_file = false;
+    for x in a {
+        for y in b {
+            if x.path == y.path {
+                same_file = true;
+                if x.start_line <= y.end_line + nearby && y.start_line <= x.end_line + nearby {
+                    return Place::Near;
+                }
+            }
+        }
+    }
+    if same_file {
+        Place::SameFile
+    } else {
+        Place::Apart
+    }
+}
+
+/// How strongly two findings look like the same problem, 0..~1.4.
+fn link(a: &Item, b: &Item, opts: &Options) -> f64 {
+    let cos = a.vector.cosine(&b.vector);
+    match place(&a.usable, &b.usable, opts.nearby_lines) {
+        // Lines alone never merge: two problems at one line differ in their words.
+        Place::Near => cos + 0.22,
+        Place::SameFile => cos + 0.05,
+        Place::Apart => cos - 0.1,
+        Place::Unknown => cos,
+    }
+}
+
+/// Average-linkage agglomerative clustering over candidate pairs, greedy by best link.
+fn cluster(items: &[Item], opts: &Options) -> Vec<Vec<usize>> {
+    let n = items.len();
+    // Candidate pairs share a term or a file; others cannot reach the threshold.
+    let mut by_term: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, it) in items.iter().enumerate() {
+        if it.unverifiable {
+            continue;
+        }
+        for t in it.vector.terms() {
+            by_term.entry(t).or_default().push(i);
+        }
+    }
+    let mut scores: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    let max_posting = 400.max(n / 10);
+    for list in by_term.values() {
+        if list.len() > max_posting {
+            continue; // a term in almost every finding says nothing
+        }
+        for x in 0..list.len() {
+            for y in x + 1..list.len() {
+                let (i, j) = (list[x], list[y]);
+                if seen.insert((i, j)) {
+                    let s = link(&items[i], &items[j], opts);
+                    if s >= opts.merge_threshold * 0.5 {
+                        scores.insert((i, j), s);
+                    }
+                }
+            }
+        }
+    }
+    let mut pairs: Vec<((usize, usize), f64)> = scores
+        .iter()
+        .filter(|(_, &s)| s >= opts.merge_threshold)
+        .map(|(&k, &s)| (k, s))
+        .collect();
+    pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    let mut cluster_of: Vec<usize> = (0..n).collect();
+    let mut clusters: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    let score = |i: usize, j: usize| -> f64 {
+        let key = if i < j { (i, j) } else { (j, i) };
+        scores.get(&key).copied().unwrap_or(0.0)
+    };
+    for ((i, j), _) in pairs {
+        let (ci, cj) = (cluster_of[i], cluster_of[j]);
+        if ci == cj {
+            continue;
+        }
+        let (a, b) = (&clusters[ci], &clusters[cj]);
+        let mut total = 0.0;
+        for &x in a {
+            for &y in b {
+                total += score(x, y);
+            }
+        }
+        let avg = total / (a.len() * b.len()) as f64;
+        // Average linkage keeps chains of loosely related findings from snowballing.
+        if avg < opts.merge_threshold * 0.8 {
+            continue;
+        }
+        let moved = std::mem::take(&mut clusters[cj]);
+        for &m in &moved {
+            cluster_of[m] = ci;
+        }
+        clusters[ci].extend(moved);
+    }
+    let mut out: Vec<Vec<usize>> = clusters.into_iter().filter(|c| !c.is_empty()).collect();
+    for c in &mut out {
+        c.sort_unstable();
+    }
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Severity and status.
+
+/// Chooses the cluster's severity and says why.
+pub fn vote(by_agent: &[(&str, Severity)], policy: SeverityPolicy) -> (Severity, String) {
+    let max = by_agent.iter().map(|(_, s)| *s).max().unwrap_or(Severity::Suggestion);
+    let min = by_agent.iter().map(|(_, s)| *s).min().unwrap_or(Severity::Suggestion);
+    let given = by_agent
+        .iter()
+        .map(|(a, s)| format!("{a}: {s}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if max == min {
+        let who = if by_agent.len() == 1 {
+            format!("Reported as {max} by {}", by_agent[0].0)
+        } else {
+            format!("All {} agents gave {max}", by_agent.len())
+        };
+        return (max, format!("{who}; kept."));
+    }
+    match policy {
+        SeverityPolicy::Highest => (max, format!("{given}: the highest severity is kept (policy `highest`).")),
+        SeverityPolicy::Lowest => (min, format!("{given}: the lowest severity is kept (policy `lowest`).")),
+        SeverityPolicy::Vote => {
+            let mut best = Severity::Suggestion;
+            let mut best_n = 0;
+            for s in [Severity::Suggestion, Severity::Important, Severity::Critical] {
+                let n = by_agent.iter().filter(|(_, x)| *x == s).count();
+                // Strictly more votes to move up: ties go to the lower severity.
+                if n > best_n {
+                    best = s;
+                    best_n = n;
+                }
+            }
+            let tie = [Severity::Suggestion, Severity::Important, Severity::Critical]
+                .iter()
+                .filter(|s| **s != best)
+                .any(|s| by_agent.iter().filter(|(_, x)| x == s).count() == best_n);
+            let why = if tie {
+                format!("{given}: the vote is tied, and ties go to the lower severity, {best}.")
+            } else {
+                format!("{given}: {best} has the most votes ({best_n} of {}).", by_agent.len())
+            };
+            (best, why)
+        }
+    }
+}
+
+/// The reporting policy. Given a cluster that was not dropped:
+/// - two or more agents agree: reported;
+/// - critical or important with a verified citation (or no repository to verify against, with a
+///   citation given): reported, even from one agent;
+/// - a suggestion from one agent with a verified citation and confidence of at least 0.5:
+///   reported;
+/// - anything else (one agent, no verifiable location, or low confidence): held back.
+pub fn report_status(severity: Severity, agreement: usize, verified: bool, cited: bool, confidence: Option<f64>) -> Status {
+    if agreement >= 2 {
+        return Status::Reported;
+    }
+    let confident = confidence.map(|c| c >= 0.5).unwrap_or(true);
+    match severity {
+        Severity::Critical | Severity::Important if verified || cited => Status::Reported,
+        Severity::Suggestion if verified && confident => Status::Reported,
+        _ => Status::HeldBack,
+    }
+}
+
+fn build_finding(members: &[&Item], opts: &Options, dropped: bool) -> ConsolidatedFinding {
+    let mut by_agent: Vec<(&str, Severity)> = Vec::new();
+    for m in members {
+        match by_agent.iter_mut().find(|(a, _)| *a == m.agent) {
+            Some((_, s)) => *s = (*s).max(m.finding.severity),
+            None => by_agent.push((m.agent, m.finding.severity)),
+        }
+    }
+    let (severity, calibration) = vote(&by_agent, opts.severity_policy);
+    // The representative: a member at the chosen severity, most confident, most explained.
+    let rep = members
+        .iter()
+        .max_by(|a, b| {
+            (a.finding.severity == severity)
+                .cmp(&(b.finding.severity == severity))
+                .then(
+                    a.finding
+                        .confidence
+                        .unwrap_or(0.5)
+                        .total_cmp(&b.finding.confidence.unwrap_or(0.5)),
+                )
+                .then(a.finding.body.len().cmp(&b.finding.body.len()))
+                .then(b.agent.cmp(a.agent))
+        })
+        .expect("a cluster has members");
+    let mut locations: Vec<VerifiedLocation> = Vec::new();
+    for m in std::iter::once(rep).chain(members.iter()) {
+        let cited = if dropped { &m.locations } else { &m.usable };
+        for l in cited {
+            {
+                let dup = locations.iter().any(|x| {
+                    x.path == l.path && x.start_line <= l.end_line && l.start_line <= x.end_line
+                });
+                if !dup {
+                    locations.push(l.clone());
+                }
+            }
+        }
+    }
+    let verified = locations.iter().any(|l| l.verified);
+    let cited = !locations.is_empty();
+    let agreement = by_agent.len();
+    let confidence = members
+        .iter()
+        .filter_map(|m| m.finding.confidence)
+        .fold(None, |acc: Option<f64>, c| Some(acc.map_or(c, |a| a.max(c))));
+    let (status, drop_reason) = if dropped {
+        let why: Vec<String> = members
+            .iter()
+            .flat_map(|m| m.locations.iter().filter_map(|l| l.note.clone()))
+            .collect();
+        (
+            Status::Dropped,
+            Some(format!("unverifiable: {}", why.join("; "))),
+        )
+    } else {
+        (
+            report_status(severity, agreement, verified, cited, confidence),
+            None,
+        )
+    };
+    let fix = rep
+        .finding
+        .fix
+        .clone()
+        .or_else(|| members.iter().find_map(|m| m.finding.fix.clone()));
+    let mut ms: Vec<Member> = members
+        .iter()
+        .map(|m| Member {
+            agent: m.agent.to_string(),
+            index: m.index,
+            severity: m.finding.severity,
+            title: m.finding.title.clone(),
+        })
+        .collect();
+    ms.sort_by(|a, b| a.agent.cmp(&b.agent).then(a.index.cmp(&b.index)));
+    ConsolidatedFinding {
+        id: String::new(),
+        severity,
+        title: rep.finding.title.clone(),
+        body: rep.finding.body.clone(),
+        fix,
+        category: rep.finding.category.clone(),
+        scope: rep.finding.scope,
+        confidence,
+        locations,
+        members: ms,
+        agreement,
+        status,
+        drop_reason,
+        calibration,
+    }
+}
+
+fn derive_verdict(findings: &[ConsolidatedFinding]) -> Verdict {
+    let reported = findings.iter().filter(|f| f.status == Status::Reported);
+    match reported.map(|f| f.severity).max() {
+        Some(Severity::Critical) => Verdict::DoNotMerge,
+        Some(Severity::Important) => Verdict::MergeWithFixes,
+        _ => Verdict::Merge,
+    }
+}
+
+fn verdict_rationale(v: Verdict, findings: &[ConsolidatedFinding]) -> String {
+    let list = |s: Severity| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f.status == Status::Reported && f.severity == s)
+            .map(|f| format!("{} {}", f.id, f.title))
+            .collect()
+    };
+    match v {
+        Verdict::DoNotMerge => format!(
+            "critical findings must be resolved first: {}.",
+            list(Severity::Critical).join("; ")
+        ),
+        Verdict::MergeWithFixes => format!(
+            "no critical findings, but important ones should be fixed before merging: {}.",
+            list(Severity::Important).join("; ")
+        ),
+        Verdict::Merge => {
+            let s = list(Severity::Suggestion).len();
+            if s == 0 {
+                "no reviewer reported a problem that survived consolidation.".to_string()
+            } else {
+                format!("no critical or important findings; {s} suggestion{} to consider.", if s == 1 { "" } else { "s" })
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Observations, assessments, context updates.
+
+fn consolidate_observations(
+    answered: &[&AgentRun],
+    tree: Option<&dyn HeadTree>,
+    opts: &Options,
+) -> Vec<ConsolidatedObservation> {
+    let mut raw = Vec::new();
+    for r in answered {
+        if let Some(a) = &r.answer {
+            for o in &a.observations {
+                raw.push((r.name.as_str(), o));
+            }
+        }
+    }
+    let texts: Vec<String> = raw.iter().map(|(_, o)| format!("{}\n{}", o.title, o.body)).collect();
+    let vecs = tfidf(&texts);
+    let mut out: Vec<(ConsolidatedObservation, usize)> = Vec::new();
+    for (i, (agent, o)) in raw.iter().enumerate() {
+        let hit = out.iter_mut().find(|(c, rep)| {
+            c.kind == o.kind && vecs[*rep].cosine(&vecs[i]) >= 0.5
+        });
+        match hit {
+            Some((c, _)) => {
+                if !c.agents.iter().any(|a| a == agent) {
+                    c.agents.push(agent.to_string());
+                }
+            }
+            None => out.push((
+                ConsolidatedObservation {
+                    kind: o.kind,
+                    title: o.title.clone(),
+                    body: o.body.clone(),
+                    scope: o.scope,
+                    locations: o
+                        .locations
+                        .iter()
+                        .map(|l| verify(l, tree, opts.relocate_window))
+                        .filter(|l| l.verified || tree.is_none())
+                        .collect(),
+                    agents: vec![agent.to_string()],
+                },
+                i,
+            )),
+        }
+    }
+    out.into_iter().map(|(c, _)| c).collect()
+}
+
+fn collect_assessments(answered: &[&AgentRun]) -> AssessmentSet {
+    let mut set = AssessmentSet::default();
+    for r in answered {
+        let Some(a) = &r.answer else { continue };
+        let push = |v: &mut Vec<Attributed>, t: &Option<String>| {
+            if let Some(t) = t {
+                if !t.trim().is_empty() {
+                    v.push(Attributed {
+                        agent: r.name.clone(),
+                        text: t.trim().to_string(),
+                    });
+                }
+            }
+        };
+        push(&mut set.testing, &a.assessments.testing);
+        push(&mut set.documentation, &a.assessments.documentation);
+        push(&mut set.commits, &a.assessments.commits);
+    }
+    set
+}
+
+fn collect_context_updates(answered: &[&AgentRun]) -> Vec<AttributedContextUpdate> {
+    let mut out: Vec<AttributedContextUpdate> = Vec::new();
+    for r in answered {
+        let Some(a) = &r.answer else { continue };
+        for u in &a.context_updates {
+            let key = normalize_ws(&u.note).to_lowercase();
+            match out
+                .iter_mut()
+                .find(|x| x.action == u.action && normalize_ws(&x.note).to_lowercase() == key)
+            {
+                Some(x) => {
+                    if !x.agents.contains(&r.name) {
+                        x.agents.push(r.name.clone());
+                    }
+                }
+                None => out.push(AttributedContextUpdate {
+                    action: u.action,
+                    note: u.note.clone(),
+                    why: u.why.clone(),
+                    agents: vec![r.name.clone()],
+                }),
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Metrics and prose.
+
+fn agent_column(run: &AgentRun, findings: &[ConsolidatedFinding]) -> AgentColumn {
+    let mut m = Metrics {
+        duration_ms: run.stats.duration_ms,
+        tool_calls: run.stats.total_tool_calls(),
+        tool_calls_by_name: run.stats.tool_calls.clone(),
+        files_reviewed: run.stats.files_read.len() as u32,
+        tokens: run.stats.tokens.clone(),
+        cost_usd: run.stats.cost_usd,
+        ..Metrics::default()
+    };
+    if let Some(a) = &run.answer {
+        for f in &a.findings {
+            m.findings.add(f.severity);
+        }
+        m.observations = a.observations.len() as u32;
+    }
+    let ok = run.outcome.is_ok();
+    for f in findings {
+        let mine: Vec<&Member> = f.members.iter().filter(|x| x.agent == run.name).collect();
+        if mine.is_empty() {
+            if ok && f.status == Status::Reported && f.severity >= Severity::Important {
+                m.coverage_misses += 1;
+            }
+            continue;
+        }
+        match f.status {
+            Status::Dropped => {
+                m.false_positives += mine.len() as u32;
+                m.dropped += mine.len() as u32;
+            }
+            Status::Reported | Status::HeldBack => {
+                let given = mine.iter().map(|x| x.severity).max().unwrap_or(f.severity);
+                if given > f.severity {
+                    m.downgraded += 1;
+                } else if given < f.severity {
+                    m.upgraded += 1;
+                }
+                if f.status == Status::Reported {
+                    m.totals.add(f.severity);
+                    if f.agreement == 1 {
+                        m.unique_insights += 1;
+                    }
+                }
+            }
+        }
+    }
+    AgentColumn {
+        name: run.name.clone(),
+        kind: run.kind,
+        model: run.model.clone(),
+        effort: run.effort.clone(),
+        display: run.display(),
+        outcome: run.outcome.clone(),
+        metrics: m,
+        summary: run.answer.as_ref().map(|a| a.summary.clone()).filter(|s| !s.is_empty()),
+        verdict: run.answer.as_ref().and_then(|a| a.verdict),
+        stderr_tail: run.stderr_tail.clone(),
+        stdout_path: run.stdout_path.as_ref().map(|p| p.display().to_string()),
+        stderr_path: run.stderr_path.as_ref().map(|p| p.display().to_string()),
+        retro: String::new(),
+    }
+}
+
+/// The deterministic retro paragraph for one agent, built from its metrics.
+pub fn retro_paragraph(a: &AgentColumn, findings: &[ConsolidatedFinding]) -> String {
+    let dur = crate::util::human_duration(std::time::Duration::from_millis(a.metrics.duration_ms));
+    if let Outcome::Failed { kind, message, hint } = &a.outcome {
+        return format!(
+            "Did not answer ({}): {message}. To fix: {hint}.",
+            kind.label()
+        );
+    }
+    let m = &a.metrics;
+    let mut s = format!(
+        "Answered in {dur} with {} finding{} ({})",
+        m.findings.total(),
+        if m.findings.total() == 1 { "" } else { "s" },
+        m.findings.short()
+    );
+    if m.tool_calls > 0 {
+        s.push_str(&format!(" after {} tool call{}", m.tool_calls, if m.tool_calls == 1 { "" } else { "s" }));
+    }
+    s.push('.');
+    let ids = |pred: &dyn Fn(&ConsolidatedFinding) -> bool| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f.status == Status::Reported && pred(f))
+            .map(|f| f.id.clone())
+            .collect()
+    };
+    let unique = ids(&|f| f.agreement == 1 && f.members.iter().any(|x| x.agent == a.name));
+    if !unique.is_empty() {
+        s.push_str(&format!(" Only it found {}.", unique.join(", ")));
+    }
+    let shared = ids(&|f| f.agreement > 1 && f.members.iter().any(|x| x.agent == a.name));
+    if !shared.is_empty() {
+        s.push_str(&format!(" Confirmed by others: {}.", shared.join(", ")));
+    }
+    let missed = ids(&|f| f.severity >= Severity::Important && !f.members.iter().any(|x| x.agent == a.name));
+    if !missed.is_empty() {
+        s.push_str(&format!(" Missed {}.", missed.join(", ")));
+    }
+    if m.downgraded + m.upgraded > 0 {
+        s.push_str(&format!(
+            " Severity changed by consolidation: {} downgraded, {} upgraded.",
+            m.downgraded, m.upgraded
+        ));
+    }
+    if m.false_positives > 0 {
+        s.push_str(&format!(
+            " {} finding{} dropped because the cited code does not exist.",
+            m.false_positives,
+            if m.false_positives == 1 { " was" } else { "s were" }
+        ));
+    }
+    s
+}
+
+fn executive_summary(r: &Review) -> String {
+    let answered: Vec<&AgentColumn> = r.agents.iter().filter(|a| a.outcome.is_ok()).collect();
+    let failed: Vec<&AgentColumn> = r.agents.iter().filter(|a| !a.outcome.is_ok()).collect();
+    let c = r.counts();
+    let raw: u32 = r.agents.iter().map(|a| a.metrics.findings.total()).sum();
+    let held = r.findings.iter().filter(|f| f.status == Status::HeldBack).count();
+    let dropped = r.findings.iter().filter(|f| f.status == Status::Dropped).count();
+    let mut s = format!(
+        "{} of {} reviewer{} answered ({}). They reported {raw} finding{}, consolidated into {} critical, {} important and {} suggestion{}",
+        answered.len(),
+        r.agents.len(),
+        if r.agents.len() == 1 { "" } else { "s" },
+        answered.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+        if raw == 1 { "" } else { "s" },
+        c.critical,
+        c.important,
+        c.suggestion,
+        if c.suggestion == 1 { "" } else { "s" },
+    );
+    let mut extra = Vec::new();
+    if held > 0 {
+        extra.push(format!("{held} held back for lack of support"));
+    }
+    if dropped > 0 {
+        extra.push(format!("{dropped} dropped as unverifiable"));
+    }
+    if !extra.is_empty() {
+        s.push_str(&format!(" ({})", extra.join(", ")));
+    }
+    s.push('.');
+    if !failed.is_empty() {
+        let f: Vec<String> = failed
+            .iter()
+            .map(|a| match &a.outcome {
+                Outcome::Failed { kind, .. } => format!("{} ({})", a.name, kind.label()),
+                Outcome::Ok => a.name.clone(),
+            })
+            .collect();
+        s.push_str(&format!(" Did not answer: {}.", f.join(", ")));
+    }
+    if r.partial {
+        s.push_str(" The review was interrupted: this is what had arrived by then.");
+    }
+    let top: Vec<String> = r
+        .reported()
+        .filter(|f| f.severity >= Severity::Important)
+        .map(|f| {
+            let place = f
+                .locations
+                .iter()
+                .find(|l| l.verified)
+                .map(|l| format!(" (`{}:{}`)", l.path, l.start_line))
+                .unwrap_or_default();
+            format!("- **{}** {}{place}", f.id, f.title)
+        })
+        .collect();
+    if !top.is_empty() {
+        s.push_str("\n\nWhat needs attention before merging:\n\n");
+        s.push_str(&top.join("\n"));
+    }
+    s
+}
+
+/// Counts of reported findings per agent name, for callers that need the raw numbers.
+pub fn per_agent_reported(r: &Review) -> BTreeMap<String, u32> {
+    let mut m = BTreeMap::new();
+    for f in r.reported() {
+        for a in f.agents() {
+            *m.entry(a.to_string()).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vote_ties_go_lower_and_majority_wins() {
+        let (s, why) = vote(&[("codex", Severity::Important), ("gemini", Severity::Critical)], SeverityPolicy::Vote);
+        assert_eq!(s, Severity::Important);
+        assert!(why.contains("tied"), "{why}");
+        let (s, _) = vote(
+            &[("a", Severity::Critical), ("b", Severity::Critical), ("c", Severity::Suggestion)],
+            SeverityPolicy::Vote,
+        );
+        assert_eq!(s, Severity::Critical);
+        let (s, _) = vote(&[("a", Severity::Critical), ("b", Severity::Suggestion)], SeverityPolicy::Highest);
+        assert_eq!(s, Severity::Critical);
+    }
+
+    #[test]
+    fn similar_texts_score_higher_than_different_ones() {
+        let v = tfidf(&[
+            "Data race on `a.client` read without clientMu in watchGuestAgentEvents".to_string(),
+            "Unprotected read of a.client races with getOrCreateClient setting it to nil".to_string(),
+            "Missing documentation for the new Close method".to_string(),
+        ]);
+        assert!(v[0].cosine(&v[1]) > v[0].cosine(&v[2]));
+        assert!(v[0].cosine(&v[2]) < 0.1);
+    }
+
+    #[test]
+    fn reporting_policy() {
+        assert_eq!(report_status(Severity::Important, 1, true, true, None), Status::Reported);
+        assert_eq!(report_status(Severity::Important, 1, false, false, None), Status::HeldBack);
+        assert_eq!(report_status(Severity::Suggestion, 2, false, false, None), Status::Reported);
+        assert_eq!(report_status(Severity::Suggestion, 1, true, true, Some(0.2)), Status::HeldBack);
+    }
+}

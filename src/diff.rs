@@ -1,0 +1,297 @@
+//! Unified diffs: parsed into files, hunks and lines numbered in the new (head) file.
+//!
+//! Pure: text in, data out. The brief renders the diff from here with new-file line numbers,
+//! the builtin reviewer walks added lines from here, and the GitHub renderer will map cited
+//! lines to diff positions from here.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    Added,
+    Deleted,
+    Modified,
+    Renamed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    Context,
+    Added,
+    Removed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffLine {
+    pub kind: LineKind,
+    /// Line number in the new file (context and added lines).
+    pub new_line: Option<u32>,
+    /// Line number in the old file (context and removed lines).
+    pub old_line: Option<u32>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hunk {
+    pub header: String,
+    pub lines: Vec<DiffLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDiff {
+    pub old_path: Option<String>,
+    pub new_path: Option<String>,
+    pub status: FileStatus,
+    pub binary: bool,
+    pub hunks: Vec<Hunk>,
+}
+
+impl FileDiff {
+    /// The path to cite: the new path, or the old one for a deleted file.
+    pub fn path(&self) -> &str {
+        self.new_path
+            .as_deref()
+            .or(self.old_path.as_deref())
+            .unwrap_or("")
+    }
+
+    pub fn added_lines(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.hunks.iter().flat_map(|h| {
+            h.lines.iter().filter_map(|l| match (l.kind, l.new_line) {
+                (LineKind::Added, Some(n)) => Some((n, l.text.as_str())),
+                _ => None,
+            })
+        })
+    }
+
+    pub fn count(&self, kind: LineKind) -> usize {
+        self.hunks
+            .iter()
+            .map(|h| h.lines.iter().filter(|l| l.kind == kind).count())
+            .sum()
+    }
+
+    /// Whether `line` of the new file is shown in this diff (added or context).
+    pub fn shows_new_line(&self, line: u32) -> bool {
+        self.hunks
+            .iter()
+            .any(|h| h.lines.iter().any(|l| l.new_line == Some(line)))
+    }
+}
+
+/// Parses `git diff` output (with or without `--no-prefix`; `a/` and `b/` are stripped).
+pub fn parse(text: &str) -> Vec<FileDiff> {
+    let mut files: Vec<FileDiff> = Vec::new();
+    let mut old_no = 0u32;
+    let mut new_no = 0u32;
+    let mut in_hunk = false;
+    for raw in text.split('\n') {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(rest) = line.strip_prefix("diff --git ") {
+            let (a, b) = split_git_header(rest);
+            files.push(FileDiff {
+                old_path: a,
+                new_path: b,
+                status: FileStatus::Modified,
+                binary: false,
+                hunks: Vec::new(),
+            });
+            in_hunk = false;
+            continue;
+        }
+        let Some(file) = files.last_mut() else {
+            continue;
+        };
+        if line.starts_with("@@") {
+            let (o, n) = parse_hunk_header(line);
+            old_no = o;
+            new_no = n;
+            file.hunks.push(Hunk {
+                header: line.to_string(),
+                lines: Vec::new(),
+            });
+            in_hunk = true;
+            continue;
+        }
+        if in_hunk {
+            let Some(hunk) = file.hunks.last_mut() else {
+                continue;
+            };
+            let (kind, body) = match line.as_bytes().first() {
+                Some(b'+') => (LineKind::Added, &line[1..]),
+                Some(b'-') => (LineKind::Removed, &line[1..]),
+                Some(b' ') => (LineKind::Context, &line[1..]),
+                Some(b'\\') => continue, // "\ No newline at end of file"
+                None => (LineKind::Context, ""),
+                _ => {
+                    in_hunk = false;
+                    continue;
+                }
+            };
+            let (old_line, new_line) = match kind {
+                LineKind::Added => {
+                    new_no += 1;
+                    (None, Some(new_no - 1))
+                }
+                LineKind::Removed => {
+                    old_no += 1;
+                    (Some(old_no - 1), None)
+                }
+                LineKind::Context => {
+                    old_no += 1;
+                    new_no += 1;
+                    (Some(old_no - 1), Some(new_no - 1))
+                }
+            };
+            hunk.lines.push(DiffLine {
+                kind,
+                new_line,
+                old_line,
+                text: body.to_string(),
+            });
+            continue;
+        }
+        if line.starts_with("new file mode") {
+            file.status = FileStatus::Added;
+            file.old_path = None;
+        } else if line.starts_with("deleted file mode") {
+            file.status = FileStatus::Deleted;
+            file.new_path = None;
+        } else if let Some(p) = line.strip_prefix("rename from ") {
+            file.status = FileStatus::Renamed;
+            file.old_path = Some(p.to_string());
+        } else if let Some(p) = line.strip_prefix("rename to ") {
+            file.status = FileStatus::Renamed;
+            file.new_path = Some(p.to_string());
+        } else if line.starts_with("Binary files ") || line == "GIT binary patch" {
+            file.binary = true;
+        } else if let Some(p) = line.strip_prefix("+++ ") {
+            if p != "/dev/null" {
+                file.new_path = Some(strip_ab(p).to_string());
+            }
+        } else if let Some(p) = line.strip_prefix("--- ") {
+            if p != "/dev/null" {
+                file.old_path = Some(strip_ab(p).to_string());
+            }
+        }
+    }
+    // Trailing empty context lines come from the final newline of the text; drop them.
+    for f in &mut files {
+        for h in &mut f.hunks {
+            while matches!(h.lines.last(), Some(l) if l.kind == LineKind::Context && l.text.is_empty())
+            {
+                h.lines.pop();
+            }
+        }
+    }
+    files
+}
+
+fn strip_ab(p: &str) -> &str {
+    p.strip_prefix("a/")
+        .or_else(|| p.strip_prefix("b/"))
+        .unwrap_or(p)
+}
+
+fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
+    // "a/x b/x": paths without spaces are the common case; for paths with spaces the
+    // `---`/`+++`/rename lines that follow correct this.
+    if let Some(idx) = rest.find(" b/") {
+        let a = strip_ab(&rest[..idx]).to_string();
+        let b = rest[idx + 3..].to_string();
+        return (Some(a), Some(b));
+    }
+    let mut parts = rest.splitn(2, ' ');
+    let a = parts.next().map(|s| strip_ab(s).to_string());
+    let b = parts.next().map(|s| strip_ab(s).to_string());
+    (a, b)
+}
+
+fn parse_hunk_header(line: &str) -> (u32, u32) {
+    // @@ -old[,n] +new[,n] @@ context
+    let mut old = 1;
+    let mut new = 1;
+    for part in line.split_whitespace().skip(1).take(2) {
+        let num = |s: &str| s.split(',').next().and_then(|n| n.parse::<u32>().ok());
+        if let Some(o) = part.strip_prefix('-') {
+            old = num(o).unwrap_or(1).max(1);
+        } else if let Some(n) = part.strip_prefix('+') {
+            new = num(n).unwrap_or(1).max(1);
+        }
+    }
+    (old, new)
+}
+
+/// Renders the diff for a brief: each line prefixed with its new-file number so agents can
+/// cite lines that exist.
+pub fn render_numbered(files: &[FileDiff]) -> String {
+    let mut out = String::new();
+    for f in files {
+        let label = match f.status {
+            FileStatus::Added => "added",
+            FileStatus::Deleted => "deleted",
+            FileStatus::Modified => "modified",
+            FileStatus::Renamed => "renamed",
+        };
+        match (&f.old_path, &f.new_path, f.status) {
+            (Some(o), Some(n), FileStatus::Renamed) => {
+                out.push_str(&format!("=== {n} ({label} from {o})\n"))
+            }
+            _ => out.push_str(&format!("=== {} ({label})\n", f.path())),
+        }
+        if f.binary {
+            out.push_str("    (binary file)\n");
+            continue;
+        }
+        for h in &f.hunks {
+            out.push_str(&h.header);
+            out.push('\n');
+            for l in &h.lines {
+                let (mark, num) = match l.kind {
+                    LineKind::Added => ('+', l.new_line),
+                    LineKind::Removed => ('-', None),
+                    LineKind::Context => (' ', l.new_line),
+                };
+                match num {
+                    Some(n) => out.push_str(&format!("{n:>6} {mark}{}\n", l.text)),
+                    None => out.push_str(&format!("       {mark}{}\n", l.text)),
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "diff --git a/src/a.rs b/src/a.rs\nindex 1..2 100644\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,3 +1,4 @@\n fn a() {}\n-fn b() {}\n+fn b() { 1 }\n+fn c() {}\n fn d() {}\ndiff --git a/new.txt b/new.txt\nnew file mode 100644\nindex 0..1\n--- /dev/null\n+++ b/new.txt\n@@ -0,0 +1,2 @@\n+hello\n+world\ndiff --git a/logo.png b/logo.png\nnew file mode 100644\nBinary files /dev/null and b/logo.png differ\n";
+
+    #[test]
+    fn numbers_new_lines() {
+        let files = parse(SAMPLE);
+        assert_eq!(files.len(), 3);
+        let a = &files[0];
+        assert_eq!(a.path(), "src/a.rs");
+        assert_eq!(a.status, FileStatus::Modified);
+        let added: Vec<_> = a.added_lines().collect();
+        assert_eq!(added, vec![(2, "fn b() { 1 }"), (3, "fn c() {}")]);
+        assert_eq!(a.count(LineKind::Removed), 1);
+        assert!(a.shows_new_line(4));
+        assert!(!a.shows_new_line(5));
+        assert_eq!(files[1].status, FileStatus::Added);
+        assert_eq!(files[1].added_lines().count(), 2);
+        assert!(files[2].binary);
+        assert_eq!(files[2].path(), "logo.png");
+    }
+
+    #[test]
+    fn renders_with_numbers() {
+        let text = render_numbered(&parse(SAMPLE));
+        assert!(text.contains("     3 +fn c() {}"), "{text}");
+        assert!(text.contains("       -fn b() {}"), "{text}");
+        assert!(text.contains("=== logo.png (added)\n    (binary file)"), "{text}");
+    }
+}

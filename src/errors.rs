@@ -1,0 +1,60 @@
+//! The errors that end a command, and the exit codes they map to.
+//!
+//! A failed agent is not here: it is a result ([`crate::agent::Outcome`]) recorded in its
+//! column of the review. These are the errors after which no review can be produced.
+
+use std::path::PathBuf;
+
+/// Exit codes, documented in the README.
+pub mod exit_codes {
+    /// A review was produced and nothing reached `--fail-on`.
+    pub const OK: i32 = 0;
+    /// A review was produced and a finding at or above `--fail-on` exists.
+    pub const FINDINGS: i32 = 1;
+    /// No review could be produced.
+    pub const ERROR: i32 = 2;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Retrying does not help: run inside a repository or pass `--repo`.
+    #[error("{0} is not inside a git repository; run deep-review inside one, or pass --repo DIR")]
+    NotARepository(PathBuf),
+    #[error("unknown git ref `{0}`; check the name with `git rev-parse {0}` or fetch it first")]
+    UnknownRef(String),
+    #[error("no default branch found (tried origin/HEAD, main, master); pass --base REF")]
+    NoDefaultBranch,
+    #[error("nothing to review: {0}")]
+    EmptyChange(String),
+    #[error("git {args} failed: {stderr}")]
+    Git { args: String, stderr: String },
+    #[error("could not run git: {0}; is git installed and on PATH?")]
+    GitMissing(#[source] std::io::Error),
+    #[error("invalid configuration in {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error("no review could be produced: every reviewer failed")]
+    AllAgentsFailed,
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,506 @@
+//! The findings schema: what every reviewer answers with (schema version 1).
+//!
+//! This module owns the wire types of an agent's answer, the JSON Schema published for them
+//! (`deep-review schema`), and the parser that turns an agent's raw text into an [`Answer`].
+//! It must stay free of I/O: adapters hand it text, it hands back typed data or a
+//! [`AnswerError`] that says exactly what was wrong.
+
+use serde::Deserialize;
+use serde::Serialize;
+use std::fmt;
+
+/// The schema version this build writes and accepts.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How bad a finding is. Ordered from least to most severe so `max()` picks the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Suggestion,
+    Important,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL_DESC: [Severity; 3] = [Severity::Critical, Severity::Important, Severity::Suggestion];
+
+    /// The letter used in stable IDs and metrics (`C1`, `2I 1S`).
+    pub fn letter(self) -> char {
+        match self {
+            Severity::Critical => 'C',
+            Severity::Important => 'I',
+            Severity::Suggestion => 'S',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Important => "important",
+            Severity::Suggestion => "suggestion",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Severity::Critical => "Critical",
+            Severity::Important => "Important",
+            Severity::Suggestion => "Suggestion",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "critical" | "c" => Some(Severity::Critical),
+            "important" | "i" => Some(Severity::Important),
+            "suggestion" | "s" => Some(Severity::Suggestion),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An agent's overall recommendation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Merge,
+    MergeWithFixes,
+    DoNotMerge,
+}
+
+impl Verdict {
+    pub fn title(self) -> &'static str {
+        match self {
+            Verdict::Merge => "Merge",
+            Verdict::MergeWithFixes => "Merge with fixes",
+            Verdict::DoNotMerge => "Do not merge",
+        }
+    }
+}
+
+/// Whether the problem is new with this change or older.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Regression,
+    InScope,
+    PreExisting,
+    Future,
+}
+
+impl Scope {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Scope::Regression => "regression",
+            Scope::InScope => "in-scope",
+            Scope::PreExisting => "pre-existing",
+            Scope::Future => "future",
+        }
+    }
+}
+
+/// A cited span of the head tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    pub path: String,
+    pub start_line: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    /// The text of the cited line, as the agent saw it; used to verify and relocate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+}
+
+impl Location {
+    pub fn end(&self) -> u32 {
+        self.end_line.unwrap_or(self.start_line).max(self.start_line)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    pub severity: Severity,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub locations: Vec<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObservationKind {
+    Concern,
+    Strength,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Observation {
+    pub kind: ObservationKind,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    #[serde(default)]
+    pub locations: Vec<Location>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assessments {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testing: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documentation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commits: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContextAction {
+    Add,
+    Remove,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextUpdate {
+    pub action: ContextAction,
+    pub note: String,
+    #[serde(default)]
+    pub why: String,
+}
+
+/// One reviewer's whole answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    pub schema: u32,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub observations: Vec<Observation>,
+    #[serde(default)]
+    pub assessments: Assessments,
+    #[serde(default)]
+    pub context_updates: Vec<ContextUpdate>,
+}
+
+impl Answer {
+    pub fn empty() -> Answer {
+        Answer {
+            schema: SCHEMA_VERSION,
+            summary: String::new(),
+            verdict: None,
+            findings: Vec::new(),
+            observations: Vec::new(),
+            assessments: Assessments::default(),
+            context_updates: Vec::new(),
+        }
+    }
+}
+
+/// Why an answer could not be accepted. The raw text is kept by the caller, on disk.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("the answer is empty")]
+    Empty,
+    #[error("the answer contains no JSON object (expected the findings schema, optionally in a ```json fence)")]
+    NoJson,
+    #[error("the answer is not valid findings JSON: {0}")]
+    Invalid(String),
+    #[error("the answer has schema version {0}; this build understands version {SCHEMA_VERSION}")]
+    Version(u32),
+}
+
+/// Parses an agent's final text into an [`Answer`].
+///
+/// Accepts a bare JSON object, or free text holding a fenced ```json block (the last valid
+/// one wins, since agents often show an example before their real answer), or free text
+/// whose outermost `{ … }` span is the object. Validation goes beyond serde: lines start at
+/// 1, ranges are ordered, confidence is within 0..=1, titles are not blank.
+pub fn parse_answer(text: &str) -> Result<Answer, AnswerError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(AnswerError::Empty);
+    }
+    let candidates = json_candidates(trimmed);
+    if candidates.is_empty() {
+        return Err(AnswerError::NoJson);
+    }
+    let mut first_err = None;
+    for candidate in candidates.iter().rev() {
+        match parse_candidate(candidate) {
+            Ok(answer) => return Ok(answer),
+            Err(err) => {
+                if first_err.is_none() {
+                    first_err = Some(err);
+                }
+            }
+        }
+    }
+    Err(first_err.unwrap_or(AnswerError::NoJson))
+}
+
+fn parse_candidate(candidate: &str) -> Result<Answer, AnswerError> {
+    let value: serde_json::Value =
+        serde_json::from_str(candidate).map_err(|e| AnswerError::Invalid(e.to_string()))?;
+    let version = value.get("schema").and_then(|v| v.as_u64());
+    match version {
+        Some(v) if v != u64::from(SCHEMA_VERSION) => {
+            return Err(AnswerError::Version(u32::try_from(v).unwrap_or(u32::MAX)))
+        }
+        None => {
+            return Err(AnswerError::Invalid(
+                "missing field `schema` (must be 1)".to_string(),
+            ))
+        }
+        Some(_) => {}
+    }
+    let answer: Answer = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        AnswerError::Invalid(format!("at `{path}`: {}", e.into_inner()))
+    })?;
+    validate(&answer)?;
+    Ok(answer)
+}
+
+fn validate(answer: &Answer) -> Result<(), AnswerError> {
+    let bad = |what: String| Err(AnswerError::Invalid(what));
+    for (i, f) in answer.findings.iter().enumerate() {
+        if f.title.trim().is_empty() {
+            return bad(format!("at `findings[{i}].title`: must not be empty"));
+        }
+        if let Some(c) = f.confidence {
+            if !(0.0..=1.0).contains(&c) || c.is_nan() {
+                return bad(format!("at `findings[{i}].confidence`: {c} is outside 0..1"));
+            }
+        }
+        for (j, l) in f.locations.iter().enumerate() {
+            check_location(l, &format!("findings[{i}].locations[{j}]"))?;
+        }
+    }
+    for (i, o) in answer.observations.iter().enumerate() {
+        for (j, l) in o.locations.iter().enumerate() {
+            check_location(l, &format!("observations[{i}].locations[{j}]"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_location(l: &Location, at: &str) -> Result<(), AnswerError> {
+    if l.path.trim().is_empty() {
+        return Err(AnswerError::Invalid(format!("at `{at}.path`: must not be empty")));
+    }
+    if l.start_line == 0 {
+        return Err(AnswerError::Invalid(format!(
+            "at `{at}.start_line`: lines are numbered from 1"
+        )));
+    }
+    if let Some(end) = l.end_line {
+        if end < l.start_line {
+            return Err(AnswerError::Invalid(format!(
+                "at `{at}.end_line`: {end} is before start_line {}",
+                l.start_line
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every span of `text` that may hold the answer object, in order of appearance.
+fn json_candidates(text: &str) -> Vec<&str> {
+    if text.starts_with('{') && text.ends_with('}') {
+        return vec![text];
+    }
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let Some(newline) = after.find('\n') else { break };
+        let lang = after[..newline].trim();
+        let body = &after[newline + 1..];
+        let Some(end) = body.find("```") else { break };
+        if lang.is_empty() || lang.eq_ignore_ascii_case("json") {
+            let inner = body[..end].trim();
+            if inner.starts_with('{') {
+                out.push(inner);
+            }
+        }
+        rest = &body[end + 3..];
+    }
+    if out.is_empty() {
+        if let (Some(a), Some(b)) = (text.find('{'), text.rfind('}')) {
+            if a < b {
+                out.push(&text[a..=b]);
+            }
+        }
+    }
+    out
+}
+
+/// The JSON Schema (draft 2020-12) of [`Answer`], as published by `deep-review schema` and
+/// handed to agents that can enforce it.
+pub fn json_schema() -> serde_json::Value {
+    let location = serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["path", "start_line"],
+        "properties": {
+            "path": { "type": "string", "description": "Path relative to the repository root." },
+            "start_line": { "type": "integer", "minimum": 1, "description": "First cited line, in the new (head) file." },
+            "end_line": { "type": "integer", "minimum": 1, "description": "Last cited line; defaults to start_line." },
+            "quote": { "type": "string", "description": "The exact text of start_line, used to verify the citation." }
+        }
+    });
+    let scope = serde_json::json!({ "type": "string", "enum": ["regression", "in_scope", "pre_existing", "future"] });
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/deep-review/deep-review/schema/findings-1.json",
+        "title": "deep-review findings, schema 1",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["schema", "summary", "findings"],
+        "properties": {
+            "schema": { "const": 1 },
+            "summary": { "type": "string", "description": "Two or three sentences: what the change does and whether it is sound." },
+            "verdict": { "type": "string", "enum": ["merge", "merge_with_fixes", "do_not_merge"] },
+            "findings": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["severity", "title", "body"],
+                    "properties": {
+                        "severity": { "type": "string", "enum": ["critical", "important", "suggestion"] },
+                        "title": { "type": "string", "minLength": 1 },
+                        "body": { "type": "string", "description": "Markdown: the mechanism and its impact." },
+                        "locations": { "type": "array", "items": location },
+                        "fix": { "type": "string", "description": "Markdown: the concrete change to make." },
+                        "scope": scope,
+                        "category": { "type": "string", "description": "correctness, concurrency, security, resource, performance, api, tests, docs, …" },
+                        "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
+                    }
+                }
+            },
+            "observations": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["kind", "title"],
+                    "properties": {
+                        "kind": { "type": "string", "enum": ["concern", "strength"] },
+                        "title": { "type": "string" },
+                        "body": { "type": "string" },
+                        "scope": scope,
+                        "locations": { "type": "array", "items": location }
+                    }
+                }
+            },
+            "assessments": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                    "testing": { "type": "string" },
+                    "documentation": { "type": "string" },
+                    "commits": { "type": "string" }
+                }
+            },
+            "context_updates": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["action", "note"],
+                    "properties": {
+                        "action": { "type": "string", "enum": ["add", "remove"] },
+                        "note": { "type": "string" },
+                        "why": { "type": "string" }
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"schema":1,"summary":"ok","findings":[{"severity":"important","title":"t","body":"b","locations":[{"path":"a.rs","start_line":3}]}]}"#;
+
+    #[test]
+    fn parses_bare_json() {
+        let a = parse_answer(MINIMAL).unwrap();
+        assert_eq!(a.findings.len(), 1);
+        assert_eq!(a.findings[0].severity, Severity::Important);
+        assert_eq!(a.findings[0].locations[0].end(), 3);
+    }
+
+    #[test]
+    fn parses_last_valid_fence_in_prose() {
+        let text = format!(
+            "Here is an example:\n```json\n{{\"schema\": 1, \"oops\": true}}\n```\nAnd my answer:\n```json\n{MINIMAL}\n```\nDone."
+        );
+        let a = parse_answer(&text).unwrap();
+        assert_eq!(a.summary, "ok");
+    }
+
+    #[test]
+    fn rejects_with_path_and_reason() {
+        let err = parse_answer(r#"{"schema":1,"findings":[{"severity":"huge","title":"t"}]}"#)
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("findings[0].severity"), "{msg}");
+        assert!(msg.contains("huge"), "{msg}");
+    }
+
+    #[test]
+    fn rejects_garbage_empty_and_wrong_version() {
+        assert_eq!(parse_answer("  "), Err(AnswerError::Empty));
+        assert_eq!(parse_answer("lol no"), Err(AnswerError::NoJson));
+        assert_eq!(
+            parse_answer(r#"{"schema":2,"summary":"","findings":[]}"#),
+            Err(AnswerError::Version(2))
+        );
+        let err = parse_answer(
+            r#"{"schema":1,"summary":"","findings":[{"severity":"important","title":"t","body":"","locations":[{"path":"a","start_line":0}]}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("numbered from 1"), "{err}");
+    }
+
+    #[test]
+    fn schema_names_every_answer_field() {
+        let schema = json_schema();
+        let props = schema["properties"].as_object().unwrap();
+        let answer = serde_json::to_value(Answer::empty()).unwrap();
+        for key in answer.as_object().unwrap().keys() {
+            assert!(props.contains_key(key), "schema lacks {key}");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! deep-review: several AI coding agents review one change in parallel; their answers are
+//! consolidated into one review.
+//!
+//! Crate map (the flow, left to right):
+//! - [`change`], [`diff`]: what is reviewed (a git range), parsed.
+//! - [`prompt`]: the brief every agent receives.
+//! - [`agent`]: the reviewers (one adapter per kind) and process supervision.
+//! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
+//! - [`report`]: renderers over a `Review`.
+//! - [`run`]: the review pipeline; [`commands`]: commands that run no agent.
+//! - [`cli`], [`config`], [`errors`], [`events`], [`progress`]: the edges.
+//!
+//! stdout carries only the report: [`emit`] is the one function allowed to print to it.
+#![deny(clippy::print_stdout)]
+
+pub mod agent;
+pub mod change;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod consolidate;
+pub mod diff;
+pub mod errors;
+pub mod events;
+pub mod finding;
+pub mod progress;
+pub mod prompt;
+pub mod report;
+pub mod review;
+pub mod run;
+pub mod secrets;
+pub mod util;
+
+use clap::Parser;
+use errors::exit_codes;
+use std::io::Write;
+
+/// Writes the report to stdout. A closed pipe (`deep-review review | head`) is not an error.
+#[allow(clippy::print_stdout)]
+fn emit(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main_impl() -> i32 {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("deep-review: error: could not start the async runtime: {e}");
+            return exit_codes::ERROR;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            cli::Command::Review(args) => run::review(args).await,
+            cli::Command::Consolidate(args) => commands::consolidate(args),
+            cli::Command::Render(args) => commands::render(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Schema => Ok(run::Outcome {
+                report: commands::schema(),
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Agents(args) => commands::agents(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+        }
+    });
+    // Agents that outlived their review are not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(outcome) => {
+            if let Err(e) = emit(&outcome.report) {
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("deep-review: error: could not write the report: {e}");
+                    return exit_codes::ERROR;
+                }
+            }
+            outcome.exit_code
+        }
+        Err(e) => {
+            let mut msg = format!("deep-review: error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            eprintln!("{msg}");
+            exit_codes::ERROR
+        }
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(deep_review::main_impl());
+}

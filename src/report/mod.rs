@@ -1,0 +1,29 @@
+//! Renderers: one per format, each reading only a [`crate::review::Review`].
+
+pub mod markdown;
+
+use crate::review::Review;
+
+/// Output formats of `review`, `render` and `consolidate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The Markdown report (the default).
+    Md,
+    /// review.json, the versioned machine-readable review.
+    Json,
+}
+
+pub fn render(format: ReportFormat, review: &Review) -> String {
+    match format {
+        ReportFormat::Md => markdown::render(review),
+        ReportFormat::Json => json(review),
+    }
+}
+
+pub fn json(review: &Review) -> String {
+    let mut s = serde_json::to_string_pretty(review).unwrap_or_else(|e| {
+        format!("{{\"error\": \"could not serialise the review: {e}\"}}")
+    });
+    s.push('\n');
+    s
+}

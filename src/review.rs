@@ -1,0 +1,366 @@
+//! `review.json`: what consolidation returns and every renderer reads (version 1).
+//!
+//! This is a public, versioned contract. Fields are only ever added; a change in meaning bumps
+//! [`REVIEW_VERSION`]. Renderers read nothing else, so `deep-review render` can re-render a
+//! saved review without running anything.
+
+use crate::agent::AgentKind;
+use crate::agent::Outcome;
+use crate::agent::Tokens;
+use crate::agent::Unavailable;
+use crate::finding::ContextAction;
+use crate::finding::ObservationKind;
+use crate::finding::Scope;
+use crate::finding::Severity;
+use crate::finding::Verdict;
+use serde::Deserialize;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const REVIEW_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// Version of this document's shape.
+    pub version: u32,
+    pub tool: ToolInfo,
+    /// The review's folder name, e.g. `20260426-165750-local-3b4f6cef`.
+    pub id: String,
+    /// Local time the review started, RFC 3339.
+    pub created_at: String,
+    pub wall_clock_ms: u64,
+    /// True when the review was interrupted and holds only what had arrived.
+    #[serde(default)]
+    pub partial: bool,
+    pub change: ChangeSummary,
+    pub agents: Vec<AgentColumn>,
+    /// Reviewers that could have run but were not available, and how to enable each.
+    #[serde(default)]
+    pub unavailable: Vec<Unavailable>,
+    /// Every consolidated finding, reported, held back and dropped, in ID order.
+    pub findings: Vec<ConsolidatedFinding>,
+    #[serde(default)]
+    pub observations: Vec<ConsolidatedObservation>,
+    #[serde(default)]
+    pub assessments: AssessmentSet,
+    #[serde(default)]
+    pub reconciliation: Vec<Reconciliation>,
+    #[serde(default)]
+    pub context_updates: Vec<AttributedContextUpdate>,
+    pub verdict: Verdict,
+    pub verdict_rationale: String,
+    /// The executive summary (markdown).
+    pub summary: String,
+    /// Notes about the review process (judge ignored, agents failed, …).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolInfo {
+    pub fn current() -> ToolInfo {
+        ToolInfo {
+            name: "deep-review".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSummary {
+    pub sha: String,
+    pub subject: String,
+    #[serde(default)]
+    pub body: String,
+    pub author: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSummary {
+    pub repo: String,
+    /// `local` or `pr`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub round: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub base_ref: String,
+    pub base_sha: String,
+    pub head_ref: String,
+    pub head_sha: String,
+    #[serde(default)]
+    pub uncommitted: bool,
+    pub commits: Vec<CommitSummary>,
+    pub files_changed: usize,
+    pub lines_added: usize,
+    pub lines_removed: usize,
+}
+
+/// Findings counted by severity, shown as `2I 1S`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    pub critical: u32,
+    pub important: u32,
+    pub suggestion: u32,
+}
+
+impl SeverityCounts {
+    pub fn add(&mut self, s: Severity) {
+        match s {
+            Severity::Critical => self.critical += 1,
+            Severity::Important => self.important += 1,
+            Severity::Suggestion => self.suggestion += 1,
+        }
+    }
+
+    pub fn total(&self) -> u32 {
+        self.critical + self.important + self.suggestion
+    }
+
+    pub fn short(&self) -> String {
+        let mut parts = Vec::new();
+        for (n, l) in [(self.critical, 'C'), (self.important, 'I'), (self.suggestion, 'S')] {
+            if n > 0 {
+                parts.push(format!("{n}{l}"));
+            }
+        }
+        if parts.is_empty() {
+            "0".into()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+/// The retro table's row values for one agent (DESIGN.md, "Metrics per agent").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub duration_ms: u64,
+    /// Findings as the agent reported them.
+    pub findings: SeverityCounts,
+    pub tool_calls: u32,
+    pub tool_calls_by_name: BTreeMap<String, u32>,
+    pub observations: u32,
+    /// Findings dropped because no citation exists, or refuted by the judge.
+    pub false_positives: u32,
+    /// Reported consolidated findings that only this agent found.
+    pub unique_insights: u32,
+    pub files_reviewed: u32,
+    /// Reported consolidated findings of important or above that this agent did not report.
+    pub coverage_misses: u32,
+    /// The consolidated severities of the reported findings this agent contributed to.
+    pub totals: SeverityCounts,
+    pub downgraded: u32,
+    pub upgraded: u32,
+    pub dropped: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentColumn {
+    pub name: String,
+    pub kind: AgentKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
+    /// "Claude Opus 4.7 (effort: xhigh)".
+    pub display: String,
+    pub outcome: Outcome,
+    pub metrics: Metrics,
+    /// The agent's own summary and verdict, when it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stderr_tail: String,
+    /// Raw output, relative to the round folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_path: Option<String>,
+    /// The retro paragraph (from the judge, else built from the metrics).
+    #[serde(default)]
+    pub retro: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// In the report's main list.
+    Reported,
+    /// Kept in "Other findings": plausible, but not enough support to lead with.
+    HeldBack,
+    /// Not shown as a finding; `drop_reason` says why.
+    Dropped,
+}
+
+/// One agent's contribution to a consolidated finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub agent: String,
+    /// Position in that agent's `findings` array, from 0.
+    pub index: usize,
+    pub severity: Severity,
+    pub title: String,
+}
+
+/// Lines of the head tree quoted in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excerpt {
+    pub start_line: u32,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedLocation {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// The file and lines exist in the head tree (and the quote, if any, matches).
+    pub verified: bool,
+    /// The agent cited this start line, but the quoted text is here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relocated_from: Option<u32>,
+    /// What was wrong with the citation, when something was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<Excerpt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsolidatedFinding {
+    /// `C1`, `I2`, `S1` for reported findings; `H1` held back; `D1` dropped.
+    pub id: String,
+    pub severity: Severity,
+    pub title: String,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
+    pub locations: Vec<VerifiedLocation>,
+    pub members: Vec<Member>,
+    /// Number of distinct agents that reported it.
+    pub agreement: usize,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_reason: Option<String>,
+    /// Why the final severity was chosen.
+    #[serde(default)]
+    pub calibration: String,
+}
+
+impl ConsolidatedFinding {
+    pub fn agents(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = Vec::new();
+        for m in &self.members {
+            if !v.contains(&m.agent.as_str()) {
+                v.push(&m.agent);
+            }
+        }
+        v
+    }
+
+    /// The severity each agent gave (its highest, when it reported the problem twice).
+    pub fn severity_by_agent(&self) -> Vec<(&str, Severity)> {
+        let mut v: Vec<(&str, Severity)> = Vec::new();
+        for m in &self.members {
+            match v.iter_mut().find(|(a, _)| *a == m.agent) {
+                Some((_, s)) => *s = (*s).max(m.severity),
+                None => v.push((&m.agent, m.severity)),
+            }
+        }
+        v
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsolidatedObservation {
+    pub kind: ObservationKind,
+    pub title: String,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    #[serde(default)]
+    pub locations: Vec<VerifiedLocation>,
+    pub agents: Vec<String>,
+}
+
+/// One agent's text for an assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributed {
+    pub agent: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentSet {
+    pub testing: Vec<Attributed>,
+    pub documentation: Vec<Attributed>,
+    pub commits: Vec<Attributed>,
+}
+
+/// One change of an agent's severity, or a drop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconciliation {
+    pub agent: String,
+    /// The agent's finding (index in its `findings`).
+    pub index: usize,
+    pub title: String,
+    /// The consolidated finding's ID.
+    pub finding: String,
+    pub from: Severity,
+    /// None when the finding was dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Severity>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributedContextUpdate {
+    pub action: ContextAction,
+    pub note: String,
+    pub why: String,
+    pub agents: Vec<String>,
+}
+
+impl Review {
+    pub fn reported(&self) -> impl Iterator<Item = &ConsolidatedFinding> {
+        self.findings.iter().filter(|f| f.status == Status::Reported)
+    }
+
+    pub fn counts(&self) -> SeverityCounts {
+        let mut c = SeverityCounts::default();
+        for f in self.reported() {
+            c.add(f.severity);
+        }
+        c
+    }
+
+    /// The display name of an agent by its config name.
+    pub fn agent_display(&self, name: &str) -> String {
+        self.agents
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.display.clone())
+            .unwrap_or_else(|| name.to_string())
+    }
+}

@@ -1,0 +1,337 @@
+//! The review pipeline: change → brief → agents in parallel → consolidate → report.
+//!
+//! Owns the review folder, the agent tasks, Ctrl-C handling and the progress dispatcher.
+//! Agents run as tasks that only send events; this module is the only place that decides
+//! what is written where.
+
+use crate::agent;
+use crate::agent::AgentRun;
+use crate::agent::AgentSpec;
+use crate::agent::RunDirs;
+use crate::change::Change;
+use crate::change::RangeSpec;
+use crate::change::Repo;
+use crate::cli::ReviewArgs;
+use crate::config;
+use crate::consolidate;
+use crate::diff::LineKind;
+use crate::errors::exit_codes;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::events::RunEvent;
+use crate::progress;
+use crate::progress::Progress;
+use crate::prompt;
+use crate::report;
+use crate::review::ChangeSummary;
+use crate::review::CommitSummary;
+use crate::review::Review;
+use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Exit code for a review interrupted by Ctrl-C (a partial review is still written).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// What a finished review hands back to `main`.
+pub struct Outcome {
+    pub report: String,
+    pub exit_code: i32,
+}
+
+pub async fn review(args: ReviewArgs) -> Result<Outcome> {
+    let started = Instant::now();
+    let now = chrono::Local::now();
+    let repo = Repo::discover(&args.repo)?;
+    let spec = RangeSpec {
+        base: args.base.clone(),
+        head: args.head.clone(),
+        uncommitted: args.uncommitted,
+    };
+    let overrides = config::Overrides {
+        agents: args.agents.clone(),
+        timeout: args.timeout,
+        fail_on: args.fail_on,
+    };
+    // Configuration errors and range errors are reported before anything is written.
+    let cfg = config::load(&repo.root, None, &overrides)?;
+    let mut change = Change::local(repo, &spec)?;
+
+    let out_root = match &args.out {
+        Some(p) => absolute(p),
+        None => change.repo.root.join(".deep-review").join("reviews"),
+    };
+    if out_root.starts_with(change.repo.root.join(".deep-review")) {
+        change.repo.ensure_excluded()?;
+    }
+    let id = format!(
+        "{}-local-{}",
+        now.format("%Y%m%d-%H%M%S"),
+        if change.uncommitted { "wip".to_string() } else { change.short_head().to_string() }
+    );
+    let review_dir = unique_dir(&out_root.join(&id));
+    let id = review_dir
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or(id);
+    let round_dir = review_dir.join("round-1");
+    std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
+
+    // Agents read the head: the repository itself when it is checked out, else a worktree.
+    let mut worktree = None;
+    if !change.head_is_checked_out() {
+        let wt = round_dir.join("worktree");
+        let wt_s = wt.to_string_lossy().into_owned();
+        change
+            .repo
+            .git(&["worktree", "add", "--detach", "--quiet", &wt_s, &change.head_sha])?;
+        change.workdir = wt.clone();
+        worktree = Some(wt);
+    }
+
+    let brief = prompt::build(&change, &prompt::ChangeInfo::default());
+    let brief_path = round_dir.join("brief.md");
+    std::fs::write(&brief_path, &brief).map_err(|e| Error::io("write", &brief_path, e))?;
+    let schema_path = round_dir.join("findings.schema.json");
+    let _ = std::fs::write(
+        &schema_path,
+        serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default(),
+    );
+
+    progress::log(&format!(
+        "reviewing {} ({} commit{}, {} file{}) with {}; artifacts in {}",
+        range_label(&change),
+        change.commits.len(),
+        if change.commits.len() == 1 { "" } else { "s" },
+        change.files.len(),
+        if change.files.len() == 1 { "" } else { "s" },
+        cfg.agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+        review_dir.display()
+    ));
+    for u in &cfg.unavailable {
+        progress::log(&format!("{} not available: {}; to enable it, {}", u.name, u.reason, u.hint));
+    }
+
+    let change = Arc::new(change);
+    let (runs, partial) = run_agents(&cfg.agents, &change, &brief, &round_dir).await;
+
+    let review = build_review(
+        &change,
+        &runs,
+        cfg.unavailable.clone(),
+        id,
+        now,
+        started,
+        partial,
+    );
+    let review_json = round_dir.join("review.json");
+    std::fs::write(&review_json, report::json(&review)).map_err(|e| Error::io("write", &review_json, e))?;
+    let md = report::markdown::render(&review);
+    let report_md = round_dir.join("report.md");
+    std::fs::write(&report_md, &md).map_err(|e| Error::io("write", &report_md, e))?;
+
+    if let Some(wt) = worktree {
+        let wt_s = wt.to_string_lossy().into_owned();
+        let _ = change.repo.git(&["worktree", "remove", "--force", &wt_s]);
+    }
+    progress::log(&format!("review written to {}", round_dir.display()));
+
+    let exit_code = if partial {
+        EXIT_INTERRUPTED
+    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
+        progress::log("every reviewer failed; see the report's retro for why");
+        exit_codes::ERROR
+    } else {
+        fail_on_code(&review, cfg.fail_on)
+    };
+    let report = match args.format {
+        report::ReportFormat::Md => md,
+        other => report::render(other, &review),
+    };
+    Ok(Outcome { report, exit_code })
+}
+
+/// 1 when a reported finding reaches the threshold, else 0.
+pub fn fail_on_code(review: &Review, fail_on: Option<crate::finding::Severity>) -> i32 {
+    match fail_on {
+        Some(t) if review.reported().any(|f| f.severity >= t) => exit_codes::FINDINGS,
+        _ => exit_codes::OK,
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// `dir`, or `dir-2`, `dir-3`… when two reviews start in the same second.
+fn unique_dir(dir: &Path) -> PathBuf {
+    if !dir.exists() {
+        return dir.to_path_buf();
+    }
+    (2..)
+        .map(|n| PathBuf::from(format!("{}-{n}", dir.display())))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| dir.to_path_buf())
+}
+
+fn range_label(c: &Change) -> String {
+    if c.uncommitted {
+        format!("{}..working tree", c.base_ref)
+    } else {
+        format!("{}..{}", c.base_ref, c.head_ref)
+    }
+}
+
+/// Runs every agent at once; returns their runs (in config order) and whether the user
+/// interrupted. First Ctrl-C: stop the agents, keep what arrived. Second: exit now.
+async fn run_agents(specs: &[AgentSpec], change: &Arc<Change>, brief: &str, round_dir: &Path) -> (Vec<AgentRun>, bool) {
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let mut progress = Progress::new(&names);
+    let brief: Arc<str> = Arc::from(brief);
+
+    let mut set = tokio::task::JoinSet::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let agent_dir = round_dir.join("agents").join(&spec.name);
+        let ctx = agent::RunContext {
+            change: Arc::clone(change),
+            brief: Arc::clone(&brief),
+            dirs: RunDirs {
+                round: round_dir.to_path_buf(),
+                agent: agent_dir.clone(),
+            },
+            events: events_tx.clone(),
+            cancel: cancel_rx.clone(),
+        };
+        let spec = spec.clone();
+        set.spawn(async move {
+            let run = agent::run_agent(&spec, ctx).await;
+            // The parsed run sits beside the raw output, written as soon as it exists.
+            let _ = std::fs::create_dir_all(&agent_dir);
+            if let Ok(text) = serde_json::to_string_pretty(&run) {
+                let _ = std::fs::write(agent_dir.join("run.json"), text);
+            }
+            (i, run)
+        });
+    }
+    drop(events_tx);
+
+    let mut runs: Vec<Option<AgentRun>> = vec![None; specs.len()];
+    let mut interrupted = false;
+    let mut ticker = tokio::time::interval(std::time::Duration::from_millis(500));
+    // A dedicated listener, so no press is missed between loop iterations.
+    let (sigint_tx, mut sigint_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let listener = tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if sigint_tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut events_open = true;
+    loop {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                Some(Ok((i, run))) => runs[i] = Some(run),
+                Some(Err(e)) => progress.println(&format!("an agent task failed: {e}")),
+                None => break,
+            },
+            ev = events_rx.recv(), if events_open => match ev {
+                Some(ev) => progress.handle(&ev),
+                None => events_open = false,
+            },
+            _ = ticker.tick() => progress.tick(),
+            Some(()) = sigint_rx.recv() => {
+                if interrupted {
+                    // Second press: no more waiting.
+                    agent::process::kill_all_groups();
+                    progress.finish();
+                    progress::log("interrupted twice; exiting now");
+                    std::process::exit(EXIT_INTERRUPTED);
+                }
+                interrupted = true;
+                progress.println("interrupted: stopping the agents and writing a partial review (press Ctrl-C again to exit now)");
+                let _ = cancel_tx.send(true);
+            }
+        }
+    }
+    listener.abort();
+    while let Ok(ev) = events_rx.try_recv() {
+        progress.handle(&ev);
+    }
+    progress.finish();
+    let runs = runs
+        .into_iter()
+        .zip(specs)
+        .map(|(r, spec)| {
+            r.unwrap_or_else(|| {
+                AgentRun::new(
+                    spec,
+                    agent::Outcome::failed(
+                        agent::FailureKind::Crashed,
+                        "the agent's task ended without a result",
+                        "this is a bug in deep-review; please report it with the review folder",
+                    ),
+                )
+            })
+        })
+        .collect();
+    (runs, interrupted)
+}
+
+pub fn change_summary(change: &Change, round: u32) -> ChangeSummary {
+    ChangeSummary {
+        repo: change.repo_name.clone(),
+        kind: "local".into(),
+        pr: None,
+        title: None,
+        round,
+        author: change.author(),
+        base_ref: change.base_ref.clone(),
+        base_sha: change.base_sha.clone(),
+        head_ref: change.head_ref.clone(),
+        head_sha: change.head_sha.clone(),
+        uncommitted: change.uncommitted,
+        commits: change
+            .commits
+            .iter()
+            .map(|c| CommitSummary {
+                sha: c.sha.clone(),
+                subject: c.subject.clone(),
+                body: c.body.clone(),
+                author: c.author_name.clone(),
+            })
+            .collect(),
+        files_changed: change.files.len(),
+        lines_added: change.files.iter().map(|f| f.count(LineKind::Added)).sum(),
+        lines_removed: change.files.iter().map(|f| f.count(LineKind::Removed)).sum(),
+    }
+}
+
+fn build_review(
+    change: &Change,
+    runs: &[AgentRun],
+    unavailable: Vec<agent::Unavailable>,
+    id: String,
+    now: chrono::DateTime<chrono::Local>,
+    started: Instant,
+    partial: bool,
+) -> Review {
+    let input = consolidate::Input {
+        runs,
+        tree: Some(change),
+        change: change_summary(change, 1),
+        unavailable,
+        id,
+        created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        wall_clock_ms: started.elapsed().as_millis() as u64,
+        partial,
+    };
+    consolidate::consolidate(input, &consolidate::Options::default())
+}
