@@ -69,7 +69,13 @@ impl Repo {
     /// Resolves a ref to a full commit SHA.
     pub fn resolve(&self, reference: &str) -> Result<String> {
         let spec = format!("{reference}^{{commit}}");
-        match self.git(&["rev-parse", "--verify", "--quiet", "--end-of-options", &spec]) {
+        match self.git(&[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &spec,
+        ]) {
             Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
             _ => Err(Error::UnknownRef(reference.to_string())),
         }
@@ -211,13 +217,11 @@ impl Change {
             }
             None => {
                 let branch = repo.default_branch()?;
-                let mb = repo
-                    .git(&["merge-base", &branch, &head_sha])
-                    .map_err(|_| {
-                        Error::Usage(format!(
-                            "HEAD has no common history with {branch}; pass --base REF"
-                        ))
-                    })?;
+                let mb = repo.git(&["merge-base", &branch, &head_sha]).map_err(|_| {
+                    Error::Usage(format!(
+                        "HEAD has no common history with {branch}; pass --base REF"
+                    ))
+                })?;
                 (branch, mb.trim().to_string())
             }
         };
@@ -367,12 +371,18 @@ impl Change {
 fn safe_relative(path: &str) -> bool {
     let p = Path::new(path);
     !p.is_absolute()
-        && p.components()
-            .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir))
+        && p.components().all(|c| {
+            matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        })
 }
 
 fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
-    let format = format!("--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}");
+    let format = format!(
+        "--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}"
+    );
     let range = format!("{base}..{head}");
     let out = repo.git(&["log", "--reverse", "--numstat", &format, &range, "--"])?;
     let mut commits = Vec::new();
@@ -432,7 +442,11 @@ pub fn owner_name_from_url(url: &str) -> Option<String> {
     };
     let parts: Vec<&str> = tail.split('/').filter(|s| !s.is_empty()).collect();
     if parts.len() >= 2 {
-        Some(format!("{}/{}", parts[parts.len() - 2], parts[parts.len() - 1]))
+        Some(format!(
+            "{}/{}",
+            parts[parts.len() - 2],
+            parts[parts.len() - 1]
+        ))
     } else {
         None
     }

@@ -35,12 +35,14 @@ pub enum Command {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::util::parse_duration(s)
-        .ok_or_else(|| format!("`{s}` is not a duration; write seconds (90) or text (90s, 20m, 1h)"))
+    crate::util::parse_duration(s).ok_or_else(|| {
+        format!("`{s}` is not a duration; write seconds (90) or text (90s, 20m, 1h)")
+    })
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    Severity::parse(s).ok_or_else(|| format!("`{s}` is not a severity; use critical, important or suggestion"))
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a severity; use critical, important or suggestion"))
 }
 
 #[derive(Debug, Args)]

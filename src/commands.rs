@@ -25,11 +25,15 @@ use std::sync::Arc;
 /// Reads one `NAME=FILE` argument: findings JSON (schema 1), or a saved run.json.
 pub fn load_agent_file(arg: &str) -> Result<AgentRun> {
     let (name, file) = arg.split_once('=').ok_or_else(|| {
-        Error::Usage(format!("--agent `{arg}`: expected NAME=FILE, e.g. --agent codex=codex.json"))
+        Error::Usage(format!(
+            "--agent `{arg}`: expected NAME=FILE, e.g. --agent codex=codex.json"
+        ))
     })?;
     let name = name.trim();
     if name.is_empty() {
-        return Err(Error::Usage(format!("--agent `{arg}`: the agent name is empty")));
+        return Err(Error::Usage(format!(
+            "--agent `{arg}`: the agent name is empty"
+        )));
     }
     let path = PathBuf::from(file);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
@@ -112,7 +116,8 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
             lines_removed: 0,
         },
     };
-    let tree: Option<&dyn consolidate::HeadTree> = change.as_deref().map(|c| c as &dyn consolidate::HeadTree);
+    let tree: Option<&dyn consolidate::HeadTree> =
+        change.as_deref().map(|c| c as &dyn consolidate::HeadTree);
     let review = consolidate::consolidate(
         consolidate::Input {
             runs: &runs,
@@ -167,7 +172,10 @@ pub fn render(args: RenderArgs) -> Result<String> {
     let file = find_review_json(&args.path)?;
     let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
     let review: Review = serde_json::from_str(&text).map_err(|e| {
-        Error::Usage(format!("{}: not a deep-review review.json: {e}", file.display()))
+        Error::Usage(format!(
+            "{}: not a deep-review review.json: {e}",
+            file.display()
+        ))
     })?;
     if review.version > crate::review::REVIEW_VERSION {
         return Err(Error::Usage(format!(
@@ -187,7 +195,9 @@ pub fn schema() -> String {
 }
 
 pub fn agents(args: AgentsArgs) -> Result<String> {
-    let root = Repo::discover(&args.repo).map(|r| r.root).unwrap_or_else(|_| args.repo.clone());
+    let root = Repo::discover(&args.repo)
+        .map(|r| r.root)
+        .unwrap_or_else(|_| args.repo.clone());
     let cfg = crate::config::load(&root, None, &crate::config::Overrides::default())?;
     let mut out = String::from("| Agent | Kind | Status | Model | Effort | Timeout | Runs by default |\n|---|---|---|---|---|---|---|\n");
     for a in &cfg.agents {
@@ -195,8 +205,16 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             AgentKind::Builtin => "ready".to_string(),
             AgentKind::Command => match a.command.first() {
                 Some(p) if p.contains('/') => {
-                    let full = if Path::new(p).is_absolute() { PathBuf::from(p) } else { root.join(p) };
-                    if full.exists() { format!("ready (`{p}`)") } else { format!("missing: `{p}` does not exist") }
+                    let full = if Path::new(p).is_absolute() {
+                        PathBuf::from(p)
+                    } else {
+                        root.join(p)
+                    };
+                    if full.exists() {
+                        format!("ready (`{p}`)")
+                    } else {
+                        format!("missing: `{p}` does not exist")
+                    }
                 }
                 Some(p) => match crate::config::find_on_path(p) {
                     Some(found) => format!("ready (`{}`)", found.display()),
@@ -217,7 +235,10 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         ));
     }
     for u in &cfg.unavailable {
-        out.push_str(&format!("| {} | {} | not available: {}; {} | — | — | — | no |\n", u.name, u.name, u.reason, u.hint));
+        out.push_str(&format!(
+            "| {} | {} | not available: {}; {} | — | — | — | no |\n",
+            u.name, u.name, u.reason, u.hint
+        ));
     }
     Ok(out)
 }

@@ -92,8 +92,7 @@ fn parse_text(text: &str, path: &Path) -> Result<FileConfig> {
     toml::from_str(text).map_err(|e| Error::Config {
         path: path.to_path_buf(),
         message: e.message().to_string()
-            + &e
-                .span()
+            + &e.span()
                 .map(|s| format!(" (at line {})", line_of(text, s.start)))
                 .unwrap_or_default(),
     })
@@ -123,13 +122,19 @@ fn duration_value(v: &toml::Value, path: &Path, at: &str) -> Result<Duration> {
     };
     d.ok_or_else(|| Error::Config {
         path: path.to_path_buf(),
-        message: format!("{at}: `{v}` is not a duration; write seconds (90) or text (\"90s\", \"20m\")"),
+        message: format!(
+            "{at}: `{v}` is not a duration; write seconds (90) or text (\"90s\", \"20m\")"
+        ),
     })
 }
 
 /// Loads the repository's file (from `repo_config_text` when given, e.g. read from a PR's
 /// base, else from `repo_root`) and the user's, and applies the flags.
-pub fn load(repo_root: &Path, repo_config_text: Option<&str>, overrides: &Overrides) -> Result<Config> {
+pub fn load(
+    repo_root: &Path,
+    repo_config_text: Option<&str>,
+    overrides: &Overrides,
+) -> Result<Config> {
     let mut sources = Vec::new();
     let user_path = user_config_path();
     let user = match &user_path {
@@ -169,7 +174,12 @@ pub fn load(repo_root: &Path, repo_config_text: Option<&str>, overrides: &Overri
             merged.agents.insert(name, table);
         }
     }
-    let path_for = |key: &str| origin.get(key).cloned().unwrap_or_else(|| repo_path.clone());
+    let path_for = |key: &str| {
+        origin
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| repo_path.clone())
+    };
 
     let default_timeout = match (&overrides.timeout, &merged.review.timeout) {
         (Some(t), _) => *t,
@@ -180,7 +190,9 @@ pub fn load(repo_root: &Path, repo_config_text: Option<&str>, overrides: &Overri
         (Some(s), _) => Some(s),
         (None, Some(s)) => Some(Severity::parse(s).ok_or_else(|| Error::Config {
             path: path_for("fail_on"),
-            message: format!("review.fail_on: `{s}` is not a severity; use critical, important or suggestion"),
+            message: format!(
+                "review.fail_on: `{s}` is not a severity; use critical, important or suggestion"
+            ),
         })?),
         (None, None) => None,
     };
@@ -192,15 +204,17 @@ pub fn load(repo_root: &Path, repo_config_text: Option<&str>, overrides: &Overri
         defined.insert(name.clone(), spec);
     }
     // `builtin` is always defined.
-    defined.entry("builtin".into()).or_insert_with(|| AgentSpec {
-        name: "builtin".into(),
-        kind: AgentKind::Builtin,
-        command: Vec::new(),
-        model: None,
-        effort: None,
-        timeout: default_timeout,
-        env: BTreeMap::new(),
-    });
+    defined
+        .entry("builtin".into())
+        .or_insert_with(|| AgentSpec {
+            name: "builtin".into(),
+            kind: AgentKind::Builtin,
+            command: Vec::new(),
+            model: None,
+            effort: None,
+            timeout: default_timeout,
+            env: BTreeMap::new(),
+        });
     // An explicit --timeout applies to every agent.
     if let Some(t) = overrides.timeout {
         for spec in defined.values_mut() {
@@ -250,12 +264,21 @@ pub fn load(repo_root: &Path, repo_config_text: Option<&str>, overrides: &Overri
     })
 }
 
-fn agent_from_table(name: &str, t: &AgentTable, path: &Path, default_timeout: Duration) -> Result<AgentSpec> {
+fn agent_from_table(
+    name: &str,
+    t: &AgentTable,
+    path: &Path,
+    default_timeout: Duration,
+) -> Result<AgentSpec> {
     let bad = |message: String| Error::Config {
         path: path.to_path_buf(),
         message,
     };
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(bad(format!(
             "agent name `{name}`: use letters, digits, `-` and `_` only"
         )));
@@ -298,9 +321,17 @@ fn detect_unavailable(defined: &BTreeMap<String, AgentSpec>) -> Vec<Unavailable>
     let has_command_agent = defined.values().any(|a| a.kind == AgentKind::Command);
     let mut out = Vec::new();
     let clis = [
-        ("claude", "npm install -g @anthropic-ai/claude-code", "ANTHROPIC_API_KEY"),
+        (
+            "claude",
+            "npm install -g @anthropic-ai/claude-code",
+            "ANTHROPIC_API_KEY",
+        ),
         ("codex", "npm install -g @openai/codex", "OPENAI_API_KEY"),
-        ("gemini", "npm install -g @google/gemini-cli", "GEMINI_API_KEY"),
+        (
+            "gemini",
+            "npm install -g @google/gemini-cli",
+            "GEMINI_API_KEY",
+        ),
     ];
     for (bin, install, key) in clis {
         if defined.contains_key(bin) {

@@ -136,8 +136,9 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
                 .iter()
                 .map(|l| verify(l, input.tree, opts.relocate_window))
                 .collect();
-            let unverifiable =
-                input.tree.is_some() && !locations.is_empty() && locations.iter().all(|l| !l.verified);
+            let unverifiable = input.tree.is_some()
+                && !locations.is_empty()
+                && locations.iter().all(|l| !l.verified);
             let usable = locations
                 .iter()
                 .filter(|l| l.verified || input.tree.is_none())
@@ -156,10 +157,7 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
     }
 
     // 2. Cluster (unverifiable findings stay alone: they are dropped).
-    let texts: Vec<String> = items
-        .iter()
-        .map(|i| format!("{}\n{}\n{}", i.finding.title, i.finding.title, i.finding.body))
-        .collect();
+    let texts: Vec<String> = items.iter().map(item_text).collect();
     let vectors = tfidf(&texts);
     for (item, v) in items.iter_mut().zip(vectors) {
         item.vector = v;
@@ -302,6 +300,15 @@ fn normalize_ws(s: &str) -> String {
 }
 
 fn quote_matches(line: &str, quote: &str) -> bool {
+    // Quotes of lines holding a credential arrive masked (the builtin reviewer masks them);
+    // compare them with the masked line.
+    if quote.contains("[redacted]") {
+        return text_matches(&crate::secrets::redact_line(line), quote);
+    }
+    text_matches(line, quote)
+}
+
+fn text_matches(line: &str, quote: &str) -> bool {
     let l = normalize_ws(line);
     let q = normalize_ws(quote);
     if q.is_empty() {
@@ -369,7 +376,10 @@ pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> Verif
         return out;
     }
     if out.end_line > n {
-        out.note = Some(format!("end line {} clipped to the file's {n} lines", out.end_line));
+        out.note = Some(format!(
+            "end line {} clipped to the file's {n} lines",
+            out.end_line
+        ));
         out.end_line = n;
     }
     if let Some(q) = loc.quote.as_deref().map(first_quote_line) {
@@ -461,17 +471,124 @@ impl SparseVec {
 }
 
 const STOPWORDS: &[&str] = &[
-    "the", "and", "for", "that", "this", "with", "from", "are", "was", "were", "will", "would",
-    "can", "could", "should", "may", "might", "not", "but", "when", "which", "what", "where",
-    "into", "onto", "than", "then", "there", "their", "they", "them", "its", "has", "have", "had",
-    "been", "being", "also", "any", "all", "only", "more", "most", "some", "such", "does", "did",
-    "doing", "how", "why", "who", "whom", "each", "other", "use", "uses", "used", "using", "via",
-    "about", "after", "before", "because", "while", "just", "like", "one", "two", "new", "code",
-    "line", "lines", "file", "files", "function", "method", "value", "values", "call", "calls",
-    "called", "issue", "problem", "potential", "possible", "possibly", "instead", "ensure",
-    "consider", "need", "needs", "make", "makes", "made", "cause", "causes", "causing", "lead",
-    "leads", "leading", "result", "results", "resulting", "without", "within", "your", "you",
-    "our", "here", "these", "those", "both", "same", "still", "even", "very", "over", "under",
+    "the",
+    "and",
+    "for",
+    "that",
+    "this",
+    "with",
+    "from",
+    "are",
+    "was",
+    "were",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "not",
+    "but",
+    "when",
+    "which",
+    "what",
+    "where",
+    "into",
+    "onto",
+    "than",
+    "then",
+    "there",
+    "their",
+    "they",
+    "them",
+    "its",
+    "has",
+    "have",
+    "had",
+    "been",
+    "being",
+    "also",
+    "any",
+    "all",
+    "only",
+    "more",
+    "most",
+    "some",
+    "such",
+    "does",
+    "did",
+    "doing",
+    "how",
+    "why",
+    "who",
+    "whom",
+    "each",
+    "other",
+    "use",
+    "uses",
+    "used",
+    "using",
+    "via",
+    "about",
+    "after",
+    "before",
+    "because",
+    "while",
+    "just",
+    "like",
+    "one",
+    "two",
+    "new",
+    "code",
+    "line",
+    "lines",
+    "file",
+    "files",
+    "function",
+    "method",
+    "value",
+    "values",
+    "call",
+    "calls",
+    "called",
+    "issue",
+    "problem",
+    "potential",
+    "possible",
+    "possibly",
+    "instead",
+    "ensure",
+    "consider",
+    "need",
+    "needs",
+    "make",
+    "makes",
+    "made",
+    "cause",
+    "causes",
+    "causing",
+    "lead",
+    "leads",
+    "leading",
+    "result",
+    "results",
+    "resulting",
+    "without",
+    "within",
+    "your",
+    "you",
+    "our",
+    "here",
+    "these",
+    "those",
+    "both",
+    "same",
+    "still",
+    "even",
+    "very",
+    "over",
+    "under",
 ];
 
 fn stem(w: &str) -> String {
@@ -493,18 +610,18 @@ fn stem(w: &str) -> String {
 /// backticked) kept whole and weighted up, since a shared identifier is strong evidence.
 pub fn terms(text: &str) -> Vec<(String, f32)> {
     let mut out: Vec<(String, f32)> = Vec::new();
-    for raw in text.split(|c: char| c.is_whitespace() || "()[]{}<>,;:'\"!?=|*+&^%$#@~".contains(c)) {
+    for raw in text.split(|c: char| c.is_whitespace() || "()[]{}<>,;:'\"!?=|*+&^%$#@~".contains(c))
+    {
         let token = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
         if token.is_empty() {
             continue;
         }
         let is_ident = token.contains('_')
             || token.contains("::")
-            || (token.contains('.') && token.chars().any(|c| c.is_alphabetic()) && !token.ends_with('.'))
-            || token
-                .chars()
-                .skip(1)
-                .any(|c| c.is_uppercase())
+            || (token.contains('.')
+                && token.chars().any(|c| c.is_alphabetic())
+                && !token.ends_with('.'))
+            || token.chars().skip(1).any(|c| c.is_uppercase())
                 && token.chars().any(|c| c.is_lowercase());
         if is_ident && token.len() >= 3 {
             out.push((format!("#{}", token.to_lowercase()), 2.0));
@@ -621,16 +738,45 @@ fn place(a: &[VerifiedLocation], b: &[VerifiedLocation], nearby: u32) -> Place {
     }
 }
 
+/// The words that say what a finding is about: the title twice (it is the densest), the
+/// body, without the cited paths (where it is, is the location's job, and a shared file name
+/// would make every two findings in one file look alike).
+fn item_text(i: &Item) -> String {
+    let mut text = format!(
+        "{}\n{}\n{}",
+        i.finding.title, i.finding.title, i.finding.body
+    );
+    for l in i.finding.locations.iter().chain(i.finding.locations.iter()) {
+        let p = clean_path(&l.path);
+        let base = p.rsplit('/').next().unwrap_or(&p).to_string();
+        text = text.replace(&p, " ");
+        if base.contains('.') {
+            text = text.replace(&base, " ");
+        }
+    }
+    text
+}
+
 /// How strongly two findings look like the same problem, 0..~1.4.
 fn link(a: &Item, b: &Item, opts: &Options) -> f64 {
     let cos = a.vector.cosine(&b.vector);
-    match place(&a.usable, &b.usable, opts.nearby_lines) {
-        // Lines alone never merge: two problems at one line differ in their words.
-        Place::Near => cos + 0.22,
-        Place::SameFile => cos + 0.05,
-        Place::Apart => cos - 0.1,
-        Place::Unknown => cos,
+    if a.agent == b.agent {
+        // An agent that lists two findings meant two problems, unless it repeated itself
+        // nearly word for word.
+        return cos - 0.2;
     }
+    let category = match (&a.finding.category, &b.finding.category) {
+        (Some(x), Some(y)) if !x.eq_ignore_ascii_case(y) => -0.12,
+        _ => 0.0,
+    };
+    category
+        + match place(&a.usable, &b.usable, opts.nearby_lines) {
+            // Lines alone never merge: two problems at one line differ in their words.
+            Place::Near => cos + 0.22,
+            Place::SameFile => cos + 0.05,
+            Place::Apart => cos - 0.1,
+            Place::Unknown => cos,
+        }
 }
 
 /// Average-linkage agglomerative clustering over candidate pairs, greedy by best link.
@@ -714,8 +860,16 @@ fn cluster(items: &[Item], opts: &Options) -> Vec<Vec<usize>> {
 
 /// Chooses the cluster's severity and says why.
 pub fn vote(by_agent: &[(&str, Severity)], policy: SeverityPolicy) -> (Severity, String) {
-    let max = by_agent.iter().map(|(_, s)| *s).max().unwrap_or(Severity::Suggestion);
-    let min = by_agent.iter().map(|(_, s)| *s).min().unwrap_or(Severity::Suggestion);
+    let max = by_agent
+        .iter()
+        .map(|(_, s)| *s)
+        .max()
+        .unwrap_or(Severity::Suggestion);
+    let min = by_agent
+        .iter()
+        .map(|(_, s)| *s)
+        .min()
+        .unwrap_or(Severity::Suggestion);
     let given = by_agent
         .iter()
         .map(|(a, s)| format!("{a}: {s}"))
@@ -730,12 +884,22 @@ pub fn vote(by_agent: &[(&str, Severity)], policy: SeverityPolicy) -> (Severity,
         return (max, format!("{who}; kept."));
     }
     match policy {
-        SeverityPolicy::Highest => (max, format!("{given}: the highest severity is kept (policy `highest`).")),
-        SeverityPolicy::Lowest => (min, format!("{given}: the lowest severity is kept (policy `lowest`).")),
+        SeverityPolicy::Highest => (
+            max,
+            format!("{given}: the highest severity is kept (policy `highest`)."),
+        ),
+        SeverityPolicy::Lowest => (
+            min,
+            format!("{given}: the lowest severity is kept (policy `lowest`)."),
+        ),
         SeverityPolicy::Vote => {
             let mut best = Severity::Suggestion;
             let mut best_n = 0;
-            for s in [Severity::Suggestion, Severity::Important, Severity::Critical] {
+            for s in [
+                Severity::Suggestion,
+                Severity::Important,
+                Severity::Critical,
+            ] {
                 let n = by_agent.iter().filter(|(_, x)| *x == s).count();
                 // Strictly more votes to move up: ties go to the lower severity.
                 if n > best_n {
@@ -743,14 +907,21 @@ pub fn vote(by_agent: &[(&str, Severity)], policy: SeverityPolicy) -> (Severity,
                     best_n = n;
                 }
             }
-            let tie = [Severity::Suggestion, Severity::Important, Severity::Critical]
-                .iter()
-                .filter(|s| **s != best)
-                .any(|s| by_agent.iter().filter(|(_, x)| x == s).count() == best_n);
+            let tie = [
+                Severity::Suggestion,
+                Severity::Important,
+                Severity::Critical,
+            ]
+            .iter()
+            .filter(|s| **s != best)
+            .any(|s| by_agent.iter().filter(|(_, x)| x == s).count() == best_n);
             let why = if tie {
                 format!("{given}: the vote is tied, and ties go to the lower severity, {best}.")
             } else {
-                format!("{given}: {best} has the most votes ({best_n} of {}).", by_agent.len())
+                format!(
+                    "{given}: {best} has the most votes ({best_n} of {}).",
+                    by_agent.len()
+                )
             };
             (best, why)
         }
@@ -764,7 +935,13 @@ pub fn vote(by_agent: &[(&str, Severity)], policy: SeverityPolicy) -> (Severity,
 /// - a suggestion from one agent with a verified citation and confidence of at least 0.5:
 ///   reported;
 /// - anything else (one agent, no verifiable location, or low confidence): held back.
-pub fn report_status(severity: Severity, agreement: usize, verified: bool, cited: bool, confidence: Option<f64>) -> Status {
+pub fn report_status(
+    severity: Severity,
+    agreement: usize,
+    verified: bool,
+    cited: bool,
+    confidence: Option<f64>,
+) -> Status {
     if agreement >= 2 {
         return Status::Reported;
     }
@@ -821,7 +998,9 @@ fn build_finding(members: &[&Item], opts: &Options, dropped: bool) -> Consolidat
     let confidence = members
         .iter()
         .filter_map(|m| m.finding.confidence)
-        .fold(None, |acc: Option<f64>, c| Some(acc.map_or(c, |a| a.max(c))));
+        .fold(None, |acc: Option<f64>, c| {
+            Some(acc.map_or(c, |a| a.max(c)))
+        });
     let (status, drop_reason) = if dropped {
         let why: Vec<String> = members
             .iter()
@@ -901,7 +1080,10 @@ fn verdict_rationale(v: Verdict, findings: &[ConsolidatedFinding]) -> String {
             if s == 0 {
                 "no reviewer reported a problem that survived consolidation.".to_string()
             } else {
-                format!("no critical or important findings; {s} suggestion{} to consider.", if s == 1 { "" } else { "s" })
+                format!(
+                    "no critical or important findings; {s} suggestion{} to consider.",
+                    if s == 1 { "" } else { "s" }
+                )
             }
         }
     }
@@ -923,13 +1105,16 @@ fn consolidate_observations(
             }
         }
     }
-    let texts: Vec<String> = raw.iter().map(|(_, o)| format!("{}\n{}", o.title, o.body)).collect();
+    let texts: Vec<String> = raw
+        .iter()
+        .map(|(_, o)| format!("{}\n{}", o.title, o.body))
+        .collect();
     let vecs = tfidf(&texts);
     let mut out: Vec<(ConsolidatedObservation, usize)> = Vec::new();
     for (i, (agent, o)) in raw.iter().enumerate() {
-        let hit = out.iter_mut().find(|(c, rep)| {
-            c.kind == o.kind && vecs[*rep].cosine(&vecs[i]) >= 0.5
-        });
+        let hit = out
+            .iter_mut()
+            .find(|(c, rep)| c.kind == o.kind && vecs[*rep].cosine(&vecs[i]) >= 0.5);
         match hit {
             Some((c, _)) => {
                 if !c.agents.iter().any(|a| a == agent) {
@@ -1062,7 +1247,11 @@ fn agent_column(run: &AgentRun, findings: &[ConsolidatedFinding]) -> AgentColumn
         display: run.display(),
         outcome: run.outcome.clone(),
         metrics: m,
-        summary: run.answer.as_ref().map(|a| a.summary.clone()).filter(|s| !s.is_empty()),
+        summary: run
+            .answer
+            .as_ref()
+            .map(|a| a.summary.clone())
+            .filter(|s| !s.is_empty()),
         verdict: run.answer.as_ref().and_then(|a| a.verdict),
         stderr_tail: run.stderr_tail.clone(),
         stdout_path: run.stdout_path.as_ref().map(|p| p.display().to_string()),
@@ -1074,7 +1263,12 @@ fn agent_column(run: &AgentRun, findings: &[ConsolidatedFinding]) -> AgentColumn
 /// The deterministic retro paragraph for one agent, built from its metrics.
 pub fn retro_paragraph(a: &AgentColumn, findings: &[ConsolidatedFinding]) -> String {
     let dur = crate::util::human_duration(std::time::Duration::from_millis(a.metrics.duration_ms));
-    if let Outcome::Failed { kind, message, hint } = &a.outcome {
+    if let Outcome::Failed {
+        kind,
+        message,
+        hint,
+    } = &a.outcome
+    {
         return format!(
             "Did not answer ({}): {message}. To fix: {hint}.",
             kind.label()
@@ -1088,7 +1282,11 @@ pub fn retro_paragraph(a: &AgentColumn, findings: &[ConsolidatedFinding]) -> Str
         m.findings.short()
     );
     if m.tool_calls > 0 {
-        s.push_str(&format!(" after {} tool call{}", m.tool_calls, if m.tool_calls == 1 { "" } else { "s" }));
+        s.push_str(&format!(
+            " after {} tool call{}",
+            m.tool_calls,
+            if m.tool_calls == 1 { "" } else { "s" }
+        ));
     }
     s.push('.');
     let ids = |pred: &dyn Fn(&ConsolidatedFinding) -> bool| -> Vec<String> {
@@ -1106,7 +1304,8 @@ pub fn retro_paragraph(a: &AgentColumn, findings: &[ConsolidatedFinding]) -> Str
     if !shared.is_empty() {
         s.push_str(&format!(" Confirmed by others: {}.", shared.join(", ")));
     }
-    let missed = ids(&|f| f.severity >= Severity::Important && !f.members.iter().any(|x| x.agent == a.name));
+    let missed =
+        ids(&|f| f.severity >= Severity::Important && !f.members.iter().any(|x| x.agent == a.name));
     if !missed.is_empty() {
         s.push_str(&format!(" Missed {}.", missed.join(", ")));
     }
@@ -1120,7 +1319,11 @@ pub fn retro_paragraph(a: &AgentColumn, findings: &[ConsolidatedFinding]) -> Str
         s.push_str(&format!(
             " {} finding{} dropped because the cited code does not exist.",
             m.false_positives,
-            if m.false_positives == 1 { " was" } else { "s were" }
+            if m.false_positives == 1 {
+                " was"
+            } else {
+                "s were"
+            }
         ));
     }
     s
@@ -1131,8 +1334,16 @@ fn executive_summary(r: &Review) -> String {
     let failed: Vec<&AgentColumn> = r.agents.iter().filter(|a| !a.outcome.is_ok()).collect();
     let c = r.counts();
     let raw: u32 = r.agents.iter().map(|a| a.metrics.findings.total()).sum();
-    let held = r.findings.iter().filter(|f| f.status == Status::HeldBack).count();
-    let dropped = r.findings.iter().filter(|f| f.status == Status::Dropped).count();
+    let held = r
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::HeldBack)
+        .count();
+    let dropped = r
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Dropped)
+        .count();
     let mut s = format!(
         "{} of {} reviewer{} answered ({}). They reported {raw} finding{}, consolidated into {} critical, {} important and {} suggestion{}",
         answered.len(),
@@ -1206,15 +1417,28 @@ mod tests {
 
     #[test]
     fn vote_ties_go_lower_and_majority_wins() {
-        let (s, why) = vote(&[("codex", Severity::Important), ("gemini", Severity::Critical)], SeverityPolicy::Vote);
+        let (s, why) = vote(
+            &[
+                ("codex", Severity::Important),
+                ("gemini", Severity::Critical),
+            ],
+            SeverityPolicy::Vote,
+        );
         assert_eq!(s, Severity::Important);
         assert!(why.contains("tied"), "{why}");
         let (s, _) = vote(
-            &[("a", Severity::Critical), ("b", Severity::Critical), ("c", Severity::Suggestion)],
+            &[
+                ("a", Severity::Critical),
+                ("b", Severity::Critical),
+                ("c", Severity::Suggestion),
+            ],
             SeverityPolicy::Vote,
         );
         assert_eq!(s, Severity::Critical);
-        let (s, _) = vote(&[("a", Severity::Critical), ("b", Severity::Suggestion)], SeverityPolicy::Highest);
+        let (s, _) = vote(
+            &[("a", Severity::Critical), ("b", Severity::Suggestion)],
+            SeverityPolicy::Highest,
+        );
         assert_eq!(s, Severity::Critical);
     }
 
@@ -1222,7 +1446,8 @@ mod tests {
     fn similar_texts_score_higher_than_different_ones() {
         let v = tfidf(&[
             "Data race on `a.client` read without clientMu in watchGuestAgentEvents".to_string(),
-            "Unprotected read of a.client races with getOrCreateClient setting it to nil".to_string(),
+            "Unprotected read of a.client races with getOrCreateClient setting it to nil"
+                .to_string(),
             "Missing documentation for the new Close method".to_string(),
         ]);
         assert!(v[0].cosine(&v[1]) > v[0].cosine(&v[2]));
@@ -1231,9 +1456,21 @@ mod tests {
 
     #[test]
     fn reporting_policy() {
-        assert_eq!(report_status(Severity::Important, 1, true, true, None), Status::Reported);
-        assert_eq!(report_status(Severity::Important, 1, false, false, None), Status::HeldBack);
-        assert_eq!(report_status(Severity::Suggestion, 2, false, false, None), Status::Reported);
-        assert_eq!(report_status(Severity::Suggestion, 1, true, true, Some(0.2)), Status::HeldBack);
+        assert_eq!(
+            report_status(Severity::Important, 1, true, true, None),
+            Status::Reported
+        );
+        assert_eq!(
+            report_status(Severity::Important, 1, false, false, None),
+            Status::HeldBack
+        );
+        assert_eq!(
+            report_status(Severity::Suggestion, 2, false, false, None),
+            Status::Reported
+        );
+        assert_eq!(
+            report_status(Severity::Suggestion, 1, true, true, Some(0.2)),
+            Status::HeldBack
+        );
     }
 }

@@ -292,6 +292,9 @@ mod tests {
         let text = render_numbered(&parse(SAMPLE));
         assert!(text.contains("     3 +fn c() {}"), "{text}");
         assert!(text.contains("       -fn b() {}"), "{text}");
-        assert!(text.contains("=== logo.png (added)\n    (binary file)"), "{text}");
+        assert!(
+            text.contains("=== logo.png (added)\n    (binary file)"),
+            "{text}"
+        );
     }
 }

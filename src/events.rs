@@ -4,9 +4,14 @@
 /// One lifecycle step of a review.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunEvent {
-    AgentStarted { agent: String },
+    AgentStarted {
+        agent: String,
+    },
     /// The agent called a tool (read a file, ran a search, …).
-    ToolCall { agent: String, tool: String },
+    ToolCall {
+        agent: String,
+        tool: String,
+    },
     /// The run ended, well or not.
     AgentFinished {
         agent: String,

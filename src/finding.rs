@@ -22,7 +22,11 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL_DESC: [Severity; 3] = [Severity::Critical, Severity::Important, Severity::Suggestion];
+    pub const ALL_DESC: [Severity; 3] = [
+        Severity::Critical,
+        Severity::Important,
+        Severity::Suggestion,
+    ];
 
     /// The letter used in stable IDs and metrics (`C1`, `2I 1S`).
     pub fn letter(self) -> char {
@@ -120,7 +124,9 @@ pub struct Location {
 
 impl Location {
     pub fn end(&self) -> u32 {
-        self.end_line.unwrap_or(self.start_line).max(self.start_line)
+        self.end_line
+            .unwrap_or(self.start_line)
+            .max(self.start_line)
     }
 }
 
@@ -296,7 +302,9 @@ fn validate(answer: &Answer) -> Result<(), AnswerError> {
         }
         if let Some(c) = f.confidence {
             if !(0.0..=1.0).contains(&c) || c.is_nan() {
-                return bad(format!("at `findings[{i}].confidence`: {c} is outside 0..1"));
+                return bad(format!(
+                    "at `findings[{i}].confidence`: {c} is outside 0..1"
+                ));
             }
         }
         for (j, l) in f.locations.iter().enumerate() {
@@ -313,7 +321,9 @@ fn validate(answer: &Answer) -> Result<(), AnswerError> {
 
 fn check_location(l: &Location, at: &str) -> Result<(), AnswerError> {
     if l.path.trim().is_empty() {
-        return Err(AnswerError::Invalid(format!("at `{at}.path`: must not be empty")));
+        return Err(AnswerError::Invalid(format!(
+            "at `{at}.path`: must not be empty"
+        )));
     }
     if l.start_line == 0 {
         return Err(AnswerError::Invalid(format!(
@@ -340,7 +350,9 @@ fn json_candidates(text: &str) -> Vec<&str> {
     let mut rest = text;
     while let Some(start) = rest.find("```") {
         let after = &rest[start + 3..];
-        let Some(newline) = after.find('\n') else { break };
+        let Some(newline) = after.find('\n') else {
+            break;
+        };
         let lang = after[..newline].trim();
         let body = &after[newline + 1..];
         let Some(end) = body.find("```") else { break };

@@ -30,7 +30,9 @@ impl Progress {
     /// Live lines when stderr is a terminal (and `DEEP_REVIEW_PROGRESS` is not `plain`).
     pub fn new(agent_names: &[String]) -> Progress {
         let live = std::io::stderr().is_terminal()
-            && std::env::var("DEEP_REVIEW_PROGRESS").map(|v| v != "plain").unwrap_or(true);
+            && std::env::var("DEEP_REVIEW_PROGRESS")
+                .map(|v| v != "plain")
+                .unwrap_or(true);
         let multi = live.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         let width = agent_names.iter().map(|n| n.len()).max().unwrap_or(8);
         let mut lines = BTreeMap::new();
@@ -55,7 +57,11 @@ impl Progress {
                 },
             );
         }
-        Progress { multi, lines, width }
+        Progress {
+            multi,
+            lines,
+            width,
+        }
     }
 
     /// Refreshes elapsed times on live lines.
@@ -104,7 +110,11 @@ impl Progress {
                                 })
                                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                             );
-                            bar.set_prefix(format!("{} {agent:<w$}", if *ok { "✓" } else { "✗" }, w = self.width));
+                            bar.set_prefix(format!(
+                                "{} {agent:<w$}",
+                                if *ok { "✓" } else { "✗" },
+                                w = self.width
+                            ));
                             bar.finish_with_message(text);
                         }
                         None => log(&format!("{agent}: {text}")),
@@ -136,9 +146,16 @@ impl Progress {
 }
 
 fn running_message(line: &Line) -> String {
-    let mut s = format!("running {}", crate::util::human_duration(line.started.elapsed()));
+    let mut s = format!(
+        "running {}",
+        crate::util::human_duration(line.started.elapsed())
+    );
     if line.tools > 0 {
-        s.push_str(&format!(" · {} tool call{}", line.tools, if line.tools == 1 { "" } else { "s" }));
+        s.push_str(&format!(
+            " · {} tool call{}",
+            line.tools,
+            if line.tools == 1 { "" } else { "s" }
+        ));
     }
     s
 }

@@ -127,7 +127,11 @@ impl SeverityCounts {
 
     pub fn short(&self) -> String {
         let mut parts = Vec::new();
-        for (n, l) in [(self.critical, 'C'), (self.important, 'I'), (self.suggestion, 'S')] {
+        for (n, l) in [
+            (self.critical, 'C'),
+            (self.important, 'I'),
+            (self.suggestion, 'S'),
+        ] {
             if n > 0 {
                 parts.push(format!("{n}{l}"));
             }
@@ -344,7 +348,9 @@ pub struct AttributedContextUpdate {
 
 impl Review {
     pub fn reported(&self) -> impl Iterator<Item = &ConsolidatedFinding> {
-        self.findings.iter().filter(|f| f.status == Status::Reported)
+        self.findings
+            .iter()
+            .filter(|f| f.status == Status::Reported)
     }
 
     pub fn counts(&self) -> SeverityCounts {

@@ -68,7 +68,11 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     let id = format!(
         "{}-local-{}",
         now.format("%Y%m%d-%H%M%S"),
-        if change.uncommitted { "wip".to_string() } else { change.short_head().to_string() }
+        if change.uncommitted {
+            "wip".to_string()
+        } else {
+            change.short_head().to_string()
+        }
     );
     let review_dir = unique_dir(&out_root.join(&id));
     let id = review_dir
@@ -83,9 +87,14 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     if !change.head_is_checked_out() {
         let wt = round_dir.join("worktree");
         let wt_s = wt.to_string_lossy().into_owned();
-        change
-            .repo
-            .git(&["worktree", "add", "--detach", "--quiet", &wt_s, &change.head_sha])?;
+        change.repo.git(&[
+            "worktree",
+            "add",
+            "--detach",
+            "--quiet",
+            &wt_s,
+            &change.head_sha,
+        ])?;
         change.workdir = wt.clone();
         worktree = Some(wt);
     }
@@ -106,11 +115,18 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         if change.commits.len() == 1 { "" } else { "s" },
         change.files.len(),
         if change.files.len() == 1 { "" } else { "s" },
-        cfg.agents.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+        cfg.agents
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         review_dir.display()
     ));
     for u in &cfg.unavailable {
-        progress::log(&format!("{} not available: {}; to enable it, {}", u.name, u.reason, u.hint));
+        progress::log(&format!(
+            "{} not available: {}; to enable it, {}",
+            u.name, u.reason, u.hint
+        ));
     }
 
     let change = Arc::new(change);
@@ -126,7 +142,8 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         partial,
     );
     let review_json = round_dir.join("review.json");
-    std::fs::write(&review_json, report::json(&review)).map_err(|e| Error::io("write", &review_json, e))?;
+    std::fs::write(&review_json, report::json(&review))
+        .map_err(|e| Error::io("write", &review_json, e))?;
     let md = report::markdown::render(&review);
     let report_md = round_dir.join("report.md");
     std::fs::write(&report_md, &md).map_err(|e| Error::io("write", &report_md, e))?;
@@ -164,7 +181,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -189,7 +208,12 @@ fn range_label(c: &Change) -> String {
 
 /// Runs every agent at once; returns their runs (in config order) and whether the user
 /// interrupted. First Ctrl-C: stop the agents, keep what arrived. Second: exit now.
-async fn run_agents(specs: &[AgentSpec], change: &Arc<Change>, brief: &str, round_dir: &Path) -> (Vec<AgentRun>, bool) {
+async fn run_agents(
+    specs: &[AgentSpec],
+    change: &Arc<Change>,
+    brief: &str,
+    round_dir: &Path,
+) -> (Vec<AgentRun>, bool) {
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
@@ -310,7 +334,11 @@ pub fn change_summary(change: &Change, round: u32) -> ChangeSummary {
             .collect(),
         files_changed: change.files.len(),
         lines_added: change.files.iter().map(|f| f.count(LineKind::Added)).sum(),
-        lines_removed: change.files.iter().map(|f| f.count(LineKind::Removed)).sum(),
+        lines_removed: change
+            .files
+            .iter()
+            .map(|f| f.count(LineKind::Removed))
+            .sum(),
     }
 }
 

@@ -97,9 +97,18 @@ pub fn scan_line(line: &str) -> Vec<SecretHit> {
 
 fn looks_like_placeholder(value: &str) -> bool {
     let lower = value.to_ascii_lowercase();
-    ["example", "placeholder", "changeme", "your_", "xxxxxxxx", "${", "{{", "<"]
-        .iter()
-        .any(|p| lower.contains(p))
+    [
+        "example",
+        "placeholder",
+        "changeme",
+        "your_",
+        "xxxxxxxx",
+        "${",
+        "{{",
+        "<",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
         || lower.starts_with("env.")
         || lower.starts_with("process.env")
 }
@@ -167,12 +176,24 @@ mod tests {
     #[test]
     fn finds_common_credentials() {
         let cases = [
-            ("aws_access_key_id = AKIAIOSFODNN7EXAMPLQ", "AWS access key ID"),
+            (
+                "aws_access_key_id = AKIAIOSFODNN7EXAMPLQ",
+                "AWS access key ID",
+            ),
             ("-----BEGIN RSA PRIVATE KEY-----", "private key"),
-            ("token: ghp_0123456789abcdefghijABCDEFGHIJ0123456789", "GitHub token"),
+            (
+                "token: ghp_0123456789abcdefghijABCDEFGHIJ0123456789",
+                "GitHub token",
+            ),
             ("SLACK=xoxb-1234567890-abcdefghijkl", "Slack token"),
-            ("key = \"AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q\"", "Google API key"),
-            ("db_password = \"q8Zr!vT2#mLp9Wx4&nB7\"", "credential assignment"),
+            (
+                "key = \"AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q\"",
+                "Google API key",
+            ),
+            (
+                "db_password = \"q8Zr!vT2#mLp9Wx4&nB7\"",
+                "credential assignment",
+            ),
         ];
         for (line, kind) in cases {
             let hits = scan_line(line);
@@ -197,6 +218,9 @@ mod tests {
     fn redacts_values() {
         let r = redact_line("id = AKIAIOSFODNN7EXAMPLQ # prod");
         assert_eq!(r, "id = AKIA…[redacted] # prod");
-        assert!(!redact_text("a\nghp_0123456789abcdefghijABCDEFGHIJ0123456789\n").contains("0123456789abcdef"));
+        assert!(
+            !redact_text("a\nghp_0123456789abcdefghijABCDEFGHIJ0123456789\n")
+                .contains("0123456789abcdef")
+        );
     }
 }

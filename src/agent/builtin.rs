@@ -42,7 +42,12 @@ pub fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             run.stdout_path = path.strip_prefix(&ctx.dirs.round).ok().map(Into::into);
         }
     }
-    run.stats.files_read = ctx.change.files.iter().map(|f| f.path().to_string()).collect();
+    run.stats.files_read = ctx
+        .change
+        .files
+        .iter()
+        .map(|f| f.path().to_string())
+        .collect();
     run.answer = Some(answer);
     run.stats.duration_ms = started.elapsed().as_millis() as u64;
     run
@@ -148,7 +153,11 @@ pub fn review(change: &Change) -> Answer {
     let tests = check_tests(change, &mut findings);
     let docs = check_docs(change, &mut findings);
     let (commits_text, commit_concerns) = check_commits(&change.commits);
-    for f in change.files.iter().filter(|f| f.binary && f.status == FileStatus::Added) {
+    for f in change
+        .files
+        .iter()
+        .filter(|f| f.binary && f.status == FileStatus::Added)
+    {
         answer.observations.push(Observation {
             kind: ObservationKind::Concern,
             title: format!("Binary file added: `{}`", f.path()),
@@ -329,13 +338,21 @@ fn check_tests(change: &Change, out: &mut Vec<Finding>) -> String {
         .iter()
         .filter(|f| classify(f.path()) == FileClass::Test)
         .collect();
-    let inline: Vec<&FileDiff> = code.iter().copied().filter(|f| adds_inline_tests(f)).collect();
+    let inline: Vec<&FileDiff> = code
+        .iter()
+        .copied()
+        .filter(|f| adds_inline_tests(f))
+        .collect();
     let code_lines: usize = code.iter().map(|f| f.count(LineKind::Added)).sum();
     let mut text = String::new();
     if code.is_empty() {
         text.push_str("No source code changed, so no tests were expected.");
         if !tests.is_empty() {
-            text.push_str(&format!(" {} test file{} changed.", tests.len(), plural(tests.len())));
+            text.push_str(&format!(
+                " {} test file{} changed.",
+                tests.len(),
+                plural(tests.len())
+            ));
         }
         return text;
     }
@@ -347,8 +364,17 @@ fn check_tests(change: &Change, out: &mut Vec<Finding>) -> String {
     if tests.is_empty() && inline.is_empty() {
         text.push_str("no test file was added or changed.");
         let first = code[0];
-        if let Some((line, quote)) = first.added_lines().next() {
-            let others: Vec<String> = code.iter().skip(1).map(|f| format!("`{}`", f.path())).collect();
+        // Cite the first added line with content; a blank line says nothing.
+        let first_line = first
+            .added_lines()
+            .find(|(_, t)| !t.trim().is_empty())
+            .or_else(|| first.added_lines().next());
+        if let Some((line, quote)) = first_line {
+            let others: Vec<String> = code
+                .iter()
+                .skip(1)
+                .map(|f| format!("`{}`", f.path()))
+                .collect();
             let mut body = format!(
                 "The change adds or modifies code in `{}`{} but touches no test. Nothing shows that the new behaviour works or keeps working.",
                 first.path(),
@@ -358,7 +384,9 @@ fn check_tests(change: &Change, out: &mut Vec<Finding>) -> String {
                     format!(" (and {})", others.join(", "))
                 }
             );
-            body.push_str(" If the change is covered by existing tests, say which in the description.");
+            body.push_str(
+                " If the change is covered by existing tests, say which in the description.",
+            );
             out.push(finding(
                 Severity::Suggestion,
                 "Code changed without a test change".to_string(),
@@ -385,17 +413,29 @@ fn public_item(path: &str, text: &str) -> bool {
     let t = text.trim_start();
     let indent = text.len() - t.len();
     match ext {
-        "rs" => ["pub fn ", "pub struct ", "pub enum ", "pub trait ", "pub type ", "pub const ", "pub async fn ", "pub mod "]
-            .iter()
-            .any(|p| t.starts_with(p)),
-        "go" => {
-            (t.starts_with("func ") || t.starts_with("type "))
-                && indent == 0
-                && go_exported(t)
-        }
+        "rs" => [
+            "pub fn ",
+            "pub struct ",
+            "pub enum ",
+            "pub trait ",
+            "pub type ",
+            "pub const ",
+            "pub async fn ",
+            "pub mod ",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p)),
+        "go" => (t.starts_with("func ") || t.starts_with("type ")) && indent == 0 && go_exported(t),
         "js" | "jsx" | "ts" | "tsx" | "mjs" => t.starts_with("export ") && indent == 0,
-        "py" => indent == 0 && (t.starts_with("def ") || t.starts_with("class ")) && !t[4..].trim_start().starts_with('_'),
-        "java" | "kt" | "cs" => t.starts_with("public ") && (t.contains('(') || t.contains(" class ") || t.contains(" interface ")),
+        "py" => {
+            indent == 0
+                && (t.starts_with("def ") || t.starts_with("class "))
+                && !t[4..].trim_start().starts_with('_')
+        }
+        "java" | "kt" | "cs" => {
+            t.starts_with("public ")
+                && (t.contains('(') || t.contains(" class ") || t.contains(" interface "))
+        }
         _ => false,
     }
 }
@@ -404,7 +444,9 @@ fn go_exported(t: &str) -> bool {
     // func Name(, func (r *T) Name(, type Name
     let rest = t.trim_start_matches("func ").trim_start_matches("type ");
     let rest = if rest.starts_with('(') {
-        rest.split_once(')').map(|(_, r)| r.trim_start()).unwrap_or("")
+        rest.split_once(')')
+            .map(|(_, r)| r.trim_start())
+            .unwrap_or("")
     } else {
         rest
     };
@@ -450,7 +492,11 @@ fn check_docs(change: &Change, out: &mut Vec<Finding>) -> String {
         .collect();
     let mut undocumented: Vec<(&FileDiff, u32, &str)> = Vec::new();
     let mut public_count = 0;
-    for f in change.files.iter().filter(|f| classify(f.path()) == FileClass::Code) {
+    for f in change
+        .files
+        .iter()
+        .filter(|f| classify(f.path()) == FileClass::Code)
+    {
         for (line, text) in f.added_lines() {
             if public_item(f.path(), text) {
                 public_count += 1;
@@ -514,13 +560,24 @@ fn check_commits(commits: &[Commit]) -> (String, Vec<Observation>) {
     for c in commits {
         let s = c.subject.trim();
         let lower = s.to_ascii_lowercase();
-        if lower.starts_with("fixup!") || lower.starts_with("squash!") || lower.starts_with("amend!") {
-            notes.push(format!("{} is a `{}` commit", c.short(), s.split_whitespace().next().unwrap_or("")));
+        if lower.starts_with("fixup!")
+            || lower.starts_with("squash!")
+            || lower.starts_with("amend!")
+        {
+            notes.push(format!(
+                "{} is a `{}` commit",
+                c.short(),
+                s.split_whitespace().next().unwrap_or("")
+            ));
             concerns.push(concern(
                 format!("Unsquashed fixup commit {}", c.short()),
                 format!("`{s}` should be squashed into its target before merge (`git rebase -i --autosquash`)."),
             ));
-        } else if lower.starts_with("wip") || lower.contains("[wip]") || lower == "tmp" || lower == "temp" {
+        } else if lower.starts_with("wip")
+            || lower.contains("[wip]")
+            || lower == "tmp"
+            || lower == "temp"
+        {
             notes.push(format!("{} is a work-in-progress commit", c.short()));
             concerns.push(concern(
                 format!("Work-in-progress commit {}", c.short()),
@@ -535,7 +592,11 @@ fn check_commits(commits: &[Commit]) -> (String, Vec<Observation>) {
             ));
         }
         if s.chars().count() > SUBJECT_MAX {
-            notes.push(format!("{}'s subject is {} characters (more than {SUBJECT_MAX})", c.short(), s.chars().count()));
+            notes.push(format!(
+                "{}'s subject is {} characters (more than {SUBJECT_MAX})",
+                c.short(),
+                s.chars().count()
+            ));
             concerns.push(concern(
                 format!("Long commit subject in {}", c.short()),
                 format!("The subject has {} characters; keep it under {SUBJECT_MAX} so it reads in `git log --oneline` and in GitHub's lists.", s.chars().count()),
@@ -563,7 +624,10 @@ fn check_commits(commits: &[Commit]) -> (String, Vec<Observation>) {
         if commits.is_empty() {
             " (uncommitted changes only).".to_string()
         } else {
-            let subjects: Vec<String> = commits.iter().map(|c| format!("{} {}", c.short(), c.subject)).collect();
+            let subjects: Vec<String> = commits
+                .iter()
+                .map(|c| format!("{} {}", c.short(), c.subject))
+                .collect();
             format!(": {}.", subjects.join("; "))
         }
     );

@@ -14,14 +14,23 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let stdout_path = ctx.dirs.agent.join("stdout.txt");
     let stderr_path = ctx.dirs.agent.join("stderr.txt");
     let mut run = AgentRun::new(spec, Outcome::Ok);
-    run.stdout_path = stdout_path.strip_prefix(&ctx.dirs.round).ok().map(Into::into);
-    run.stderr_path = stderr_path.strip_prefix(&ctx.dirs.round).ok().map(Into::into);
+    run.stdout_path = stdout_path
+        .strip_prefix(&ctx.dirs.round)
+        .ok()
+        .map(Into::into);
+    run.stderr_path = stderr_path
+        .strip_prefix(&ctx.dirs.round)
+        .ok()
+        .map(Into::into);
 
     let Some((program, args)) = spec.command.split_first() else {
         run.outcome = Outcome::failed(
             FailureKind::NotInstalled,
             "no command configured",
-            format!("set `command = [\"path/to/reviewer\"]` in [agents.{}]", spec.name),
+            format!(
+                "set `command = [\"path/to/reviewer\"]` in [agents.{}]",
+                spec.name
+            ),
         );
         return run;
     };

@@ -269,7 +269,10 @@ pub async fn run_agent(spec: &AgentSpec, ctx: RunContext) -> AgentRun {
             spec,
             Outcome::failed(
                 FailureKind::NotInstalled,
-                format!("the {} adapter is not part of this build", spec.kind.as_str()),
+                format!(
+                    "the {} adapter is not part of this build",
+                    spec.kind.as_str()
+                ),
                 "use a `command` agent that wraps the CLI, or upgrade deep-review",
             ),
         ),

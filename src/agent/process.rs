@@ -182,11 +182,11 @@ pub async fn supervise(
     while let Ok(line) = line_rx.try_recv() {
         on_line(&line);
     }
-    let (stdout, stdout_truncated) =
-        match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
-            Ok(Ok(v)) => v,
-            _ => (Vec::new(), false),
-        };
+    let (stdout, stdout_truncated) = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await
+    {
+        Ok(Ok(v)) => v,
+        _ => (Vec::new(), false),
+    };
     let stderr_tail = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stderr_task).await {
         Ok(Ok(tail)) => tail,
         _ => String::new(),
@@ -217,7 +217,10 @@ async fn create(path: &Path) -> std::io::Result<tokio::fs::File> {
 /// SIGTERM to the group, a grace period, then SIGKILL.
 async fn terminate(child: &mut tokio::process::Child, pgid: i32) {
     signal_group(pgid, libc::SIGTERM);
-    if tokio::time::timeout(TERM_GRACE, child.wait()).await.is_err() {
+    if tokio::time::timeout(TERM_GRACE, child.wait())
+        .await
+        .is_err()
+    {
         signal_group(pgid, libc::SIGKILL);
         let _ = child.kill().await;
     }
@@ -282,7 +285,10 @@ async fn pump_stdout(
     (kept, truncated)
 }
 
-async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, mut file: tokio::fs::File) -> String {
+async fn pump_stderr(
+    pipe: Option<tokio::process::ChildStderr>,
+    mut file: tokio::fs::File,
+) -> String {
     let Some(mut pipe) = pipe else {
         return String::new();
     };
@@ -348,7 +354,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut seen = Vec::new();
         let out = supervise(
-            &spec(dir.path(), "read x; echo got-$x; echo two; echo err >&2", 10_000),
+            &spec(
+                dir.path(),
+                "read x; echo got-$x; echo two; echo err >&2",
+                10_000,
+            ),
             |l| seen.push(l.to_string()),
             no_cancel(),
         )
@@ -399,13 +409,19 @@ mod tests {
         // 4 MiB of stderr, far beyond a pipe buffer, then a normal answer.
         let script = "head -c 4194304 /dev/zero | tr '\\0' x >&2; echo done";
         let mut seen = Vec::new();
-        let out = supervise(&spec(dir.path(), script, 20_000), |l| seen.push(l.to_string()), no_cancel())
-            .await
-            .unwrap();
+        let out = supervise(
+            &spec(dir.path(), script, 20_000),
+            |l| seen.push(l.to_string()),
+            no_cancel(),
+        )
+        .await
+        .unwrap();
         assert_eq!(out.exit, Exit::Code(0));
         assert_eq!(seen, vec!["done"]);
         assert!(out.stderr_tail.len() <= STDERR_TAIL);
-        let len = std::fs::metadata(dir.path().join("out/stderr")).unwrap().len();
+        let len = std::fs::metadata(dir.path().join("out/stderr"))
+            .unwrap()
+            .len();
         assert_eq!(len, 4_194_304);
     }
 
@@ -418,9 +434,13 @@ mod tests {
             let _ = tx.send(true);
             tokio::time::sleep(Duration::from_secs(30)).await;
         });
-        let out = supervise(&spec(dir.path(), "echo partial; sleep 60", 60_000), |_| {}, rx)
-            .await
-            .unwrap();
+        let out = supervise(
+            &spec(dir.path(), "echo partial; sleep 60", 60_000),
+            |_| {},
+            rx,
+        )
+        .await
+        .unwrap();
         assert_eq!(out.exit, Exit::Cancelled);
         assert_eq!(out.stdout, b"partial\n");
     }

@@ -40,7 +40,11 @@ fn header(out: &mut String, r: &Review) {
         out.push_str("> **Partial review.** The run was interrupted; this review holds only what had arrived.\n\n");
     }
     out.push_str("| | |\n|---|---|\n");
-    let date = r.created_at.get(..16).unwrap_or(&r.created_at).replace('T', " ");
+    let date = r
+        .created_at
+        .get(..16)
+        .unwrap_or(&r.created_at)
+        .replace('T', " ");
     let _ = writeln!(out, "| Date | {date} |");
     let _ = writeln!(out, "| Repo | {} |", cell(&c.repo));
     let _ = writeln!(out, "| Round | {} |", c.round);
@@ -192,7 +196,11 @@ fn finding_block(out: &mut String, r: &Review, f: &ConsolidatedFinding) {
     for l in &f.locations {
         if !l.verified {
             let note = l.note.as_deref().unwrap_or("not verified");
-            let _ = writeln!(out, "`{}` (citation not verified: {note})\n", location_label(l));
+            let _ = writeln!(
+                out,
+                "`{}` (citation not verified: {note})\n",
+                location_label(l)
+            );
             continue;
         }
         let _ = write!(out, "`{}`", location_label(l));
@@ -204,7 +212,11 @@ fn finding_block(out: &mut String, r: &Review, f: &ConsolidatedFinding) {
             let _ = writeln!(out, "```{}", lang_of(&l.path));
             for (i, line) in ex.lines.iter().enumerate() {
                 let n = ex.start_line + i as u32;
-                let mark = if n >= l.start_line && n <= l.end_line { '>' } else { ' ' };
+                let mark = if n >= l.start_line && n <= l.end_line {
+                    '>'
+                } else {
+                    ' '
+                };
                 let _ = writeln!(out, "{mark}{n:>5} | {line}");
             }
             out.push_str("```\n\n");
@@ -274,7 +286,9 @@ fn other_findings(out: &mut String, r: &Review) {
         out.push('\n');
     }
     if !dropped.is_empty() {
-        out.push_str("Dropped: every citation points at code that does not exist in the head tree.\n\n");
+        out.push_str(
+            "Dropped: every citation points at code that does not exist in the head tree.\n\n",
+        );
         for f in dropped {
             let _ = writeln!(
                 out,
@@ -303,7 +317,10 @@ fn observations(out: &mut String, r: &Review) {
             continue;
         }
         for o in list {
-            let scope = o.scope.map(|s| format!(" ({})", s.tag())).unwrap_or_default();
+            let scope = o
+                .scope
+                .map(|s| format!(" ({})", s.tag()))
+                .unwrap_or_default();
             let places: Vec<String> = o
                 .locations
                 .iter()
@@ -315,7 +332,12 @@ fn observations(out: &mut String, r: &Review) {
                 format!(" — {}", places.join(", "))
             };
             let who: Vec<String> = o.agents.iter().map(|a| r.agent_display(a)).collect();
-            let _ = write!(out, "- **{}**{scope}{places} — {}.", o.title.trim(), who.join(", "));
+            let _ = write!(
+                out,
+                "- **{}**{scope}{places} — {}.",
+                o.title.trim(),
+                who.join(", ")
+            );
             if !o.body.trim().is_empty() {
                 let _ = write!(out, " {}", o.body.trim().replace('\n', " "));
             }
@@ -342,9 +364,27 @@ fn assessment(out: &mut String, r: &Review, heading: &str, items: &[Attributed],
 }
 
 fn assessments(out: &mut String, r: &Review) {
-    assessment(out, r, "Testing Assessment", &r.assessments.testing, "testing");
-    assessment(out, r, "Documentation Assessment", &r.assessments.documentation, "documentation");
-    assessment(out, r, "Commit Structure", &r.assessments.commits, "the commits");
+    assessment(
+        out,
+        r,
+        "Testing Assessment",
+        &r.assessments.testing,
+        "testing",
+    );
+    assessment(
+        out,
+        r,
+        "Documentation Assessment",
+        &r.assessments.documentation,
+        "documentation",
+    );
+    assessment(
+        out,
+        r,
+        "Commit Structure",
+        &r.assessments.commits,
+        "the commits",
+    );
 }
 
 fn tool_calls(m: &Metrics) -> String {
@@ -373,7 +413,14 @@ fn retro(out: &mut String, r: &Review) {
                 out.push_str("```\n\n");
             }
             if let Some(p) = &a.stdout_path {
-                let _ = writeln!(out, "Raw output: `{p}`{}.\n", a.stderr_path.as_ref().map(|e| format!(", `{e}`")).unwrap_or_default());
+                let _ = writeln!(
+                    out,
+                    "Raw output: `{p}`{}.\n",
+                    a.stderr_path
+                        .as_ref()
+                        .map(|e| format!(", `{e}`"))
+                        .unwrap_or_default()
+                );
             }
         }
     }
@@ -388,16 +435,26 @@ fn retro(out: &mut String, r: &Review) {
     }
     out.push('\n');
     type Row = (&'static str, fn(&AgentColumn) -> String);
-    let ok = |a: &AgentColumn, s: String| if a.outcome.is_ok() { s } else { "—".to_string() };
+    let ok = |a: &AgentColumn, s: String| {
+        if a.outcome.is_ok() {
+            s
+        } else {
+            "—".to_string()
+        }
+    };
     let rows: Vec<Row> = vec![
         ("Outcome", |a| match &a.outcome {
             Outcome::Ok => "ok".into(),
             Outcome::Failed { kind, .. } => format!("failed: {}", kind.label()),
         }),
-        ("Duration", |a| human_duration(Duration::from_millis(a.metrics.duration_ms))),
+        ("Duration", |a| {
+            human_duration(Duration::from_millis(a.metrics.duration_ms))
+        }),
         ("Findings", |a| a.metrics.findings.short()),
         ("Tool calls", |a| tool_calls(&a.metrics)),
-        ("Design observations", |a| a.metrics.observations.to_string()),
+        ("Design observations", |a| {
+            a.metrics.observations.to_string()
+        }),
         ("False positives", |a| a.metrics.false_positives.to_string()),
         ("Unique insights", |a| a.metrics.unique_insights.to_string()),
         ("Files reviewed", |a| a.metrics.files_reviewed.to_string()),
@@ -462,12 +519,26 @@ fn process_notes(out: &mut String, r: &Review) {
         out.push_str("- The review was interrupted before every reviewer finished; their raw output so far is in the review folder.\n");
     }
     for a in failed {
-        if let Outcome::Failed { kind, message, hint } = &a.outcome {
-            let _ = writeln!(out, "- **{}** failed ({}): {message}. {hint}.", a.name, kind.label());
+        if let Outcome::Failed {
+            kind,
+            message,
+            hint,
+        } = &a.outcome
+        {
+            let _ = writeln!(
+                out,
+                "- **{}** failed ({}): {message}. To fix: {hint}.",
+                a.name,
+                kind.label()
+            );
         }
     }
     for u in &r.unavailable {
-        let _ = writeln!(out, "- **{}** not available: {}; to enable it, {}.", u.name, u.reason, u.hint);
+        let _ = writeln!(
+            out,
+            "- **{}** not available: {}; to enable it, {}.",
+            u.name, u.reason, u.hint
+        );
     }
     for n in &r.notes {
         let _ = writeln!(out, "- {n}");
@@ -487,7 +558,12 @@ fn context_updates(out: &mut String, r: &Review) {
             ContextAction::Remove => "Remove",
         };
         let who: Vec<String> = u.agents.iter().map(|a| r.agent_display(a)).collect();
-        let _ = write!(out, "- **{action}** — {} ({})", u.note.trim(), who.join(", "));
+        let _ = write!(
+            out,
+            "- **{action}** — {} ({})",
+            u.note.trim(),
+            who.join(", ")
+        );
         if !u.why.trim().is_empty() {
             let _ = write!(out, "\n  *Why:* {}", u.why.trim());
         }

@@ -21,9 +21,8 @@ pub fn render(format: ReportFormat, review: &Review) -> String {
 }
 
 pub fn json(review: &Review) -> String {
-    let mut s = serde_json::to_string_pretty(review).unwrap_or_else(|e| {
-        format!("{{\"error\": \"could not serialise the review: {e}\"}}")
-    });
+    let mut s = serde_json::to_string_pretty(review)
+        .unwrap_or_else(|e| format!("{{\"error\": \"could not serialise the review: {e}\"}}"));
     s.push('\n');
     s
 }

@@ -1,0 +1,9 @@
+//! End-to-end tests of the deep-review binary on real git repositories.
+
+mod support;
+
+mod builtin;
+mod consolidation;
+mod errors;
+mod pipeline;
+mod report;
