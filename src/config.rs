@@ -53,6 +53,10 @@ struct AgentTable {
     kind: String,
     #[serde(default)]
     command: Vec<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    allow_bash: Vec<String>,
     model: Option<String>,
     effort: Option<String>,
     timeout: Option<toml::Value>,
@@ -203,18 +207,20 @@ pub fn load(
         let spec = agent_from_table(name, table, &path, default_timeout)?;
         defined.insert(name.clone(), spec);
     }
-    // `builtin` is always defined.
+    // `builtin` is always defined, and so is each agent CLI under its own name (used by
+    // default only when it is on PATH and no agent of its kind is configured).
     defined
         .entry("builtin".into())
-        .or_insert_with(|| AgentSpec {
-            name: "builtin".into(),
-            kind: AgentKind::Builtin,
-            command: Vec::new(),
-            model: None,
-            effort: None,
-            timeout: default_timeout,
-            env: BTreeMap::new(),
-        });
+        .or_insert_with(|| AgentSpec::new("builtin", AgentKind::Builtin, default_timeout));
+    let mut implicit: Vec<String> = Vec::new();
+    for kind in [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini] {
+        let name = kind.as_str();
+        if defined.contains_key(name) || defined.values().any(|a| a.kind == kind) {
+            continue;
+        }
+        defined.insert(name.into(), AgentSpec::new(name, kind, default_timeout));
+        implicit.push(name.into());
+    }
     // An explicit --timeout applies to every agent.
     if let Some(t) = overrides.timeout {
         for spec in defined.values_mut() {
@@ -252,8 +258,11 @@ pub fn load(
             out
         }
         None => {
-            unavailable = detect_unavailable(&defined);
-            defined.into_values().collect()
+            unavailable = detect_unavailable(&defined, &implicit);
+            defined
+                .into_values()
+                .filter(|a| !implicit.contains(&a.name) || find_on_path(&a.name).is_some())
+                .collect()
         }
     };
     Ok(Config {
@@ -285,15 +294,23 @@ fn agent_from_table(
     }
     let kind = AgentKind::parse(&t.kind).ok_or_else(|| {
         bad(format!(
-            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command",
+            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini",
             t.kind
         ))
     })?;
-    if !kind.implemented() {
+    if !t.allow_bash.is_empty() && kind != AgentKind::Claude {
         return Err(bad(format!(
-            "agents.{name}.kind: `{}` reviewers are not supported by this version yet; wrap the CLI in a `command` agent",
-            t.kind
+            "agents.{name}.allow_bash: only `claude` agents take an allow-list of read-only commands"
         )));
+    }
+    for prefix in &t.allow_bash {
+        let first = prefix.split_whitespace().next().unwrap_or("");
+        if !READ_ONLY_COMMANDS.contains(&first) || prefix.contains(['>', '|', ';', '&', '`', '$']) {
+            return Err(bad(format!(
+                "agents.{name}.allow_bash: `{prefix}` is not a read-only command; allowed: {}",
+                READ_ONLY_COMMANDS.join(", ")
+            )));
+        }
     }
     if kind == AgentKind::Command && t.command.is_empty() {
         return Err(bad(format!(
@@ -308,6 +325,8 @@ fn agent_from_table(
         name: name.to_string(),
         kind,
         command: t.command.clone(),
+        args: t.args.clone(),
+        allow_bash: t.allow_bash.clone(),
         model: t.model.clone(),
         effort: t.effort.clone(),
         timeout,
@@ -315,46 +334,32 @@ fn agent_from_table(
     })
 }
 
-/// The model reviewers a user may expect that are not configured here, and how to enable
-/// each. Nothing here prints a credential; only whether one is set.
-fn detect_unavailable(defined: &BTreeMap<String, AgentSpec>) -> Vec<Unavailable> {
-    let has_command_agent = defined.values().any(|a| a.kind == AgentKind::Command);
+/// Commands `allow_bash` may name: they only read.
+pub const READ_ONLY_COMMANDS: &[&str] = &[
+    "git", "rg", "grep", "ls", "cat", "head", "tail", "wc", "find", "tree",
+];
+
+/// The reviewers a user may expect that cannot run here, and how to enable each. Nothing
+/// here prints a credential; only whether one is set.
+fn detect_unavailable(
+    defined: &BTreeMap<String, AgentSpec>,
+    implicit: &[String],
+) -> Vec<Unavailable> {
     let mut out = Vec::new();
-    let clis = [
-        (
-            "claude",
-            "npm install -g @anthropic-ai/claude-code",
-            "ANTHROPIC_API_KEY",
-        ),
-        ("codex", "npm install -g @openai/codex", "OPENAI_API_KEY"),
-        (
-            "gemini",
-            "npm install -g @google/gemini-cli",
-            "GEMINI_API_KEY",
-        ),
-    ];
-    for (bin, install, key) in clis {
-        if defined.contains_key(bin) {
+    for name in implicit {
+        let Some(spec) = defined.get(name) else {
+            continue;
+        };
+        if find_on_path(name).is_some() {
             continue;
         }
-        let on_path = find_on_path(bin).is_some();
-        let reason = if on_path {
-            format!("`{bin}` is installed, but this version of deep-review cannot drive it yet")
-        } else {
-            format!("`{bin}` was not found on PATH")
-        };
-        let hint = if on_path {
-            format!("wrap it in a `command` agent in {FILE_NAME} (see README)")
-        } else {
-            format!("install it (`{install}`) and log in, or set {key}")
-        };
         out.push(Unavailable {
-            name: bin.to_string(),
-            reason,
-            hint,
+            name: name.clone(),
+            reason: format!("`{name}` was not found on PATH"),
+            hint: crate::agent::cli::install_hint(spec.kind).to_string(),
         });
     }
-    if !has_command_agent {
+    if !defined.values().any(|a| a.kind == AgentKind::Command) {
         out.push(Unavailable {
             name: "command".into(),
             reason: format!("no `command` reviewer is configured in {FILE_NAME}"),
@@ -362,6 +367,51 @@ fn detect_unavailable(defined: &BTreeMap<String, AgentSpec>) -> Vec<Unavailable>
         });
     }
     out
+}
+
+/// Whether credentials for a CLI kind appear configured: an environment variable or the
+/// CLI's login file. Never reads or returns the secret itself.
+pub fn credentials_hint(kind: AgentKind) -> Option<String> {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let (vars, files): (&[&str], Vec<PathBuf>) = match kind {
+        AgentKind::Claude => (
+            &[
+                "ANTHROPIC_API_KEY",
+                "ANTHROPIC_AUTH_TOKEN",
+                "CLAUDE_CODE_OAUTH_TOKEN",
+            ],
+            vec![home.join(".claude/.credentials.json")],
+        ),
+        AgentKind::Codex => {
+            let codex_home = std::env::var_os("CODEX_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join(".codex"));
+            (
+                &["OPENAI_API_KEY", "CODEX_API_KEY"],
+                vec![codex_home.join("auth.json")],
+            )
+        }
+        AgentKind::Gemini => (
+            &[
+                "GEMINI_API_KEY",
+                "GOOGLE_API_KEY",
+                "GOOGLE_GENAI_USE_VERTEXAI",
+            ],
+            vec![home.join(".gemini/oauth_creds.json")],
+        ),
+        AgentKind::Builtin | AgentKind::Command => return None,
+    };
+    for v in vars {
+        if std::env::var_os(v).is_some_and(|x| !x.is_empty()) {
+            return Some(format!("{v} is set"));
+        }
+    }
+    files
+        .into_iter()
+        .find(|f| f.exists())
+        .map(|f| format!("logged in ({})", f.display()))
 }
 
 pub fn find_on_path(bin: &str) -> Option<PathBuf> {

@@ -459,9 +459,82 @@ pub fn json_schema() -> serde_json::Value {
     })
 }
 
+/// [`json_schema`] in the form OpenAI's strict structured outputs accept (codex
+/// `--output-schema`): every property listed in `required`, the optional ones nullable, and
+/// only the keywords strict mode supports. [`parse_answer`] reads nulls as absent.
+pub fn json_schema_strict() -> serde_json::Value {
+    fn strict(v: &mut serde_json::Value) {
+        let Some(obj) = v.as_object_mut() else { return };
+        for k in ["$schema", "$id", "minLength", "minimum", "maximum", "title"] {
+            obj.remove(k);
+        }
+        if let Some(c) = obj.remove("const") {
+            obj.insert("type".into(), serde_json::json!("integer"));
+            obj.insert("enum".into(), serde_json::json!([c]));
+        }
+        if let Some(items) = obj.get_mut("items") {
+            strict(items);
+        }
+        let required: Vec<String> = obj
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+            return;
+        };
+        let mut all = Vec::new();
+        for (name, prop) in props.iter_mut() {
+            strict(prop);
+            all.push(serde_json::Value::String(name.clone()));
+            if required.contains(name) {
+                continue;
+            }
+            let Some(p) = prop.as_object_mut() else {
+                continue;
+            };
+            match p.get("type").cloned() {
+                Some(serde_json::Value::String(t)) if t != "array" && t != "object" => {
+                    p.insert("type".into(), serde_json::json!([t, "null"]));
+                    if let Some(serde_json::Value::Array(e)) = p.get_mut("enum") {
+                        e.push(serde_json::Value::Null);
+                    }
+                }
+                _ => {}
+            }
+        }
+        obj.insert("required".into(), serde_json::Value::Array(all));
+        obj.insert("additionalProperties".into(), serde_json::json!(false));
+    }
+    let mut schema = json_schema();
+    strict(&mut schema);
+    schema
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_schema_requires_everything_and_answers_with_nulls_parse() {
+        let s = json_schema_strict();
+        let f = &s["properties"]["findings"]["items"];
+        assert_eq!(
+            f["required"].as_array().unwrap().len(),
+            f["properties"].as_object().unwrap().len()
+        );
+        assert_eq!(
+            f["properties"]["fix"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        assert_eq!(s["properties"]["schema"]["enum"], serde_json::json!([1]));
+        let a = parse_answer(r#"{"schema":1,"summary":"","verdict":null,"findings":[{"severity":"important","title":"t","body":"b","locations":[{"path":"a","start_line":1,"end_line":null,"quote":null}],"fix":null,"scope":null,"category":null,"confidence":null}],"observations":[],"assessments":{"testing":null,"documentation":null,"commits":null},"context_updates":[]}"#).unwrap();
+        assert_eq!(a.findings[0].fix, None);
+    }
 
     const MINIMAL: &str = r#"{"schema":1,"summary":"ok","findings":[{"severity":"important","title":"t","body":"b","locations":[{"path":"a.rs","start_line":3}]}]}"#;
 

@@ -4,8 +4,13 @@
 //! failed agent is an [`Outcome`], never an error that aborts the review.
 
 pub mod builtin;
+pub mod claude;
+pub mod cli;
+pub mod codex;
 pub mod command;
+pub mod gemini;
 pub mod process;
+pub mod stream;
 
 pub use crate::events::RunEvent;
 
@@ -54,9 +59,12 @@ impl AgentKind {
         }
     }
 
-    /// The kinds whose adapters exist in this build.
-    pub fn implemented(self) -> bool {
-        matches!(self, AgentKind::Builtin | AgentKind::Command)
+    /// The agent CLIs, which deep-review finds on PATH and runs read-only.
+    pub fn is_cli(self) -> bool {
+        matches!(
+            self,
+            AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini
+        )
     }
 }
 
@@ -65,8 +73,13 @@ impl AgentKind {
 pub struct AgentSpec {
     pub name: String,
     pub kind: AgentKind,
-    /// For `command`: the program and its arguments.
+    /// For `command`: the program and its arguments. For a CLI kind: the executable to run
+    /// instead of the one on PATH (and arguments to put first).
     pub command: Vec<String>,
+    /// For a CLI kind: extra arguments (e.g. a provider setting).
+    pub args: Vec<String>,
+    /// For `claude`: read-only shell command prefixes the agent may run (`git log`).
+    pub allow_bash: Vec<String>,
     pub model: Option<String>,
     pub effort: Option<String>,
     pub timeout: Duration,
@@ -74,21 +87,114 @@ pub struct AgentSpec {
 }
 
 impl AgentSpec {
+    /// A spec with defaults for `kind`, as used when a CLI is found on PATH.
+    pub fn new(name: &str, kind: AgentKind, timeout: Duration) -> AgentSpec {
+        AgentSpec {
+            name: name.to_string(),
+            kind,
+            command: Vec::new(),
+            args: Vec::new(),
+            allow_bash: Vec::new(),
+            model: None,
+            effort: None,
+            timeout,
+            env: BTreeMap::new(),
+        }
+    }
+
     /// "Claude Opus 4.7 (effort: xhigh)"-style label for headers and tables.
     pub fn display(&self) -> String {
-        display_name(&self.name, self.model.as_deref(), self.effort.as_deref())
+        display_name(
+            &self.name,
+            self.kind,
+            self.model.as_deref(),
+            self.effort.as_deref(),
+        )
     }
 }
 
-pub fn display_name(name: &str, model: Option<&str>, effort: Option<&str>) -> String {
-    let mut s = match model {
-        Some(m) if !m.is_empty() => format!("{name} ({m})"),
-        _ => name.to_string(),
-    };
-    if let Some(e) = effort {
-        s.push_str(&format!(" (effort: {e})"));
+/// "Claude Opus 4.7 (effort: xhigh)", "Codex GPT 5.5 (effort: xhigh)", "Gemini 3.1 Pro
+/// (effort: default)"; for other kinds the name, with the model in parentheses when set.
+/// An agent whose name is not its kind's keeps the name in brackets, so two agents of one
+/// kind stay apart.
+pub fn display_name(
+    name: &str,
+    kind: AgentKind,
+    model: Option<&str>,
+    effort: Option<&str>,
+) -> String {
+    if !kind.is_cli() {
+        let mut s = match model {
+            Some(m) if !m.is_empty() => format!("{name} ({m})"),
+            _ => name.to_string(),
+        };
+        if let Some(e) = effort {
+            s.push_str(&format!(" (effort: {e})"));
+        }
+        return s;
+    }
+    let pretty = pretty_model(kind, model);
+    let mut s = format!("{pretty} (effort: {})", effort.unwrap_or("default"));
+    if name != kind.as_str() {
+        s.push_str(&format!(" [{name}]"));
     }
     s
+}
+
+/// "claude-opus-4-7" → "Claude Opus 4.7"; "gpt-5.5" → "Codex GPT 5.5";
+/// "gemini-3.1-pro-preview" → "Gemini 3.1 Pro".
+pub fn pretty_model(kind: AgentKind, model: Option<&str>) -> String {
+    let family = match kind {
+        AgentKind::Claude => "Claude",
+        AgentKind::Codex => "Codex",
+        AgentKind::Gemini => "Gemini",
+        AgentKind::Builtin | AgentKind::Command => "",
+    };
+    let Some(m) = model.filter(|m| !m.is_empty()) else {
+        return family.to_string();
+    };
+    let m = m.rsplit('/').next().unwrap_or(m).trim_end_matches("[1m]");
+    let parts: Vec<&str> = m.split('-').filter(|p| !p.is_empty()).collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut version: Vec<&str> = Vec::new();
+    for p in &parts {
+        let lower = p.to_ascii_lowercase();
+        if matches!(lower.as_str(), "preview" | "latest" | "exp")
+            || (p.len() == 8 && p.chars().all(|c| c.is_ascii_digit()))
+        {
+            continue; // release tags and dates
+        }
+        if p.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            version.push(p);
+            continue;
+        }
+        if !version.is_empty() {
+            words.push(version.join("."));
+            version.clear();
+        }
+        let w = match lower.as_str() {
+            "gpt" => "GPT".to_string(),
+            "claude" if kind == AgentKind::Claude => continue,
+            "gemini" if kind == AgentKind::Gemini => continue,
+            _ => {
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or_default()
+            }
+        };
+        words.push(w);
+    }
+    if !version.is_empty() {
+        words.push(version.join("."));
+    }
+    // Claude names put the family before the version ("opus 4 7"), Gemini the version first.
+    let body = words.join(" ");
+    if body.is_empty() {
+        family.to_string()
+    } else {
+        format!("{family} {body}")
+    }
 }
 
 /// Why an agent's run did not yield an answer. Each has a one-line hint for the user.
@@ -226,7 +332,12 @@ impl AgentRun {
     }
 
     pub fn display(&self) -> String {
-        display_name(&self.name, self.model.as_deref(), self.effort.as_deref())
+        display_name(
+            &self.name,
+            self.kind,
+            self.model.as_deref(),
+            self.effort.as_deref(),
+        )
     }
 }
 
@@ -295,5 +406,50 @@ fn finished_summary(run: &AgentRun) -> String {
             format!("{n} finding{}", if n == 1 { "" } else { "s" })
         }
         Outcome::Failed { kind, message, .. } => format!("{}: {message}", kind.label()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_names_like_the_seed() {
+        assert_eq!(
+            pretty_model(AgentKind::Claude, Some("claude-opus-4-7")),
+            "Claude Opus 4.7"
+        );
+        assert_eq!(
+            pretty_model(AgentKind::Claude, Some("claude-sonnet-5-5")),
+            "Claude Sonnet 5.5"
+        );
+        assert_eq!(pretty_model(AgentKind::Claude, Some("opus")), "Claude Opus");
+        assert_eq!(
+            pretty_model(AgentKind::Codex, Some("gpt-5.5")),
+            "Codex GPT 5.5"
+        );
+        assert_eq!(
+            pretty_model(AgentKind::Gemini, Some("gemini-3.1-pro-preview")),
+            "Gemini 3.1 Pro"
+        );
+        assert_eq!(pretty_model(AgentKind::Gemini, None), "Gemini");
+        assert_eq!(
+            display_name(
+                "opus",
+                AgentKind::Claude,
+                Some("claude-opus-4-7"),
+                Some("xhigh")
+            ),
+            "Claude Opus 4.7 (effort: xhigh) [opus]"
+        );
+        assert_eq!(
+            display_name(
+                "gemini",
+                AgentKind::Gemini,
+                Some("gemini-3.1-pro-preview"),
+                None
+            ),
+            "Gemini 3.1 Pro (effort: default)"
+        );
     }
 }

@@ -7,3 +7,4 @@ mod consolidation;
 mod errors;
 mod pipeline;
 mod report;
+mod transcripts;

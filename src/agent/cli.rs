@@ -1,0 +1,372 @@
+//! Running an agent CLI (claude, codex, gemini) as a reviewer: read-only flags, the brief on
+//! stdin, the stream parsed live into tool-call events, the end classified into a typed
+//! outcome with a one-line hint, and the answer validated against the findings schema.
+
+use super::claude;
+use super::codex;
+use super::gemini;
+use super::process;
+use super::process::Exit;
+use super::stream::StreamParser;
+use super::stream::StreamSummary;
+use super::AgentKind;
+use super::AgentRun;
+use super::AgentSpec;
+use super::FailureKind;
+use super::Outcome;
+use super::RunContext;
+use super::RunEvent;
+use crate::finding;
+
+/// The executable of a CLI kind, unless configured otherwise.
+pub fn default_binary(kind: AgentKind) -> &'static str {
+    match kind {
+        AgentKind::Claude => "claude",
+        AgentKind::Codex => "codex",
+        AgentKind::Gemini => "gemini",
+        AgentKind::Builtin | AgentKind::Command => "",
+    }
+}
+
+pub fn install_hint(kind: AgentKind) -> &'static str {
+    match kind {
+        AgentKind::Claude => "install it with `npm install -g @anthropic-ai/claude-code`, then run `claude` once to log in (or set ANTHROPIC_API_KEY)",
+        AgentKind::Codex => "install it with `npm install -g @openai/codex`, then run `codex login` (or set OPENAI_API_KEY)",
+        AgentKind::Gemini => "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)",
+        AgentKind::Builtin | AgentKind::Command => "",
+    }
+}
+
+fn login_hint(kind: AgentKind) -> &'static str {
+    match kind {
+        AgentKind::Claude => "run `claude` once and log in, or set ANTHROPIC_API_KEY",
+        AgentKind::Codex => "run `codex login` or set OPENAI_API_KEY",
+        AgentKind::Gemini => "run `gemini` once and log in, or set GEMINI_API_KEY",
+        AgentKind::Builtin | AgentKind::Command => "check the agent's credentials",
+    }
+}
+
+pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
+    let kind = spec.kind;
+    let dir = &ctx.dirs.agent;
+    let stdout_path = dir.join("stdout.jsonl");
+    let stderr_path = dir.join("stderr.txt");
+    let mut run = AgentRun::new(spec, Outcome::Ok);
+    run.stdout_path = stdout_path
+        .strip_prefix(&ctx.dirs.round)
+        .ok()
+        .map(Into::into);
+    run.stderr_path = stderr_path
+        .strip_prefix(&ctx.dirs.round)
+        .ok()
+        .map(Into::into);
+    let program = spec
+        .command
+        .first()
+        .cloned()
+        .unwrap_or_else(|| default_binary(kind).to_string());
+    let workdir = ctx.change.workdir.clone();
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        run.outcome = Outcome::failed(
+            FailureKind::Crashed,
+            format!("could not create {}: {e}", dir.display()),
+            "check the review folder's permissions",
+        );
+        return run;
+    }
+
+    let (mut args, mut parser): (Vec<String>, Box<dyn StreamParser>) = match kind {
+        AgentKind::Claude => {
+            let schema = finding::json_schema().to_string();
+            (
+                claude::args(
+                    spec.model.as_deref(),
+                    spec.effort.as_deref(),
+                    &schema,
+                    &spec.allow_bash,
+                ),
+                Box::new(claude::Parser::new(&workdir)),
+            )
+        }
+        AgentKind::Codex => {
+            let schema_path = dir.join("output-schema.json");
+            let _ = std::fs::write(&schema_path, finding::json_schema_strict().to_string());
+            let mut a = codex::args(
+                spec.model.as_deref(),
+                spec.effort.as_deref(),
+                &workdir,
+                &schema_path,
+                &dir.join("last-message.txt"),
+            );
+            // Extra arguments (provider settings, profiles) go before the prompt.
+            a.extend(spec.args.iter().cloned());
+            a.push(codex::PROMPT_FROM_STDIN.into());
+            (
+                a,
+                Box::new(codex::Parser::new(&workdir, spec.model.as_deref())),
+            )
+        }
+        AgentKind::Gemini => (
+            gemini::args(spec.model.as_deref()),
+            Box::new(gemini::Parser::new(&workdir)),
+        ),
+        AgentKind::Builtin | AgentKind::Command => unreachable!("not a CLI kind"),
+    };
+    if kind != AgentKind::Codex {
+        args.extend(spec.args.iter().cloned());
+    }
+    args.splice(0..0, spec.command.iter().skip(1).cloned());
+
+    let proc_spec = process::ProcessSpec {
+        program: program.clone(),
+        args,
+        cwd: workdir.clone(),
+        env: spec.env.clone(),
+        stdin: Some(ctx.brief.as_bytes().to_vec()),
+        timeout: spec.timeout,
+        stdout_path,
+        stderr_path,
+    };
+    let events = ctx.events.clone();
+    let agent = spec.name.clone();
+    let output = match process::supervise(
+        &proc_spec,
+        |line| {
+            for tool in parser.feed(line) {
+                let _ = events.send(RunEvent::ToolCall {
+                    agent: agent.clone(),
+                    tool,
+                });
+            }
+        },
+        ctx.cancel.clone(),
+    )
+    .await
+    {
+        Ok(o) => o,
+        Err(e) => {
+            let (fk, msg) = if e.kind() == std::io::ErrorKind::NotFound {
+                (
+                    FailureKind::NotInstalled,
+                    format!("`{program}` was not found"),
+                )
+            } else {
+                (
+                    FailureKind::NotInstalled,
+                    format!("could not start `{program}`: {e}"),
+                )
+            };
+            run.outcome = Outcome::failed(fk, msg, install_hint(kind));
+            return run;
+        }
+    };
+    parser.finish(&output.stderr_tail);
+    let summary = parser.summary().clone();
+    run.stats.duration_ms = output.duration.as_millis() as u64;
+    run.stats.tool_calls = summary.tool_calls.clone();
+    run.stats.files_read = summary.files_read.iter().cloned().collect();
+    run.stats.tokens = summary.tokens.clone();
+    run.stats.cost_usd = summary.cost_usd;
+    if let Exit::Code(c) = output.exit {
+        run.stats.exit_code = Some(c);
+    }
+    if let Some(m) = &summary.model {
+        run.model = Some(m.clone());
+    }
+    run.stderr_tail = output.stderr_tail.clone();
+
+    if let Some(failure) = classify(spec, output.exit, &summary) {
+        run.outcome = failure;
+        return run;
+    }
+    // The answer: structured output when the CLI enforced the schema, else the final text.
+    let raw = match (&summary.structured, &summary.final_text) {
+        (Some(v), _) => v.to_string(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => {
+            // codex also writes the last message to a file.
+            std::fs::read_to_string(dir.join("last-message.txt")).unwrap_or_default()
+        }
+    };
+    let _ = std::fs::write(dir.join("answer.txt"), &raw);
+    match finding::parse_answer(&raw) {
+        Ok(answer) => run.answer = Some(answer),
+        Err(e) => {
+            run.outcome = Outcome::failed(
+                FailureKind::Malformed,
+                e.to_string(),
+                "the raw answer is kept in the agent's answer.txt; rerun, or try another model",
+            )
+        }
+    }
+    run
+}
+
+/// None when the CLI ended well; otherwise the typed failure with what to do about it.
+pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
+    let kind = spec.kind;
+    let timeout_hint = format!(
+        "raise the timeout with --timeout or [agents.{}].timeout",
+        spec.name
+    );
+    match exit {
+        Exit::TimedOut => {
+            return Some(Outcome::failed(
+                FailureKind::TimedOut,
+                process::describe_exit(exit, spec.timeout),
+                timeout_hint,
+            ))
+        }
+        Exit::Cancelled => {
+            return Some(Outcome::failed(
+                FailureKind::Cancelled,
+                process::describe_exit(exit, spec.timeout),
+                "run the review again to let it finish",
+            ))
+        }
+        Exit::Code(0) if s.completed => return None,
+        _ => {}
+    }
+    let mut status = s.error_status;
+    if status.is_none() && kind == AgentKind::Gemini {
+        if let Exit::Code(c) = exit {
+            status = gemini::status_from_exit(c);
+        }
+    }
+    let message = crate::secrets::redact_text(
+        s.error
+            .clone()
+            .unwrap_or_else(|| match exit {
+                Exit::Code(0) => "the stream ended without a result".to_string(),
+                other => process::describe_exit(other, spec.timeout),
+            })
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim(),
+    );
+    let lower = message.to_ascii_lowercase();
+    let name = default_binary(kind);
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    let (fk, hint) = if matches!(status, Some(401) | Some(403))
+        || has(&[
+            "invalid api key",
+            "authentication",
+            "not logged in",
+            "unauthorized",
+            "/login",
+            "invalid auth",
+            "api key not valid",
+        ]) {
+        (FailureKind::NotLoggedIn, login_hint(kind).to_string())
+    } else if has(&[
+        "quota",
+        "resource_exhausted",
+        "insufficient_quota",
+        "usage limit",
+        "billing",
+        "credit balance",
+    ]) {
+        (
+            FailureKind::QuotaExhausted,
+            "the account's quota is used up; wait for it to reset, raise the limit, or use another account".to_string(),
+        )
+    } else if status == Some(429) || has(&["rate limit", "too many requests", "overloaded"]) {
+        (
+            FailureKind::RateLimited,
+            "wait a minute and rerun, or run fewer reviews at once".to_string(),
+        )
+    } else if status == Some(404)
+        || (lower.contains("model")
+            && has(&[
+                "not found",
+                "does not exist",
+                "unknown",
+                "not supported",
+                "invalid",
+            ]))
+    {
+        (
+            FailureKind::ModelUnknown,
+            format!(
+                "check `model` in [agents.{}]{}",
+                spec.name,
+                spec.model
+                    .as_deref()
+                    .map(|m| format!(" (it is `{m}`)"))
+                    .unwrap_or_default()
+            ),
+        )
+    } else {
+        (
+            FailureKind::Crashed,
+            format!("see the stderr tail below and the agent's stderr.txt; `{name} --version` checks the install"),
+        )
+    };
+    let prefix = match exit {
+        Exit::Code(c) if c != 0 => format!("exited with status {c}: "),
+        Exit::Signal(sig) => format!("killed by signal {sig}: "),
+        _ => String::new(),
+    };
+    Some(Outcome::failed(fk, format!("{prefix}{message}"), hint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_flags_are_always_on_the_command_line() {
+        let c = claude::args(Some("opus"), Some("xhigh"), "{}", &[]);
+        let joined = c.join(" ");
+        assert!(joined.contains("--permission-mode dontAsk"), "{joined}");
+        assert!(
+            joined.contains("--tools Read Grep Glob --allowedTools Read Grep Glob"),
+            "{joined}"
+        );
+        assert!(
+            !c.iter()
+                .any(|a| a == "Bash" || a == "Edit" && !joined.contains("--disallowedTools Edit")),
+            "{joined}"
+        );
+        assert!(
+            !joined.contains("bypassPermissions") && !joined.contains("dangerously"),
+            "{joined}"
+        );
+        let with_git = claude::args(None, None, "{}", &["git log".to_string()]).join(" ");
+        assert!(
+            with_git.contains(
+                "--tools Read Grep Glob Bash --allowedTools Read Grep Glob Bash(git log *)"
+            ),
+            "{with_git}"
+        );
+
+        let x = codex::args(
+            Some("gpt-5.5"),
+            Some("xhigh"),
+            std::path::Path::new("/w"),
+            std::path::Path::new("/s.json"),
+            std::path::Path::new("/o.txt"),
+        );
+        let joined = x.join(" ");
+        assert!(
+            joined.starts_with("exec --json --sandbox read-only"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("-c model_reasoning_effort=xhigh"),
+            "{joined}"
+        );
+        assert!(
+            !joined.contains("workspace-write") && !joined.contains("danger"),
+            "{joined}"
+        );
+
+        let g = gemini::args(Some("gemini-2.5-pro")).join(" ");
+        assert!(
+            g.contains("--skip-trust") && g.contains("--approval-mode default"),
+            "{g}"
+        );
+        assert!(!g.contains("yolo") && !g.contains("-y "), "{g}");
+    }
+}
