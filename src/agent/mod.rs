@@ -376,17 +376,7 @@ pub async fn run_agent(spec: &AgentSpec, ctx: RunContext) -> AgentRun {
     let mut run = match spec.kind {
         AgentKind::Builtin => builtin::run(spec, &ctx),
         AgentKind::Command => command::run(spec, &ctx).await,
-        AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini => AgentRun::new(
-            spec,
-            Outcome::failed(
-                FailureKind::NotInstalled,
-                format!(
-                    "the {} adapter is not part of this build",
-                    spec.kind.as_str()
-                ),
-                "use a `command` agent that wraps the CLI, or upgrade deep-review",
-            ),
-        ),
+        AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini => cli::run(spec, &ctx).await,
     };
     if run.stats.duration_ms == 0 {
         run.stats.duration_ms = started.elapsed().as_millis() as u64;

@@ -476,7 +476,10 @@ fn retro(out: &mut String, r: &Review) {
         let _ = write!(out, "| {label} |");
         for a in &r.agents {
             let v = match label {
-                "Outcome" | "Duration" => f(a),
+                // Measured from the transcript, so true even for a run that failed.
+                "Outcome" | "Duration" | "Tool calls" | "Files reviewed" | "Tokens" | "Cost" => {
+                    f(a)
+                }
                 _ => ok(a, f(a)),
             };
             let _ = write!(out, " {} |", cell(&v));

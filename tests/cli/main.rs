@@ -5,6 +5,7 @@ mod support;
 mod builtin;
 mod consolidation;
 mod errors;
+mod fake_clis;
 mod pipeline;
 mod report;
 mod transcripts;

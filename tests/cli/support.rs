@@ -163,3 +163,26 @@ pub fn config(repo: &Repo, agents: &[(&str, &Path)], extra: &str) {
     }
     repo.write(".deep-review.toml", &text);
 }
+
+/// Runs deep-review with `extra` prepended to PATH (fake agent CLIs live there).
+pub fn run_with_path(dir: &Path, args: &[&str], extra: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env("DEEP_REVIEW_CONFIG", dir.join("no-user-config.toml"))
+        .env("PATH", format!("{}:{}", extra.display(), minimal_path()))
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .output()
+        .expect("deep-review runs")
+}
+
+/// The text of a recorded transcript from tests/fixtures/transcripts.
+pub fn transcript(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/transcripts/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("transcript")
+}
