@@ -199,46 +199,109 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         .map(|r| r.root)
         .unwrap_or_else(|_| args.repo.clone());
     let cfg = crate::config::load(&root, None, &crate::config::Overrides::default())?;
-    let mut out = String::from("| Agent | Kind | Status | Model | Effort | Timeout | Runs by default |\n|---|---|---|---|---|---|---|\n");
-    for a in &cfg.agents {
-        let status = match a.kind {
-            AgentKind::Builtin => "ready".to_string(),
-            AgentKind::Command => match a.command.first() {
-                Some(p) if p.contains('/') => {
-                    let full = if Path::new(p).is_absolute() {
-                        PathBuf::from(p)
-                    } else {
-                        root.join(p)
-                    };
-                    if full.exists() {
-                        format!("ready (`{p}`)")
-                    } else {
-                        format!("missing: `{p}` does not exist")
-                    }
-                }
-                Some(p) => match crate::config::find_on_path(p) {
-                    Some(found) => format!("ready (`{}`)", found.display()),
-                    None => format!("missing: `{p}` not on PATH"),
+    let mut out = String::from(
+        "| Agent | Kind | Found | Version | Credentials | Model | Effort | Timeout | Runs by default |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for a in &cfg.defined {
+        let program = match a.kind {
+            AgentKind::Builtin => None,
+            AgentKind::Command => a.command.first().cloned(),
+            cli => Some(
+                a.command
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| crate::agent::cli::default_binary(cli).to_string()),
+            ),
+        };
+        let found = program.as_deref().map(|p| resolve(p, &root));
+        let (found_cell, version) = match (&program, &found) {
+            (None, _) => (
+                "built in".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            (Some(_), Some(Some(path))) => (
+                format!("`{}`", path.display()),
+                if a.kind.is_cli() {
+                    version_of(path).unwrap_or_else(|| "?".into())
+                } else {
+                    "—".into()
                 },
-                None => "missing: no command".into(),
-            },
-            other => format!("{} adapter not in this build", other.as_str()),
+            ),
+            (Some(p), _) => (format!("no: `{p}` not found"), "—".into()),
+        };
+        let credentials = match crate::config::credentials_hint(a.kind) {
+            Some(h) => h,
+            None if a.kind.is_cli() => "none found".into(),
+            None => "—".into(),
+        };
+        let default = cfg.agents.iter().any(|x| x.name == a.name);
+        let model = if a.kind.is_cli() {
+            a.model.clone().unwrap_or_else(|| "CLI default".into())
+        } else {
+            a.model.clone().unwrap_or_else(|| "—".into())
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | yes |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             a.name,
             a.kind.as_str(),
-            status,
-            a.model.as_deref().unwrap_or("—"),
-            a.effort.as_deref().unwrap_or("—"),
-            crate::util::human_duration(a.timeout)
+            found_cell,
+            version,
+            credentials,
+            model,
+            a.effort
+                .as_deref()
+                .unwrap_or(if a.kind.is_cli() { "default" } else { "—" }),
+            crate::util::human_duration(a.timeout),
+            if default { "yes" } else { "no" }
         ));
     }
-    for u in &cfg.unavailable {
-        out.push_str(&format!(
-            "| {} | {} | not available: {}; {} | — | — | — | no |\n",
-            u.name, u.name, u.reason, u.hint
-        ));
+    for u in cfg.unavailable.iter().filter(|u| u.name == "command") {
+        out.push_str(&format!("\n{}: {}.\n", u.reason, u.hint));
     }
     Ok(out)
+}
+
+/// Where a configured program is: relative paths from the repository root, bare names on PATH.
+fn resolve(program: &str, root: &Path) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = if Path::new(program).is_absolute() {
+            PathBuf::from(program)
+        } else {
+            root.join(program)
+        };
+        return p.exists().then_some(p);
+    }
+    crate::config::find_on_path(program)
+}
+
+/// `<program> --version`, first line, within five seconds.
+fn version_of(program: &Path) -> Option<String> {
+    let mut child = std::process::Command::new(program)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    }
+    let mut text = String::new();
+    use std::io::Read;
+    child.stdout.take()?.read_to_string(&mut text).ok()?;
+    text.lines()
+        .next()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
 }

@@ -75,7 +75,10 @@ pub struct Overrides {
 /// The resolved configuration for one review.
 #[derive(Debug)]
 pub struct Config {
+    /// The reviewers that run (the default selection, or the ones asked for).
     pub agents: Vec<AgentSpec>,
+    /// Every reviewer known: configured, builtin, and each agent CLI.
+    pub defined: Vec<AgentSpec>,
     /// Reviewers that would have run by default but cannot, with how to enable them.
     pub unavailable: Vec<Unavailable>,
     pub fail_on: Option<Severity>,
@@ -228,6 +231,7 @@ pub fn load(
         }
     }
 
+    let all: Vec<AgentSpec> = defined.values().cloned().collect();
     let explicit = overrides.agents.clone().or(merged.review.agents.clone());
     let mut unavailable = Vec::new();
     let agents = match explicit {
@@ -267,6 +271,7 @@ pub fn load(
     };
     Ok(Config {
         agents,
+        defined: all,
         unavailable,
         fail_on,
         sources,

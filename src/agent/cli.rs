@@ -77,7 +77,14 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
 
     let (mut args, mut parser): (Vec<String>, Box<dyn StreamParser>) = match kind {
         AgentKind::Claude => {
-            let schema = finding::json_schema().to_string();
+            // Without `$schema`/`$id`: Claude Code validates the answer locally, and a
+            // validator that does not know draft 2020-12 would reject the schema itself.
+            let mut schema = finding::json_schema();
+            if let Some(o) = schema.as_object_mut() {
+                o.remove("$schema");
+                o.remove("$id");
+            }
+            let schema = schema.to_string();
             (
                 claude::args(
                     spec.model.as_deref(),

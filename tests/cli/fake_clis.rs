@@ -373,3 +373,45 @@ fn a_cli_answer_that_does_not_validate_is_a_failed_run_with_the_raw_answer_kept(
     let raw = std::fs::read_to_string(repo.round_dir().join("agents/codex/answer.txt")).unwrap();
     assert!(raw.starts_with("Review complete."), "{raw}");
 }
+
+#[test]
+fn agents_table_shows_found_version_and_credentials_without_the_secret() {
+    let repo = cache_repo();
+    let bin = tempfile::tempdir().unwrap();
+    script(bin.path(), "claude", "echo '2.1.332 (Claude Code)'");
+    let out = std::process::Command::new(BIN)
+        .arg("agents")
+        .current_dir(repo.path())
+        .env("DEEP_REVIEW_CONFIG", repo.path().join("none.toml"))
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+        .env("HOME", repo.path())
+        .env("ANTHROPIC_API_KEY", "sk-ant-super-secret-value-1234567890")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("CODEX_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GOOGLE_API_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("{name}: {table}"))
+            .to_string()
+    };
+    let claude = row("claude");
+    assert!(claude.contains("2.1.332 (Claude Code)"), "{claude}");
+    assert!(claude.contains("ANTHROPIC_API_KEY is set"), "{claude}");
+    assert!(claude.ends_with("| yes |"), "{claude}");
+    assert!(!table.contains("super-secret"), "{table}");
+    let codex = row("codex");
+    assert!(
+        codex.contains("no: `codex` not found")
+            && codex.contains("none found")
+            && codex.ends_with("| no |"),
+        "{codex}"
+    );
+    assert!(row("builtin").ends_with("| yes |"));
+}

@@ -6,6 +6,8 @@ mod builtin;
 mod consolidation;
 mod errors;
 mod fake_clis;
+mod model_server;
 mod pipeline;
+mod real_clis;
 mod report;
 mod transcripts;
