@@ -32,6 +32,27 @@ pub enum Command {
     Schema,
     /// List the reviewer kinds, whether each is usable here, and why not.
     Agents(AgentsArgs),
+    /// Score consolidation on a labelled benchmark (e.g. shared/eval/martian-dev.json).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The labelled dataset (JSON: prs[].golden, agents, labels).
+    pub dataset: PathBuf,
+    /// Extra subsets of tools to score, each a comma-separated list (repeatable). The full
+    /// set, `claude,gemini,coderabbit`, and each tool alone are always scored.
+    #[arg(long = "tools", value_name = "A,B,C")]
+    pub subsets: Vec<String>,
+    /// Print the scores as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Override the link score at which two findings merge (to study the trade-off).
+    #[arg(long, value_name = "SCORE")]
+    pub merge_threshold: Option<f64>,
+    /// Override the share of reviewers whose agreement alone reports a finding.
+    #[arg(long, value_name = "SHARE")]
+    pub agreement_fraction: Option<f64>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

@@ -305,3 +305,62 @@ fn version_of(program: &Path) -> Option<String> {
         .map(|l| l.trim().to_string())
         .filter(|l| !l.is_empty())
 }
+
+pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
+    let text =
+        std::fs::read_to_string(&args.dataset).map_err(|e| Error::io("read", &args.dataset, e))?;
+    let data: crate::eval::Dataset = serde_json::from_str(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not an eval dataset: {e}",
+            args.dataset.display()
+        ))
+    })?;
+    let mut opts = consolidate::Options::default();
+    if let Some(t) = args.merge_threshold {
+        opts.merge_threshold = t;
+    }
+    if let Some(f) = args.agreement_fraction {
+        opts.agreement_fraction = f;
+    }
+    let all = crate::eval::tools(&data);
+    let started = std::time::Instant::now();
+    let mut rows = vec![crate::eval::evaluate(
+        &data,
+        None,
+        &opts,
+        &format!("all {} tools", all.len()),
+    )];
+    let mut subsets: Vec<String> = vec!["claude,gemini,coderabbit".into()];
+    subsets.extend(args.subsets.iter().cloned());
+    for subset in &subsets {
+        let tools: Vec<String> = subset
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if let Some(unknown) = tools.iter().find(|t| !all.contains(t)) {
+            return Err(Error::Usage(format!(
+                "--tools: `{unknown}` is not in the dataset; it has {}",
+                all.join(", ")
+            )));
+        }
+        rows.push(crate::eval::evaluate(
+            &data,
+            Some(&tools),
+            &opts,
+            &tools.join("+"),
+        ));
+    }
+    for t in &all {
+        rows.push(crate::eval::single_tool(&data, t));
+    }
+    crate::progress::log(&format!(
+        "scored {} configurations in {:.2}s",
+        rows.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    if args.json {
+        return Ok(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n");
+    }
+    Ok(crate::eval::table(&rows))
+}

@@ -81,15 +81,27 @@ pub struct Options {
     pub nearby_lines: u32,
     /// How far a quote is searched for around its cited line.
     pub relocate_window: u32,
+    /// The share of answering reviewers that must agree for agreement alone to report a
+    /// finding (never fewer than two): two of three reviewers is strong evidence, two of
+    /// twelve is not.
+    pub agreement_fraction: f64,
+}
+
+impl Options {
+    /// Distinct agents whose agreement alone reports a finding, given how many answered.
+    pub fn min_agreement(&self, answered: usize) -> usize {
+        ((self.agreement_fraction * answered as f64).ceil() as usize).max(2)
+    }
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             severity_policy: SeverityPolicy::Vote,
-            merge_threshold: 0.42,
+            merge_threshold: 0.25,
             nearby_lines: 3,
             relocate_window: 10,
+            agreement_fraction: 1.0 / 3.0,
         }
     }
 }
@@ -166,10 +178,11 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
 
     // 3-4. Build consolidated findings.
     let mut findings: Vec<ConsolidatedFinding> = Vec::new();
+    let min_agreement = opts.min_agreement(answered.len());
     for members in &clusters {
         let member_items: Vec<&Item> = members.iter().map(|&i| &items[i]).collect();
         let dropped = member_items.iter().all(|i| i.unverifiable);
-        findings.push(build_finding(&member_items, opts, dropped));
+        findings.push(build_finding(&member_items, opts, dropped, min_agreement));
     }
 
     // 5. Number.
@@ -442,11 +455,45 @@ fn excerpt(lines: &[String], start: u32, end: u32) -> Excerpt {
 // ---------------------------------------------------------------------------------------
 // Text similarity.
 
-/// A sparse, L2-normalised term vector, sorted by term id.
+/// A sparse, L2-normalised TF-IDF vector sorted by term id, with each term's IDF kept for
+/// the overlap measure.
 #[derive(Debug, Clone, Default)]
-pub struct SparseVec(Vec<(u32, f32)>);
+pub struct SparseVec(Vec<(u32, f32)>, Vec<f32>, f32);
 
 impl SparseVec {
+    /// The IDF-weighted overlap coefficient: the weight of the shared terms over the weight
+    /// of the smaller text. Unlike the cosine, a terse finding is not penalised for being
+    /// terse: "forEach(async) not awaited in X" is wholly contained in a long explanation
+    /// of the same bug.
+    pub fn overlap(&self, other: &SparseVec) -> f64 {
+        let (a, b) = (&self.0, &other.0);
+        let (mut i, mut j) = (0, 0);
+        let mut shared = 0.0f64;
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared += f64::from(self.1[i]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let smaller = f64::from(self.2.min(other.2));
+        if smaller > 0.0 {
+            shared / smaller
+        } else {
+            0.0
+        }
+    }
+
+    /// The similarity used for clustering: the mean of the cosine (are the two texts about
+    /// the same things overall) and the overlap (is the shorter one contained in the longer).
+    pub fn similarity(&self, other: &SparseVec) -> f64 {
+        0.5 * self.cosine(other) + 0.5 * self.overlap(other)
+    }
+
     pub fn cosine(&self, other: &SparseVec) -> f64 {
         let (a, b) = (&self.0, &other.0);
         let (mut i, mut j) = (0, 0);
@@ -682,12 +729,10 @@ pub fn tfidf(texts: &[String]) -> Vec<SparseVec> {
     let n = texts.len() as f32;
     docs.into_iter()
         .map(|d| {
+            let idf_of = |id: u32| ((n + 1.0) / (df[id as usize] as f32 + 1.0)).ln() + 1.0;
             let mut v: Vec<(u32, f32)> = d
                 .into_iter()
-                .map(|(id, tf)| {
-                    let idf = ((n + 1.0) / (df[id as usize] as f32 + 1.0)).ln() + 1.0;
-                    (id, (1.0 + tf.ln()) * idf)
-                })
+                .map(|(id, tf)| (id, (1.0 + tf.ln()) * idf_of(id)))
                 .collect();
             let norm: f32 = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
             if norm > 0.0 {
@@ -696,7 +741,9 @@ pub fn tfidf(texts: &[String]) -> Vec<SparseVec> {
                 }
             }
             v.sort_by_key(|(id, _)| *id);
-            SparseVec(v)
+            let idf: Vec<f32> = v.iter().map(|(id, _)| idf_of(*id)).collect();
+            let total = idf.iter().sum();
+            SparseVec(v, idf, total)
         })
         .collect()
 }
@@ -759,21 +806,21 @@ fn item_text(i: &Item) -> String {
 
 /// How strongly two findings look like the same problem, 0..~1.4.
 fn link(a: &Item, b: &Item, opts: &Options) -> f64 {
-    let cos = a.vector.cosine(&b.vector);
+    let cos = a.vector.similarity(&b.vector);
     if a.agent == b.agent {
         // An agent that lists two findings meant two problems, unless it repeated itself
         // nearly word for word.
-        return cos - 0.2;
+        return cos - 0.25;
     }
     let category = match (&a.finding.category, &b.finding.category) {
-        (Some(x), Some(y)) if !x.eq_ignore_ascii_case(y) => -0.12,
+        (Some(x), Some(y)) if !x.eq_ignore_ascii_case(y) => -0.1,
         _ => 0.0,
     };
     category
         + match place(&a.usable, &b.usable, opts.nearby_lines) {
             // Lines alone never merge: two problems at one line differ in their words.
-            Place::Near => cos + 0.22,
-            Place::SameFile => cos + 0.05,
+            Place::Near => cos + 0.1,
+            Place::SameFile => cos + 0.03,
             Place::Apart => cos - 0.1,
             Place::Unknown => cos,
         }
@@ -837,8 +884,10 @@ fn cluster(items: &[Item], opts: &Options) -> Vec<Vec<usize>> {
             }
         }
         let avg = total / (a.len() * b.len()) as f64;
-        // Average linkage keeps chains of loosely related findings from snowballing.
-        if avg < opts.merge_threshold * 0.8 {
+        // Average linkage: two clusters merge only when their members are, on average, as
+        // alike as two findings must be; this keeps chains of loosely related findings from
+        // snowballing into one.
+        if avg < opts.merge_threshold {
             continue;
         }
         let moved = std::mem::take(&mut clusters[cj]);
@@ -929,20 +978,22 @@ pub fn vote(by_agent: &[(&str, Severity)], policy: SeverityPolicy) -> (Severity,
 }
 
 /// The reporting policy. Given a cluster that was not dropped:
-/// - two or more agents agree: reported;
-/// - critical or important with a verified citation (or no repository to verify against, with a
-///   citation given): reported, even from one agent;
-/// - a suggestion from one agent with a verified citation and confidence of at least 0.5:
-///   reported;
-/// - anything else (one agent, no verifiable location, or low confidence): held back.
+/// - at least `min_agreement` agents agree ([`Options::min_agreement`]: two, or a quarter of
+///   the reviewers that answered when more than eight did): reported;
+/// - critical or important with a verified citation (or, with no repository to verify
+///   against, with a citation given): reported, even from one agent;
+/// - a suggestion with a verified citation and confidence of at least 0.5: reported;
+/// - anything else (too little agreement and no verifiable location, or low confidence):
+///   held back.
 pub fn report_status(
     severity: Severity,
     agreement: usize,
+    min_agreement: usize,
     verified: bool,
     cited: bool,
     confidence: Option<f64>,
 ) -> Status {
-    if agreement >= 2 {
+    if agreement >= min_agreement {
         return Status::Reported;
     }
     let confident = confidence.map(|c| c >= 0.5).unwrap_or(true);
@@ -953,7 +1004,12 @@ pub fn report_status(
     }
 }
 
-fn build_finding(members: &[&Item], opts: &Options, dropped: bool) -> ConsolidatedFinding {
+fn build_finding(
+    members: &[&Item],
+    opts: &Options,
+    dropped: bool,
+    min_agreement: usize,
+) -> ConsolidatedFinding {
     let mut by_agent: Vec<(&str, Severity)> = Vec::new();
     for m in members {
         match by_agent.iter_mut().find(|(a, _)| *a == m.agent) {
@@ -1012,7 +1068,14 @@ fn build_finding(members: &[&Item], opts: &Options, dropped: bool) -> Consolidat
         )
     } else {
         (
-            report_status(severity, agreement, verified, cited, confidence),
+            report_status(
+                severity,
+                agreement,
+                min_agreement,
+                verified,
+                cited,
+                confidence,
+            ),
             None,
         )
     };
@@ -1456,21 +1519,32 @@ mod tests {
 
     #[test]
     fn reporting_policy() {
+        let st = report_status;
         assert_eq!(
-            report_status(Severity::Important, 1, true, true, None),
+            st(Severity::Important, 1, 2, true, true, None),
             Status::Reported
         );
         assert_eq!(
-            report_status(Severity::Important, 1, false, false, None),
+            st(Severity::Important, 1, 2, false, false, None),
             Status::HeldBack
         );
         assert_eq!(
-            report_status(Severity::Suggestion, 2, false, false, None),
+            st(Severity::Suggestion, 2, 2, false, false, None),
             Status::Reported
         );
         assert_eq!(
-            report_status(Severity::Suggestion, 1, true, true, Some(0.2)),
+            st(Severity::Suggestion, 2, 3, false, false, None),
             Status::HeldBack
         );
+        assert_eq!(
+            st(Severity::Suggestion, 1, 2, true, true, Some(0.2)),
+            Status::HeldBack
+        );
+        let o = Options::default();
+        let m: Vec<usize> = [2, 3, 6, 7, 12]
+            .iter()
+            .map(|&n| o.min_agreement(n))
+            .collect();
+        assert_eq!(m, vec![2, 2, 2, 3, 4]);
     }
 }

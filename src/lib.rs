@@ -21,6 +21,7 @@ pub mod config;
 pub mod consolidate;
 pub mod diff;
 pub mod errors;
+pub mod eval;
 pub mod events;
 pub mod finding;
 pub mod progress;
@@ -69,6 +70,10 @@ pub fn main_impl() -> i32 {
                 exit_code: exit_codes::OK,
             }),
             cli::Command::Agents(args) => commands::agents(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Eval(args) => commands::eval(args).map(|report| run::Outcome {
                 report,
                 exit_code: exit_codes::OK,
             }),

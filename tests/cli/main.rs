@@ -5,6 +5,7 @@ mod support;
 mod builtin;
 mod consolidation;
 mod errors;
+mod eval;
 mod fake_clis;
 mod model_server;
 mod pipeline;
