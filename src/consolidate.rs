@@ -829,60 +829,77 @@ fn link(a: &Item, b: &Item, opts: &Options) -> f64 {
 /// Average-linkage agglomerative clustering over candidate pairs, greedy by best link.
 fn cluster(items: &[Item], opts: &Options) -> Vec<Vec<usize>> {
     let n = items.len();
-    // Candidate pairs share a term or a file; others cannot reach the threshold.
-    let mut by_term: HashMap<u32, Vec<usize>> = HashMap::new();
+    // Candidate pairs share a term; others cannot reach the threshold (location alone never
+    // merges). A term found in a large share of all findings says nothing and is skipped.
+    let mut by_term: HashMap<u32, Vec<u32>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         if it.unverifiable {
             continue;
         }
         for t in it.vector.terms() {
-            by_term.entry(t).or_default().push(i);
+            by_term.entry(t).or_default().push(i as u32);
         }
     }
-    let mut scores: HashMap<(usize, usize), f64> = HashMap::new();
-    let mut seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
-    let max_posting = 400.max(n / 10);
-    for list in by_term.values() {
-        if list.len() > max_posting {
-            continue; // a term in almost every finding says nothing
-        }
-        for x in 0..list.len() {
-            for y in x + 1..list.len() {
-                let (i, j) = (list[x], list[y]);
-                if seen.insert((i, j)) {
-                    let s = link(&items[i], &items[j], opts);
-                    if s >= opts.merge_threshold * 0.5 {
-                        scores.insert((i, j), s);
-                    }
-                }
+    let max_posting = 400.max(n / 20);
+    let mut candidates: Vec<u64> = Vec::new();
+    for list in by_term.values().filter(|l| l.len() <= max_posting) {
+        for (x, &i) in list.iter().enumerate() {
+            for &j in &list[x + 1..] {
+                candidates.push((u64::from(i) << 32) | u64::from(j));
             }
         }
     }
-    let mut pairs: Vec<((usize, usize), f64)> = scores
-        .iter()
-        .filter(|(_, &s)| s >= opts.merge_threshold)
-        .map(|(&k, &s)| (k, s))
-        .collect();
-    pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    candidates.sort_unstable();
+    candidates.dedup();
+    // Score on every core; the pairs are independent.
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .min(8);
+    let chunk = candidates.len().div_ceil(threads).max(1);
+    let mut pairs: Vec<(u32, u32, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|&key| {
+                            let (i, j) = ((key >> 32) as u32, key as u32);
+                            let s = link(&items[i as usize], &items[j as usize], opts);
+                            (s >= opts.merge_threshold).then_some((i, j, s))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    pairs.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
 
     let mut cluster_of: Vec<usize> = (0..n).collect();
     let mut clusters: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
-    let score = |i: usize, j: usize| -> f64 {
-        let key = if i < j { (i, j) } else { (j, i) };
-        scores.get(&key).copied().unwrap_or(0.0)
-    };
-    for ((i, j), _) in pairs {
-        let (ci, cj) = (cluster_of[i], cluster_of[j]);
+    for (i, j, _) in pairs {
+        let (ci, cj) = (cluster_of[i as usize], cluster_of[j as usize]);
         if ci == cj {
             continue;
         }
         let (a, b) = (&clusters[ci], &clusters[cj]);
-        let mut total = 0.0;
-        for &x in a {
-            for &y in b {
-                total += score(x, y);
-            }
-        }
+        let total: f64 = a
+            .iter()
+            .flat_map(|&x| b.iter().map(move |&y| (x, y)))
+            .map(|(x, y)| link(&items[x], &items[y], opts))
+            // A link under half the threshold is noise: it counts as no link at all.
+            .map(|l| {
+                if l >= opts.merge_threshold / 2.0 {
+                    l
+                } else {
+                    0.0
+                }
+            })
+            .sum();
         let avg = total / (a.len() * b.len()) as f64;
         // Average linkage: two clusters merge only when their members are, on average, as
         // alike as two findings must be; this keeps chains of loosely related findings from
