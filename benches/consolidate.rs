@@ -161,6 +161,7 @@ fn main() {
                 effort: None,
                 outcome: Outcome::Ok,
                 answer: Some(answer),
+                answer_text: None,
                 stats: RunStats::default(),
                 stderr_tail: String::new(),
                 stdout_path: None,
@@ -196,6 +197,7 @@ fn main() {
         let started = Instant::now();
         let review = consolidate::consolidate(
             consolidate::Input {
+                judge: None,
                 runs: &runs,
                 tree: Some(&tree),
                 change: change.clone(),

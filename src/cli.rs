@@ -86,6 +86,10 @@ pub struct ReviewArgs {
     /// Per-agent timeout, e.g. 90s, 20m (default 20m, or the config's).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+    /// An agent (by name) that judges the consolidated clusters: calibrates severities,
+    /// refutes, merges or splits, and writes the summary and retro prose.
+    #[arg(long, value_name = "NAME")]
+    pub judge: Option<String>,
     /// Root folder for review artifacts (default: <repo>/.deep-review/reviews).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -55,6 +55,7 @@ pub fn load_agent_file(arg: &str) -> Result<AgentRun> {
         effort: None,
         outcome: Outcome::Ok,
         answer: Some(answer),
+        answer_text: None,
         stats: RunStats::default(),
         stderr_tail: String::new(),
         stdout_path: Some(path.clone()),
@@ -120,6 +121,7 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
         change.as_deref().map(|c| c as &dyn consolidate::HeadTree);
     let review = consolidate::consolidate(
         consolidate::Input {
+            judge: None,
             runs: &runs,
             tree,
             change: summary,

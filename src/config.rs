@@ -43,6 +43,7 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct ReviewSection {
     agents: Option<Vec<String>>,
+    judge: Option<String>,
     timeout: Option<toml::Value>,
     fail_on: Option<String>,
 }
@@ -68,6 +69,7 @@ struct AgentTable {
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub agents: Option<Vec<String>>,
+    pub judge: Option<String>,
     pub timeout: Option<Duration>,
     pub fail_on: Option<Severity>,
 }
@@ -79,6 +81,8 @@ pub struct Config {
     pub agents: Vec<AgentSpec>,
     /// Every reviewer known: configured, builtin, and each agent CLI.
     pub defined: Vec<AgentSpec>,
+    /// The agent that judges the consolidated clusters, if any.
+    pub judge: Option<AgentSpec>,
     /// Reviewers that would have run by default but cannot, with how to enable them.
     pub unavailable: Vec<Unavailable>,
     pub fail_on: Option<Severity>,
@@ -168,6 +172,9 @@ pub fn load(
         if file.review.agents.is_some() {
             merged.review.agents = file.review.agents;
         }
+        if file.review.judge.is_some() {
+            merged.review.judge = file.review.judge;
+        }
         if let Some(t) = file.review.timeout {
             merged.review.timeout = Some(t);
             origin.insert("timeout".into(), path.clone());
@@ -232,6 +239,25 @@ pub fn load(
     }
 
     let all: Vec<AgentSpec> = defined.values().cloned().collect();
+    let judge = match overrides.judge.clone().or(merged.review.judge.clone()) {
+        None => None,
+        Some(name) => match defined.get(name.trim()) {
+            Some(spec) if spec.kind == AgentKind::Builtin => {
+                return Err(Error::Usage(
+                    "the builtin reviewer cannot judge; pick an agent CLI or a command agent"
+                        .into(),
+                ))
+            }
+            Some(spec) => Some(spec.clone()),
+            None => {
+                let known: Vec<&str> = defined.keys().map(String::as_str).collect();
+                return Err(Error::Usage(format!(
+                    "unknown judge `{name}`; known agents: {}",
+                    known.join(", ")
+                )));
+            }
+        },
+    };
     let explicit = overrides.agents.clone().or(merged.review.agents.clone());
     let mut unavailable = Vec::new();
     let agents = match explicit {
@@ -272,6 +298,7 @@ pub fn load(
     Ok(Config {
         agents,
         defined: all,
+        judge,
         unavailable,
         fail_on,
         sources,
@@ -469,6 +496,7 @@ mod tests {
     #[test]
     fn flags_override_files() {
         let o = Overrides {
+            judge: None,
             agents: Some(vec!["builtin".into()]),
             timeout: Some(Duration::from_secs(5)),
             fail_on: None,

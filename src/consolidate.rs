@@ -106,8 +106,19 @@ impl Default for Options {
     }
 }
 
+/// A validated judge answer and the judge's own run.
+pub struct JudgeInput<'a> {
+    pub name: String,
+    pub answer: &'a crate::judge::JudgeAnswer,
+    pub run: &'a AgentRun,
+    /// Parts of the answer that were ignored, and why.
+    pub notes: Vec<String>,
+}
+
 /// Everything consolidation needs besides the runs.
 pub struct Input<'a> {
+    /// The judge's answer, applied after the deterministic pass.
+    pub judge: Option<JudgeInput<'a>>,
     pub runs: &'a [AgentRun],
     pub tree: Option<&'a dyn HeadTree>,
     pub change: ChangeSummary,
@@ -177,36 +188,74 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
     let clusters = cluster(&items, opts);
 
     // 3-4. Build consolidated findings.
-    let mut findings: Vec<ConsolidatedFinding> = Vec::new();
     let min_agreement = opts.min_agreement(answered.len());
-    for members in &clusters {
-        let member_items: Vec<&Item> = members.iter().map(|&i| &items[i]).collect();
-        let dropped = member_items.iter().all(|i| i.unverifiable);
-        findings.push(build_finding(&member_items, opts, dropped, min_agreement));
-    }
-
+    let build_all = |clusters: &[Vec<usize>]| -> Vec<ConsolidatedFinding> {
+        clusters
+            .iter()
+            .map(|members| {
+                let member_items: Vec<&Item> = members.iter().map(|&i| &items[i]).collect();
+                let dropped = member_items.iter().all(|i| i.unverifiable);
+                build_finding(&member_items, opts, dropped, min_agreement)
+            })
+            .collect()
+    };
+    let mut clusters = clusters;
+    let mut findings = build_all(&clusters);
     // 5. Number.
-    let mut order: Vec<usize> = (0..findings.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (fa, fb) = (&findings[a], &findings[b]);
-        status_rank(fa.status)
-            .cmp(&status_rank(fb.status))
-            .then(fb.severity.cmp(&fa.severity))
-            .then(fb.agreement.cmp(&fa.agreement))
-            .then(first_place(fa).cmp(&first_place(fb)))
-            .then(fa.title.cmp(&fb.title))
-    });
-    let mut counters: HashMap<char, u32> = HashMap::new();
-    for &i in &order {
-        let f = &mut findings[i];
-        let letter = match f.status {
-            Status::Reported => f.severity.letter(),
-            Status::HeldBack => 'H',
-            Status::Dropped => 'D',
-        };
-        let n = counters.entry(letter).or_insert(0);
-        *n += 1;
-        f.id = format!("{letter}{n}");
+    let mut order = number(&mut findings);
+
+    // The judge's edits, by the IDs it saw, then numbered anew.
+    let mut judge_notes = Vec::new();
+    if let Some(j) = &input.judge {
+        let ids: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
+        let (edited, origins) = restructure(j.answer, &clusters, &ids, &items);
+        clusters = edited;
+        findings = build_all(&clusters);
+        for (f, origin) in findings.iter_mut().zip(&origins) {
+            let Some(origin) = origin else { continue };
+            if let Some(c) = j.answer.severities.iter().find(|c| &c.finding == origin) {
+                let given: Vec<String> = f
+                    .severity_by_agent()
+                    .iter()
+                    .map(|(a, s)| format!("{a}: {s}"))
+                    .collect();
+                f.severity = c.severity;
+                f.calibration = format!(
+                    "{} (the judge, {}; the reviewers gave {}).",
+                    c.why.trim().trim_end_matches('.'),
+                    j.name,
+                    given.join(", ")
+                );
+                if f.status != Status::Dropped {
+                    let verified = f.locations.iter().any(|l| l.verified);
+                    f.status = report_status(
+                        f.severity,
+                        f.agreement,
+                        min_agreement,
+                        verified,
+                        !f.locations.is_empty(),
+                        f.confidence,
+                    );
+                }
+            }
+            if let Some(r) = j.answer.refuted.iter().find(|r| &r.finding == origin) {
+                f.status = Status::Dropped;
+                f.drop_reason = Some(format!(
+                    "refuted by the judge ({}): {}",
+                    j.name,
+                    r.why.trim()
+                ));
+            }
+        }
+        order = number(&mut findings);
+        judge_notes.push(format!(
+            "Judge {}: {} merge(s), {} split(s), {} refutation(s), {} severity change(s) applied.",
+            j.name,
+            j.answer.merges.len(),
+            j.answer.splits.len(),
+            j.answer.refuted.len(),
+            j.answer.severities.len()
+        ));
     }
     let mut reconciliation = Vec::new();
     for (f, members) in findings.iter().zip(&clusters) {
@@ -271,7 +320,155 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         notes: Vec::new(),
     };
     review.summary = executive_summary(&review);
+    if let Some(j) = input.judge {
+        let a = j.answer;
+        if let Some(text) = a.summary.as_deref().filter(|t| !t.trim().is_empty()) {
+            review.summary = text.trim().to_string();
+        }
+        if let Some(text) = a
+            .verdict_rationale
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        {
+            review.verdict_rationale = text.trim().to_string();
+        }
+        for r in &a.retro {
+            if let Some(col) = review.agents.iter_mut().find(|c| c.name == r.agent) {
+                col.retro = r.text.trim().to_string();
+            }
+        }
+        for u in &a.context_updates {
+            review.context_updates.push(AttributedContextUpdate {
+                action: u.action,
+                note: u.note.clone(),
+                why: u.why.clone(),
+                agents: vec![j.name.clone()],
+            });
+        }
+        let mut col = agent_column(j.run, &[]);
+        col.role = Role::Judge;
+        col.metrics.findings = SeverityCounts::default();
+        col.retro = match &j.run.outcome {
+            Outcome::Ok => format!(
+                "Judged the {} consolidated finding{} in {}.",
+                review.findings.len(),
+                if review.findings.len() == 1 { "" } else { "s" },
+                crate::util::human_duration(std::time::Duration::from_millis(
+                    j.run.stats.duration_ms
+                ))
+            ),
+            Outcome::Failed { .. } => retro_paragraph(&col, &[]),
+        };
+        review.agents.push(col);
+        review.notes.extend(j.notes);
+        review.notes.extend(judge_notes);
+    }
     review
+}
+
+/// A judge that ran but whose answer could not be used: its column and a note, nothing else.
+pub fn add_failed_judge(review: &mut Review, run: &AgentRun, why: &str) {
+    let mut col = agent_column(run, &[]);
+    col.role = Role::Judge;
+    col.retro = match &run.outcome {
+        Outcome::Ok => format!("Answered, but its answer was ignored: {why}."),
+        Outcome::Failed { .. } => retro_paragraph(&col, &[]),
+    };
+    review.agents.push(col);
+    review.notes.push(format!(
+        "Judge {}: {why}; the deterministic review stands.",
+        run.name
+    ));
+}
+
+/// Assigns IDs (`C1.. I1.. S1..` reported by severity, then agreement, then place; `H..`
+/// held back; `D..` dropped) and returns the findings' display order.
+fn number(findings: &mut [ConsolidatedFinding]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&findings[a], &findings[b]);
+        status_rank(fa.status)
+            .cmp(&status_rank(fb.status))
+            .then(fb.severity.cmp(&fa.severity))
+            .then(fb.agreement.cmp(&fa.agreement))
+            .then(first_place(fa).cmp(&first_place(fb)))
+            .then(fa.title.cmp(&fb.title))
+    });
+    let mut counters: HashMap<char, u32> = HashMap::new();
+    for &i in &order {
+        let f = &mut findings[i];
+        let letter = match f.status {
+            Status::Reported => f.severity.letter(),
+            Status::HeldBack => 'H',
+            Status::Dropped => 'D',
+        };
+        let n = counters.entry(letter).or_insert(0);
+        *n += 1;
+        f.id = format!("{letter}{n}");
+    }
+    order
+}
+
+/// Applies the judge's merges and splits to the clusters. Returns the new clusters and, for
+/// each, the ID it had before (None for a group split off), so calibrations and refutations
+/// given by ID land on the right finding.
+fn restructure(
+    j: &crate::judge::JudgeAnswer,
+    clusters: &[Vec<usize>],
+    ids: &[String],
+    items: &[Item],
+) -> (Vec<Vec<usize>>, Vec<Option<String>>) {
+    let mut clusters: Vec<Vec<usize>> = clusters.to_vec();
+    let mut origins: Vec<Option<String>> = ids.iter().cloned().map(Some).collect();
+    let index_of = |id: &str| ids.iter().position(|x| x == id);
+    for m in &j.merges {
+        let idx: Vec<usize> = m.findings.iter().filter_map(|f| index_of(f)).collect();
+        if let Some((&first, rest)) = idx.split_first() {
+            for &other in rest {
+                if other != first {
+                    let moved = std::mem::take(&mut clusters[other]);
+                    clusters[first].extend(moved);
+                }
+            }
+        }
+    }
+    for sp in &j.splits {
+        let Some(ci) = index_of(&sp.finding) else {
+            continue;
+        };
+        // The first group keeps the ID; each further group becomes its own finding.
+        for group in sp.groups.iter().skip(1) {
+            let members: Vec<usize> = clusters[ci]
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    group
+                        .iter()
+                        .any(|m| m.agent == items[i].agent && m.index == items[i].index)
+                })
+                .collect();
+            if members.is_empty() || members.len() == clusters[ci].len() {
+                continue;
+            }
+            clusters[ci].retain(|i| !members.contains(i));
+            clusters.push(members);
+            origins.push(None);
+        }
+    }
+    let keep: Vec<bool> = clusters.iter().map(|c| !c.is_empty()).collect();
+    let clusters = clusters
+        .into_iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(c, _)| c)
+        .collect();
+    let origins = origins
+        .into_iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(o, _)| o)
+        .collect();
+    (clusters, origins)
 }
 
 fn status_rank(s: Status) -> u8 {
@@ -1321,6 +1518,7 @@ fn agent_column(run: &AgentRun, findings: &[ConsolidatedFinding]) -> AgentColumn
     }
     AgentColumn {
         name: run.name.clone(),
+        role: Role::Reviewer,
         kind: run.kind,
         model: run.model.clone(),
         effort: run.effort.clone(),

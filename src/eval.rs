@@ -109,6 +109,7 @@ fn run_of(tool: &str, findings: &[TextFinding]) -> AgentRun {
         effort: None,
         outcome: Outcome::Ok,
         answer: Some(answer),
+        answer_text: None,
         stats: RunStats::default(),
         stderr_tail: String::new(),
         stdout_path: None,
@@ -157,6 +158,7 @@ pub fn evaluate(
         let runs: Vec<AgentRun> = chosen.iter().map(|(n, f)| run_of(n, f)).collect();
         let review = consolidate::consolidate(
             consolidate::Input {
+                judge: None,
                 runs: &runs,
                 tree: None,
                 change: empty_change(),

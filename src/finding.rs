@@ -342,7 +342,7 @@ fn check_location(l: &Location, at: &str) -> Result<(), AnswerError> {
 }
 
 /// Every span of `text` that may hold the answer object, in order of appearance.
-fn json_candidates(text: &str) -> Vec<&str> {
+pub(crate) fn json_candidates(text: &str) -> Vec<&str> {
     if text.starts_with('{') && text.ends_with('}') {
         return vec![text];
     }
@@ -463,6 +463,11 @@ pub fn json_schema() -> serde_json::Value {
 /// `--output-schema`): every property listed in `required`, the optional ones nullable, and
 /// only the keywords strict mode supports. [`parse_answer`] reads nulls as absent.
 pub fn json_schema_strict() -> serde_json::Value {
+    strictify(json_schema())
+}
+
+/// Turns a JSON Schema into the strict form (see [`json_schema_strict`]).
+pub fn strictify(mut schema: serde_json::Value) -> serde_json::Value {
     fn strict(v: &mut serde_json::Value) {
         let Some(obj) = v.as_object_mut() else { return };
         for k in ["$schema", "$id", "minLength", "minimum", "maximum", "title"] {
@@ -510,7 +515,6 @@ pub fn json_schema_strict() -> serde_json::Value {
         obj.insert("required".into(), serde_json::Value::Array(all));
         obj.insert("additionalProperties".into(), serde_json::json!(false));
     }
-    let mut schema = json_schema();
     strict(&mut schema);
     schema
 }

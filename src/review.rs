@@ -171,9 +171,21 @@ pub struct Metrics {
     pub cost_usd: Option<f64>,
 }
 
+/// What an agent did in the review.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    Reviewer,
+    /// Read the clusters and calibrated them; reported no findings of its own.
+    Judge,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentColumn {
     pub name: String,
+    #[serde(default)]
+    pub role: Role,
     pub kind: AgentKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -362,6 +374,14 @@ impl Review {
     }
 
     /// The display name of an agent by its config name.
+    pub fn reviewers(&self) -> impl Iterator<Item = &AgentColumn> {
+        self.agents.iter().filter(|a| a.role == Role::Reviewer)
+    }
+
+    pub fn judge(&self) -> Option<&AgentColumn> {
+        self.agents.iter().find(|a| a.role == Role::Judge)
+    }
+
     pub fn agent_display(&self, name: &str) -> String {
         self.agents
             .iter()

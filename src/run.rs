@@ -50,6 +50,7 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         uncommitted: args.uncommitted,
     };
     let overrides = config::Overrides {
+        judge: args.judge.clone(),
         agents: args.agents.clone(),
         timeout: args.timeout,
         fail_on: args.fail_on,
@@ -130,17 +131,31 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     }
 
     let change = Arc::new(change);
-    let (runs, partial) = run_agents(&cfg.agents, &change, &brief, &round_dir).await;
+    let (runs, partial) = run_agents(
+        &cfg.agents,
+        &change,
+        &brief,
+        &round_dir,
+        agent::Task::Review,
+    )
+    .await;
 
-    let review = build_review(
+    let mut review = build_review(
         &change,
         &runs,
         cfg.unavailable.clone(),
-        id,
+        &id,
         now,
         started,
         partial,
+        None,
     );
+    if let (Some(judge), false) = (&cfg.judge, partial) {
+        review = judge_review(
+            judge, review, &change, &runs, &cfg, &id, now, started, &round_dir,
+        )
+        .await;
+    }
     let review_json = round_dir.join("review.json");
     std::fs::write(&review_json, report::json(&review))
         .map_err(|e| Error::io("write", &review_json, e))?;
@@ -206,6 +221,87 @@ fn range_label(c: &Change) -> String {
     }
 }
 
+/// Runs the judge on the deterministic review and returns the judged review; when the judge
+/// fails or its answer does not validate, the deterministic review with a note.
+#[allow(clippy::too_many_arguments)]
+async fn judge_review(
+    judge: &AgentSpec,
+    review: Review,
+    change: &Arc<Change>,
+    runs: &[AgentRun],
+    cfg: &config::Config,
+    id: &str,
+    now: chrono::DateTime<chrono::Local>,
+    started: Instant,
+    round_dir: &Path,
+) -> Review {
+    let brief = crate::judge::brief(&review);
+    let _ = std::fs::write(round_dir.join("judge-brief.md"), &brief);
+    progress::log(&format!(
+        "judging the consolidated findings with {}",
+        judge.name
+    ));
+    let (judged, _) = run_agents(
+        std::slice::from_ref(judge),
+        change,
+        &brief,
+        round_dir,
+        agent::Task::Judge,
+    )
+    .await;
+    let Some(run) = judged.into_iter().next() else {
+        return review;
+    };
+    let mut fallback = review;
+    let text = match (&run.outcome, &run.answer_text) {
+        (agent::Outcome::Ok, Some(t)) => t.clone(),
+        (agent::Outcome::Failed { kind, message, .. }, _) => {
+            consolidate::add_failed_judge(
+                &mut fallback,
+                &run,
+                &format!("failed ({}): {message}", kind.label()),
+            );
+            return fallback;
+        }
+        (agent::Outcome::Ok, None) => {
+            consolidate::add_failed_judge(&mut fallback, &run, "no answer");
+            return fallback;
+        }
+    };
+    let answer = match crate::judge::parse(&text) {
+        Ok(a) => a,
+        Err(e) => {
+            progress::log(&format!("judge {}: answer ignored: {e}", judge.name));
+            consolidate::add_failed_judge(
+                &mut fallback,
+                &run,
+                &format!("its answer is not valid judge JSON ({e})"),
+            );
+            return fallback;
+        }
+    };
+    let (answer, notes) = crate::judge::validate(answer, &fallback, &judge.name);
+    for n in &notes {
+        progress::log(n);
+    }
+    let judge_input = consolidate::JudgeInput {
+        name: judge.name.clone(),
+        answer: &answer,
+        run: &run,
+        notes,
+    };
+    build_review(
+        change,
+        runs,
+        cfg.unavailable.clone(),
+        id,
+        now,
+        started,
+        false,
+        Some(judge_input),
+    )
+}
+
 /// Runs every agent at once; returns their runs (in config order) and whether the user
 /// interrupted. First Ctrl-C: stop the agents, keep what arrived. Second: exit now.
 async fn run_agents(
@@ -213,6 +309,7 @@ async fn run_agents(
     change: &Arc<Change>,
     brief: &str,
     round_dir: &Path,
+    task: agent::Task,
 ) -> (Vec<AgentRun>, bool) {
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
@@ -222,8 +319,13 @@ async fn run_agents(
 
     let mut set = tokio::task::JoinSet::new();
     for (i, spec) in specs.iter().enumerate() {
-        let agent_dir = round_dir.join("agents").join(&spec.name);
+        let folder = match task {
+            agent::Task::Review => "agents",
+            agent::Task::Judge => "judge",
+        };
+        let agent_dir = round_dir.join(folder).join(&spec.name);
         let ctx = agent::RunContext {
+            task,
             change: Arc::clone(change),
             brief: Arc::clone(&brief),
             dirs: RunDirs {
@@ -342,21 +444,24 @@ pub fn change_summary(change: &Change, round: u32) -> ChangeSummary {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build_review(
     change: &Change,
     runs: &[AgentRun],
     unavailable: Vec<agent::Unavailable>,
-    id: String,
+    id: &str,
     now: chrono::DateTime<chrono::Local>,
     started: Instant,
     partial: bool,
+    judge: Option<consolidate::JudgeInput<'_>>,
 ) -> Review {
     let input = consolidate::Input {
+        judge,
         runs,
         tree: Some(change),
         change: change_summary(change, 1),
         unavailable,
-        id,
+        id: id.to_string(),
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         wall_clock_ms: started.elapsed().as_millis() as u64,
         partial,

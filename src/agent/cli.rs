@@ -79,7 +79,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         AgentKind::Claude => {
             // Without `$schema`/`$id`: Claude Code validates the answer locally, and a
             // validator that does not know draft 2020-12 would reject the schema itself.
-            let mut schema = finding::json_schema();
+            let mut schema = ctx.task.schema();
             if let Some(o) = schema.as_object_mut() {
                 o.remove("$schema");
                 o.remove("$id");
@@ -97,7 +97,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         }
         AgentKind::Codex => {
             let schema_path = dir.join("output-schema.json");
-            let _ = std::fs::write(&schema_path, finding::json_schema_strict().to_string());
+            let _ = std::fs::write(&schema_path, ctx.task.strict_schema().to_string());
             let mut a = codex::args(
                 spec.model.as_deref(),
                 spec.effort.as_deref(),
@@ -196,6 +196,10 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         }
     };
     let _ = std::fs::write(dir.join("answer.txt"), &raw);
+    if ctx.task == super::Task::Judge {
+        run.answer_text = Some(raw);
+        return run;
+    }
     match finding::parse_answer(&raw) {
         Ok(answer) => run.answer = Some(answer),
         Err(e) => {

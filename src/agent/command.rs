@@ -65,6 +65,10 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     }
     let text = String::from_utf8_lossy(&output.stdout);
     run.outcome = match output.exit {
+        Exit::Code(0) if ctx.task == super::Task::Judge => {
+            run.answer_text = Some(text.into_owned());
+            Outcome::Ok
+        }
         Exit::Code(0) => match finding::parse_answer(&text) {
             Ok(answer) => {
                 run.answer = Some(answer);

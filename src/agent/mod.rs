@@ -308,6 +308,9 @@ pub struct AgentRun {
     /// The last lines of stderr, for failures.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stderr_tail: String,
+    /// The raw final answer, for a judge run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_text: Option<String>,
     /// Raw stdout and stderr, relative to the round folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout_path: Option<PathBuf>,
@@ -324,6 +327,7 @@ impl AgentRun {
             effort: spec.effort.clone(),
             outcome,
             answer: None,
+            answer_text: None,
             stats: RunStats::default(),
             stderr_tail: String::new(),
             stdout_path: None,
@@ -358,8 +362,34 @@ pub struct RunDirs {
     pub agent: PathBuf,
 }
 
+/// What an agent is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Review the change and answer in the findings schema.
+    Review,
+    /// Judge the consolidated clusters and answer in the judge schema; the adapter returns
+    /// the raw answer in [`AgentRun::answer_text`] and the judge module validates it.
+    Judge,
+}
+
+impl Task {
+    /// The JSON Schema the answer must follow.
+    pub fn schema(self) -> serde_json::Value {
+        match self {
+            Task::Review => crate::finding::json_schema(),
+            Task::Judge => crate::judge::json_schema(),
+        }
+    }
+
+    /// The same, in the form OpenAI's strict structured outputs accept.
+    pub fn strict_schema(self) -> serde_json::Value {
+        crate::finding::strictify(self.schema())
+    }
+}
+
 /// Whatever executes a run needs to know.
 pub struct RunContext {
+    pub task: Task,
     pub change: std::sync::Arc<crate::change::Change>,
     pub brief: std::sync::Arc<str>,
     pub dirs: RunDirs,

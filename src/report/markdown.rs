@@ -90,8 +90,7 @@ fn header(out: &mut String, r: &Review) {
         c.lines_removed
     );
     let reviewers: Vec<String> = r
-        .agents
-        .iter()
+        .reviewers()
         .map(|a| {
             if a.outcome.is_ok() {
                 a.display.clone()
@@ -101,6 +100,10 @@ fn header(out: &mut String, r: &Review) {
         })
         .collect();
     let _ = writeln!(out, "| Reviewers | {} |", cell(&reviewers.join(", ")));
+    if let Some(j) = r.judge() {
+        let state = if j.outcome.is_ok() { "" } else { " (failed)" };
+        let _ = writeln!(out, "| Judge | {}{state} |", cell(&j.display));
+    }
     let _ = writeln!(
         out,
         "| Verdict | {} — {} |",
@@ -400,7 +403,8 @@ fn tool_calls(m: &Metrics) -> String {
 fn retro(out: &mut String, r: &Review) {
     out.push_str("## Agent Performance Retro\n\n");
     for a in &r.agents {
-        let _ = writeln!(out, "### {}\n", a.display);
+        let role = if a.role == Role::Judge { "Judge: " } else { "" };
+        let _ = writeln!(out, "### {role}{}\n", a.display);
         let _ = writeln!(out, "{}\n", a.retro.trim());
         if let Outcome::Failed { .. } = a.outcome {
             if !a.stderr_tail.trim().is_empty() {
@@ -427,7 +431,8 @@ fn retro(out: &mut String, r: &Review) {
     out.push_str("### Summary\n\n");
     let _ = write!(out, "| |");
     for a in &r.agents {
-        let _ = write!(out, " {} |", cell(&a.display));
+        let role = if a.role == Role::Judge { "Judge: " } else { "" };
+        let _ = write!(out, " {role}{} |", cell(&a.display));
     }
     out.push_str("\n|---|");
     for _ in &r.agents {

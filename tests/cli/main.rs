@@ -7,6 +7,7 @@ mod consolidation;
 mod errors;
 mod eval;
 mod fake_clis;
+mod judge;
 mod model_server;
 mod pipeline;
 mod real_clis;
