@@ -50,6 +50,9 @@ pub struct EvalArgs {
     /// Override the link score at which two findings merge (to study the trade-off).
     #[arg(long, value_name = "SCORE")]
     pub merge_threshold: Option<f64>,
+    /// Write each reported cluster of the full set, with its members' labels, to stderr.
+    #[arg(long)]
+    pub explain: bool,
     /// Override the share of reviewers whose agreement alone reports a finding.
     #[arg(long, value_name = "SHARE")]
     pub agreement_fraction: Option<f64>,

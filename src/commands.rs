@@ -331,6 +331,7 @@ pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
         None,
         &opts,
         &format!("all {} tools", all.len()),
+        args.explain,
     )];
     let mut subsets: Vec<String> = vec!["claude,gemini,coderabbit".into()];
     subsets.extend(args.subsets.iter().cloned());
@@ -351,6 +352,7 @@ pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
             Some(&tools),
             &opts,
             &tools.join("+"),
+            false,
         ));
     }
     for t in &all {

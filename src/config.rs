@@ -36,6 +36,8 @@ struct FileConfig {
     #[serde(default)]
     review: ReviewSection,
     #[serde(default)]
+    consolidate: ConsolidateSection,
+    #[serde(default)]
     agents: BTreeMap<String, AgentTable>,
 }
 
@@ -46,6 +48,14 @@ struct ReviewSection {
     judge: Option<String>,
     timeout: Option<toml::Value>,
     fail_on: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsolidateSection {
+    severity_policy: Option<String>,
+    agreement_fraction: Option<f64>,
+    merge_threshold: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +93,8 @@ pub struct Config {
     pub defined: Vec<AgentSpec>,
     /// The agent that judges the consolidated clusters, if any.
     pub judge: Option<AgentSpec>,
+    /// The calibration and reporting policy.
+    pub consolidate: crate::consolidate::Options,
     /// Reviewers that would have run by default but cannot, with how to enable them.
     pub unavailable: Vec<Unavailable>,
     pub fail_on: Option<Severity>,
@@ -175,6 +187,20 @@ pub fn load(
         if file.review.judge.is_some() {
             merged.review.judge = file.review.judge;
         }
+        let c = file.consolidate;
+        if c.severity_policy.is_some()
+            || c.agreement_fraction.is_some()
+            || c.merge_threshold.is_some()
+        {
+            origin.insert("consolidate".into(), path.clone());
+        }
+        merged.consolidate.severity_policy =
+            c.severity_policy.or(merged.consolidate.severity_policy);
+        merged.consolidate.agreement_fraction = c
+            .agreement_fraction
+            .or(merged.consolidate.agreement_fraction);
+        merged.consolidate.merge_threshold =
+            c.merge_threshold.or(merged.consolidate.merge_threshold);
         if let Some(t) = file.review.timeout {
             merged.review.timeout = Some(t);
             origin.insert("timeout".into(), path.clone());
@@ -238,6 +264,35 @@ pub fn load(
         }
     }
 
+    let mut consolidate = crate::consolidate::Options::default();
+    {
+        let bad = |message: String| Error::Config {
+            path: path_for("consolidate"),
+            message,
+        };
+        let c = &merged.consolidate;
+        if let Some(p) = &c.severity_policy {
+            consolidate.severity_policy = crate::consolidate::SeverityPolicy::parse(p).ok_or_else(|| {
+                bad(format!("consolidate.severity_policy: `{p}` is not a policy; use vote, highest or lowest"))
+            })?;
+        }
+        if let Some(f) = c.agreement_fraction {
+            if !(0.0..=1.0).contains(&f) {
+                return Err(bad(format!(
+                    "consolidate.agreement_fraction: {f} is not between 0 and 1"
+                )));
+            }
+            consolidate.agreement_fraction = f;
+        }
+        if let Some(t) = c.merge_threshold {
+            if !(0.0..=2.0).contains(&t) {
+                return Err(bad(format!(
+                    "consolidate.merge_threshold: {t} is not between 0 and 2"
+                )));
+            }
+            consolidate.merge_threshold = t;
+        }
+    }
     let all: Vec<AgentSpec> = defined.values().cloned().collect();
     let judge = match overrides.judge.clone().or(merged.review.judge.clone()) {
         None => None,
@@ -299,6 +354,7 @@ pub fn load(
         agents,
         defined: all,
         judge,
+        consolidate,
         unavailable,
         fail_on,
         sources,
@@ -514,6 +570,25 @@ mod tests {
         assert!(err.to_string().contains("needs `command = ["), "{err}");
         let err = load_text("[review]\ntimeout = \"soon\"\n", &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("not a duration"), "{err}");
+        let err = load_text(
+            "[consolidate]\nseverity_policy = \"loudest\"\n",
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("use vote, highest or lowest"),
+            "{err}"
+        );
+        let cfg = load_text(
+            "[consolidate]\nseverity_policy = \"highest\"\nagreement_fraction = 0.5\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.consolidate.severity_policy,
+            crate::consolidate::SeverityPolicy::Highest
+        );
+        assert_eq!(cfg.consolidate.min_agreement(6), 3);
         let err = load_text("[revue]\n", &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("revue"), "{err}");
         let o = Overrides {

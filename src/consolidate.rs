@@ -1248,22 +1248,37 @@ fn build_finding(
                 .then(b.agent.cmp(a.agent))
         })
         .expect("a cluster has members");
+    // Verified citations first (the representative's, then the others'), then, marked as
+    // such, the citations that could not be verified: a partly valid finding says which part.
     let mut locations: Vec<VerifiedLocation> = Vec::new();
+    let mut add = |l: &VerifiedLocation| {
+        let dup = locations
+            .iter()
+            .any(|x| x.path == l.path && x.start_line <= l.end_line && l.start_line <= x.end_line);
+        if !dup {
+            locations.push(l.clone());
+        }
+    };
     for m in std::iter::once(rep).chain(members.iter()) {
         let cited = if dropped { &m.locations } else { &m.usable };
-        for l in cited {
-            {
-                let dup = locations.iter().any(|x| {
-                    x.path == l.path && x.start_line <= l.end_line && l.start_line <= x.end_line
-                });
-                if !dup {
-                    locations.push(l.clone());
-                }
-            }
+        cited.iter().for_each(&mut add);
+    }
+    if !dropped {
+        for m in members {
+            m.locations
+                .iter()
+                .filter(|l| !m.usable.contains(l))
+                .for_each(&mut add);
         }
     }
     let verified = locations.iter().any(|l| l.verified);
-    let cited = !locations.is_empty();
+    let cited = locations.iter().any(|l| {
+        l.verified
+            || l.excerpt.is_none()
+                && l.note
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("not verified"))
+    });
     let agreement = by_agent.len();
     let confidence = members
         .iter()

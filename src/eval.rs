@@ -137,12 +137,15 @@ fn empty_change() -> ChangeSummary {
     }
 }
 
-/// Consolidates the chosen tools' findings on every PR and scores the result.
+/// Consolidates the chosen tools' findings on every PR and scores the result. With
+/// `explain`, each reported cluster is written to stderr with its members' labels (TP or
+/// FP), to study what the policy reports.
 pub fn evaluate(
     data: &Dataset,
     tools: Option<&[String]>,
     opts: &consolidate::Options,
     label: &str,
+    explain: bool,
 ) -> Scores {
     let mut s = Scores {
         label: label.to_string(),
@@ -199,7 +202,6 @@ pub fn evaluate(
         s.clusters += review.findings.len();
         // Reported set.
         let mut found: BTreeSet<String> = BTreeSet::new();
-        let explain = std::env::var_os("DEEP_REVIEW_EVAL_EXPLAIN").is_some();
         for f in review
             .findings
             .iter()

@@ -140,16 +140,7 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     )
     .await;
 
-    let mut review = build_review(
-        &change,
-        &runs,
-        cfg.unavailable.clone(),
-        &id,
-        now,
-        started,
-        partial,
-        None,
-    );
+    let mut review = build_review(&change, &runs, &cfg, &id, now, started, partial, None);
     if let (Some(judge), false) = (&cfg.judge, partial) {
         review = judge_review(
             judge, review, &change, &runs, &cfg, &id, now, started, &round_dir,
@@ -293,7 +284,7 @@ async fn judge_review(
     build_review(
         change,
         runs,
-        cfg.unavailable.clone(),
+        cfg,
         id,
         now,
         started,
@@ -448,7 +439,7 @@ pub fn change_summary(change: &Change, round: u32) -> ChangeSummary {
 fn build_review(
     change: &Change,
     runs: &[AgentRun],
-    unavailable: Vec<agent::Unavailable>,
+    cfg: &config::Config,
     id: &str,
     now: chrono::DateTime<chrono::Local>,
     started: Instant,
@@ -460,11 +451,11 @@ fn build_review(
         runs,
         tree: Some(change),
         change: change_summary(change, 1),
-        unavailable,
+        unavailable: cfg.unavailable.clone(),
         id: id.to_string(),
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         wall_clock_ms: started.elapsed().as_millis() as u64,
         partial,
     };
-    consolidate::consolidate(input, &consolidate::Options::default())
+    consolidate::consolidate(input, &cfg.consolidate)
 }

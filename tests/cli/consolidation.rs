@@ -234,3 +234,42 @@ fn consolidate_command_reads_saved_answers() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("expected NAME=FILE"));
 }
+
+#[test]
+fn a_partly_valid_finding_is_kept_and_marks_the_bad_citation() {
+    let repo = repo();
+    let tools = tempfile::tempdir().unwrap();
+    let a = answering_agent(
+        tools.path(),
+        "a",
+        &answer(json!([{
+            "severity": "important",
+            "title": "get() panics on a missing key",
+            "body": "`unwrap()` panics.",
+            "locations": [
+                {"path": "src/cache.rs", "start_line": 8},
+                {"path": "src/cache.rs", "start_line": 90}
+            ]
+        }])),
+    );
+    config(&repo, &[("a", &a)], "");
+    let out = repo.run(&["review", "--agents", "a", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["status"], "reported");
+    assert_eq!(f["locations"][0]["verified"], true);
+    assert_eq!(f["locations"][1]["verified"], false);
+    assert!(f["locations"][1]["note"]
+        .as_str()
+        .unwrap()
+        .contains("line 90 does not exist"));
+    assert!(
+        f["locations"][1].get("excerpt").is_none(),
+        "unverified code is never quoted"
+    );
+    let md = stdout(&repo.run(&["render", repo.round_dir().to_str().unwrap()]));
+    assert!(
+        md.contains("`src/cache.rs:90` (citation not verified: line 90 does not exist"),
+        "{md}"
+    );
+}
