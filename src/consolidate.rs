@@ -1404,9 +1404,12 @@ fn consolidate_observations(
     let vecs = tfidf(&texts);
     let mut out: Vec<(ConsolidatedObservation, usize)> = Vec::new();
     for (i, (agent, o)) in raw.iter().enumerate() {
-        let hit = out
-            .iter_mut()
-            .find(|(c, rep)| c.kind == o.kind && vecs[*rep].cosine(&vecs[i]) >= 0.5);
+        let hit = out.iter_mut().find(|(c, rep)| {
+            // One agent's observations are distinct by construction; only others' can repeat them.
+            c.kind == o.kind
+                && !c.agents.iter().any(|a| a == agent)
+                && vecs[*rep].cosine(&vecs[i]) >= 0.5
+        });
         match hit {
             Some((c, _)) => {
                 if !c.agents.iter().any(|a| a == agent) {
