@@ -118,6 +118,8 @@ fn commit_structure_feeds_the_commits_assessment() {
     repo.commit(
         "This subject line is far too long to read comfortably in any git log output at all",
     );
+    repo.write("a.txt", "e\n");
+    repo.commit("Another subject that rambles on and on well past the seventy-two character mark");
     let out = repo.run(&["review", "--agents", "builtin", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let commits = v["assessments"]["commits"][0]["text"].as_str().unwrap();
@@ -136,4 +138,10 @@ fn commit_structure_feeds_the_commits_assessment() {
             .any(|t| t.starts_with("Unsquashed fixup commit")),
         "{titles:?}"
     );
+    // One concern per commit: one agent's observations are never merged with each other.
+    let long = titles
+        .iter()
+        .filter(|t| t.starts_with("Long commit subject"))
+        .count();
+    assert_eq!(long, 2, "{titles:?}");
 }
