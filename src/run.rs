@@ -69,11 +69,7 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     let id = format!(
         "{}-local-{}",
         now.format("%Y%m%d-%H%M%S"),
-        if change.uncommitted {
-            "wip".to_string()
-        } else {
-            change.short_head().to_string()
-        }
+        change.short_head()
     );
     let review_dir = unique_dir(&out_root.join(&id));
     let id = review_dir

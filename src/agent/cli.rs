@@ -326,6 +326,67 @@ pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outco
 mod tests {
     use super::*;
 
+    fn failure(
+        kind: AgentKind,
+        exit: Exit,
+        error: &str,
+        status: Option<u16>,
+    ) -> (FailureKind, String) {
+        let spec = AgentSpec::new(kind.as_str(), kind, std::time::Duration::from_secs(60));
+        let summary = StreamSummary {
+            error: Some(error.to_string()),
+            error_status: status,
+            ..StreamSummary::default()
+        };
+        match classify(&spec, exit, &summary) {
+            Some(Outcome::Failed { kind, hint, .. }) => (kind, hint),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn failures_are_typed_with_hints() {
+        let (k, hint) = failure(
+            AgentKind::Codex,
+            Exit::Code(1),
+            "unexpected status 401 Unauthorized",
+            Some(401),
+        );
+        assert_eq!(k, FailureKind::NotLoggedIn);
+        assert_eq!(hint, "run `codex login` or set OPENAI_API_KEY");
+        let (k, _) = failure(
+            AgentKind::Codex,
+            Exit::Code(1),
+            "You exceeded your current quota, please check your plan and billing details",
+            Some(429),
+        );
+        assert_eq!(k, FailureKind::QuotaExhausted);
+        let (k, _) = failure(
+            AgentKind::Gemini,
+            Exit::Code(1),
+            "[API Error: RESOURCE_EXHAUSTED: daily limit]",
+            None,
+        );
+        assert_eq!(k, FailureKind::QuotaExhausted);
+        let (k, hint) = failure(
+            AgentKind::Claude,
+            Exit::Code(1),
+            "API Error: model: claude-opus-9 not found",
+            Some(404),
+        );
+        assert_eq!(k, FailureKind::ModelUnknown);
+        assert!(hint.contains("[agents.claude]"), "{hint}");
+        let (k, _) = failure(
+            AgentKind::Gemini,
+            Exit::Code(148),
+            "Requested entity was not found.",
+            None,
+        );
+        assert_eq!(k, FailureKind::ModelUnknown, "gemini exits 404 mod 256");
+        let (k, _) = failure(AgentKind::Claude, Exit::Signal(11), "", None);
+        assert_eq!(k, FailureKind::Crashed);
+    }
+
     #[test]
     fn read_only_flags_are_always_on_the_command_line() {
         let c = claude::args(Some("opus"), Some("xhigh"), "{}", &[]);
