@@ -147,6 +147,9 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     std::fs::write(&review_json, report::json(&review))
         .map_err(|e| Error::io("write", &review_json, e))?;
     let md = report::markdown::render(&review);
+    let report_sarif = round_dir.join("report.sarif");
+    std::fs::write(&report_sarif, report::sarif::render(&review))
+        .map_err(|e| Error::io("write", &report_sarif, e))?;
     let report_md = round_dir.join("report.md");
     std::fs::write(&report_md, &md).map_err(|e| Error::io("write", &report_md, e))?;
 

@@ -1,6 +1,7 @@
 //! Renderers: one per format, each reading only a [`crate::review::Review`].
 
 pub mod markdown;
+pub mod sarif;
 
 use crate::review::Review;
 
@@ -11,12 +12,15 @@ pub enum ReportFormat {
     Md,
     /// review.json, the versioned machine-readable review.
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 pub fn render(format: ReportFormat, review: &Review) -> String {
     match format {
         ReportFormat::Md => markdown::render(review),
         ReportFormat::Json => json(review),
+        ReportFormat::Sarif => sarif::render(review),
     }
 }
 

@@ -12,4 +12,5 @@ mod model_server;
 mod pipeline;
 mod real_clis;
 mod report;
+mod sarif;
 mod transcripts;
