@@ -176,7 +176,24 @@ pub struct Change {
     pub tree: TreeSource,
     /// The directory agents read: the repository itself, or a worktree at the head.
     pub workdir: PathBuf,
+    /// Set for a pull request: what GitHub says about it.
+    pub pr: Option<PrMeta>,
+    /// Where the repository's own instructions (AGENTS.md, …) are read: the head, or for a
+    /// PR the base, so a PR cannot rewrite the rules of its own review.
+    pub instructions_at: Option<String>,
     file_cache: Mutex<HashMap<String, Option<std::sync::Arc<Vec<String>>>>>,
+}
+
+/// A pull request's own metadata.
+#[derive(Debug, Clone, Default)]
+pub struct PrMeta {
+    pub number: u64,
+    pub title: String,
+    pub body: Option<String>,
+    /// The author's login.
+    pub author: String,
+    pub labels: Vec<String>,
+    pub url: String,
 }
 
 /// How the user asked for the range.
@@ -287,6 +304,8 @@ impl Change {
             files,
             tree,
             workdir,
+            pr: None,
+            instructions_at: None,
             file_cache: Mutex::new(HashMap::new()),
         })
     }
@@ -362,9 +381,23 @@ impl Change {
         lines
     }
 
-    /// Reads a repository instruction file (AGENTS.md, …) from the head tree.
-    pub fn head_text(&self, path: &str) -> Option<String> {
-        self.head_file(path).map(|l| l.join("\n"))
+    /// Reads a repository instruction file (AGENTS.md, …): from the head tree, or for a PR
+    /// from its base.
+    pub fn instruction_text(&self, path: &str) -> Option<String> {
+        match &self.instructions_at {
+            Some(sha) => self
+                .repo
+                .git_raw(&["show", &format!("{sha}:{path}")])
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            None => self.head_file(path).map(|l| l.join("\n")),
+        }
+    }
+
+    /// Replaces the diff (e.g. with the one GitHub serves for a PR).
+    pub fn set_diff(&mut self, text: String) {
+        self.files = crate::diff::parse(&text);
+        self.diff_text = text;
     }
 }
 

@@ -24,6 +24,7 @@ pub mod errors;
 pub mod eval;
 pub mod events;
 pub mod finding;
+pub mod github;
 pub mod judge;
 pub mod progress;
 pub mod prompt;

@@ -129,7 +129,7 @@ assessments go in `observations` and `assessments`, not in `findings`.\n\n",
 
     let mut instructions = String::new();
     for name in INSTRUCTION_FILES {
-        if let Some(text) = change.head_text(name) {
+        if let Some(text) = change.instruction_text(name) {
             let mut t = text;
             if t.len() > INSTRUCTION_CAP {
                 let mut cut = INSTRUCTION_CAP;

@@ -96,7 +96,49 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         worktree = Some(wt);
     }
 
-    let brief = prompt::build(&change, &prompt::ChangeInfo::default());
+    let (review, runs, partial) =
+        execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await?;
+    let change_repo = Repo::discover(&args.repo)?;
+    if let Some(wt) = worktree {
+        let wt_s = wt.to_string_lossy().into_owned();
+        let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+    }
+    progress::log(&format!("review written to {}", round_dir.display()));
+
+    let exit_code = if partial {
+        EXIT_INTERRUPTED
+    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
+        progress::log("every reviewer failed; see the report's retro for why");
+        exit_codes::ERROR
+    } else {
+        fail_on_code(&review, cfg.fail_on)
+    };
+    let report = report::render(args.format, &review);
+    Ok(Outcome { report, exit_code })
+}
+
+/// The shared part of every review: brief, agents in parallel, consolidation, the judge,
+/// and the artifacts in `round_dir`. Returns the review, the runs, and whether the user
+/// interrupted.
+pub async fn execute(
+    change: Change,
+    cfg: &config::Config,
+    round_dir: &Path,
+    review_dir: &Path,
+    id: &str,
+    now: chrono::DateTime<chrono::Local>,
+    started: Instant,
+) -> Result<(Review, Vec<AgentRun>, bool)> {
+    let round_dir = round_dir.to_path_buf();
+    let info = prompt::ChangeInfo {
+        title: change.pr.as_ref().map(|p| p.title.clone()),
+        body: change
+            .pr
+            .as_ref()
+            .and_then(|p| p.body.clone())
+            .filter(|b| !b.trim().is_empty()),
+    };
+    let brief = prompt::build(&change, &info);
     let brief_path = round_dir.join("brief.md");
     std::fs::write(&brief_path, &brief).map_err(|e| Error::io("write", &brief_path, e))?;
     let schema_path = round_dir.join("findings.schema.json");
@@ -136,10 +178,10 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     )
     .await;
 
-    let mut review = build_review(&change, &runs, &cfg, &id, now, started, partial, None);
+    let mut review = build_review(&change, &runs, cfg, id, now, started, partial, None);
     if let (Some(judge), false) = (&cfg.judge, partial) {
         review = judge_review(
-            judge, review, &change, &runs, &cfg, &id, now, started, &round_dir,
+            judge, review, &change, &runs, cfg, id, now, started, &round_dir,
         )
         .await;
     }
@@ -153,25 +195,7 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     let report_md = round_dir.join("report.md");
     std::fs::write(&report_md, &md).map_err(|e| Error::io("write", &report_md, e))?;
 
-    if let Some(wt) = worktree {
-        let wt_s = wt.to_string_lossy().into_owned();
-        let _ = change.repo.git(&["worktree", "remove", "--force", &wt_s]);
-    }
-    progress::log(&format!("review written to {}", round_dir.display()));
-
-    let exit_code = if partial {
-        EXIT_INTERRUPTED
-    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
-        progress::log("every reviewer failed; see the report's retro for why");
-        exit_codes::ERROR
-    } else {
-        fail_on_code(&review, cfg.fail_on)
-    };
-    let report = match args.format {
-        report::ReportFormat::Md => md,
-        other => report::render(other, &review),
-    };
-    Ok(Outcome { report, exit_code })
+    Ok((review, runs, partial))
 }
 
 /// 1 when a reported finding reaches the threshold, else 0.
@@ -404,11 +428,14 @@ async fn run_agents(
 pub fn change_summary(change: &Change, round: u32) -> ChangeSummary {
     ChangeSummary {
         repo: change.repo_name.clone(),
-        kind: "local".into(),
-        pr: None,
-        title: None,
+        kind: if change.pr.is_some() { "pr" } else { "local" }.into(),
+        pr: change.pr.as_ref().map(|p| p.number),
+        title: change.pr.as_ref().map(|p| p.title.clone()),
         round,
-        author: change.author(),
+        author: match &change.pr {
+            Some(p) => Some(format!("@{}", p.author)),
+            None => change.author(),
+        },
         base_ref: change.base_ref.clone(),
         base_sha: change.base_sha.clone(),
         head_ref: change.head_ref.clone(),

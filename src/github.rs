@@ -1,0 +1,553 @@
+//! GitHub: which pull request, the REST API client (pagination, rate limits, typed errors),
+//! fetching a PR's metadata, commits and diff, and posting a review without duplicates.
+//!
+//! Nothing here decides what a review says; it moves data between GitHub and [`crate::review`].
+//! Tokens are read from the environment or `gh auth token` and never printed.
+
+use crate::errors::Error;
+use crate::errors::Result;
+use serde::Deserialize;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Which pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrTarget {
+    pub owner: String,
+    pub repo: String,
+    pub number: u64,
+    /// The API base URL, e.g. `https://api.github.com`.
+    pub api: String,
+}
+
+impl PrTarget {
+    pub fn slug(&self) -> String {
+        format!("{}/{}", self.owner, self.repo)
+    }
+}
+
+/// The API base for a host: api.github.com for github.com, `https://HOST/api/v3` otherwise.
+pub fn api_for_host(host: &str) -> String {
+    if host == "github.com" || host.is_empty() {
+        "https://api.github.com".into()
+    } else {
+        format!("https://{host}/api/v3")
+    }
+}
+
+/// Parses `OWNER/REPO#N`, a PR URL, or a bare `N` (with `origin` naming the repository).
+pub fn parse_target(
+    text: &str,
+    api_override: Option<&str>,
+    origin_url: Option<&str>,
+) -> Result<PrTarget> {
+    let bad = || {
+        Error::Usage(format!(
+            "`{text}` is not a pull request; write OWNER/REPO#N, a PR URL (https://github.com/OWNER/REPO/pull/N), or N inside a clone whose origin is on GitHub"
+        ))
+    };
+    let t = text.trim();
+    let env_host = std::env::var("GH_HOST").ok().filter(|h| !h.is_empty());
+    let api = |host: Option<&str>| -> String {
+        api_override
+            .map(|a| a.trim_end_matches('/').to_string())
+            .or_else(|| host.map(api_for_host))
+            .or_else(|| env_host.as_deref().map(api_for_host))
+            .unwrap_or_else(|| api_for_host("github.com"))
+    };
+    if let Some(rest) = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+    {
+        // HOST/OWNER/REPO/pull/N[/...]
+        let parts: Vec<&str> = rest.split('/').collect();
+        if parts.len() >= 5 && parts[3] == "pull" {
+            let number = parts[4]
+                .split(['#', '?'])
+                .next()
+                .unwrap_or("")
+                .parse()
+                .map_err(|_| bad())?;
+            return Ok(PrTarget {
+                owner: parts[1].into(),
+                repo: parts[2].trim_end_matches(".git").into(),
+                number,
+                api: api(Some(parts[0])),
+            });
+        }
+        return Err(bad());
+    }
+    if let Some((slug, n)) = t.split_once('#') {
+        let (owner, repo) = slug.split_once('/').ok_or_else(bad)?;
+        let number = n.parse().map_err(|_| bad())?;
+        if owner.is_empty() || repo.is_empty() {
+            return Err(bad());
+        }
+        return Ok(PrTarget {
+            owner: owner.into(),
+            repo: repo.into(),
+            number,
+            api: api(None),
+        });
+    }
+    if let Ok(number) = t.parse::<u64>() {
+        let url = origin_url.ok_or_else(|| {
+            Error::Usage(format!(
+                "PR {number}: this directory has no `origin` remote to name the repository; write OWNER/REPO#{number}"
+            ))
+        })?;
+        let slug = crate::change::owner_name_from_url(url).ok_or_else(bad)?;
+        let (owner, repo) = slug.split_once('/').ok_or_else(bad)?;
+        let host = url
+            .split("://")
+            .nth(1)
+            .map(|r| r.split('/').next().unwrap_or(""))
+            .or_else(|| {
+                url.split_once('@')
+                    .map(|(_, r)| r.split(':').next().unwrap_or(""))
+            })
+            .filter(|h| !h.is_empty() && !h.starts_with('/'));
+        return Ok(PrTarget {
+            owner: owner.into(),
+            repo: repo.into(),
+            number,
+            api: api(host),
+        });
+    }
+    Err(bad())
+}
+
+/// The token: GITHUB_TOKEN, GH_TOKEN, else `gh auth token` when gh is installed.
+pub fn discover_token() -> Option<String> {
+    for var in ["GITHUB_TOKEN", "GH_TOKEN"] {
+        if let Ok(t) = std::env::var(var) {
+            if !t.trim().is_empty() {
+                return Some(t.trim().to_string());
+            }
+        }
+    }
+    crate::config::find_on_path("gh")?;
+    let out = std::process::Command::new("gh")
+        .args(["auth", "token"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let t = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !t.is_empty()).then_some(t)
+}
+
+/// How long rate limits are waited out, in total, before giving up.
+pub const MAX_RATE_WAIT: Duration = Duration::from_secs(120);
+
+pub struct Client {
+    http: reqwest::Client,
+    api: String,
+    token: Option<String>,
+    /// Time left to wait out rate limits.
+    wait_budget: std::sync::Mutex<Duration>,
+}
+
+/// A response we care about: status, body, and the `Link: rel="next"` URL.
+struct Page {
+    status: u16,
+    body: String,
+    next: Option<String>,
+}
+
+impl Client {
+    pub fn new(api: &str, token: Option<String>) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("deep-review/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Other(format!("could not start the HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            api: api.trim_end_matches('/').to_string(),
+            token,
+            wait_budget: std::sync::Mutex::new(MAX_RATE_WAIT),
+        })
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.api)
+        }
+    }
+
+    /// One request, with rate limits (403/429 with Retry-After or X-RateLimit-Reset) waited
+    /// out within a bounded budget.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        accept: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Page> {
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), self.url(path))
+                .header("Accept", accept)
+                .header("X-GitHub-Api-Version", "2022-11-28");
+            if let Some(t) = &self.token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.map_err(|e| {
+                Error::Other(format!(
+                    "could not reach the GitHub API at {}: {e}",
+                    self.api
+                ))
+            })?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let next = header("link").and_then(|l| next_link(&l));
+            let text = resp.text().await.unwrap_or_default();
+            let limited = status == 429
+                || (status == 403
+                    && (header("retry-after").is_some()
+                        || header("x-ratelimit-remaining").as_deref() == Some("0")));
+            if limited {
+                let wait = rate_wait(
+                    header("retry-after").as_deref(),
+                    header("x-ratelimit-reset").as_deref(),
+                );
+                let mut budget = self
+                    .wait_budget
+                    .lock()
+                    .map_err(|_| Error::Other("lock".into()))?;
+                if wait > *budget {
+                    return Err(Error::Other(format!(
+                        "GitHub rate limit: the API asks to wait {}s, more than the {}s deep-review waits; {}",
+                        wait.as_secs(),
+                        MAX_RATE_WAIT.as_secs(),
+                        if self.token.is_some() { "try again later" } else { "set GITHUB_TOKEN for a higher limit" }
+                    )));
+                }
+                *budget -= wait;
+                drop(budget);
+                crate::progress::log(&format!(
+                    "GitHub rate limit reached; waiting {}s",
+                    wait.as_secs().max(1)
+                ));
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Ok(Page {
+                status,
+                body: text,
+                next,
+            });
+        }
+    }
+
+    fn error(&self, what: &str, page: &Page) -> Error {
+        let message = serde_json::from_str::<serde_json::Value>(&page.body)
+            .ok()
+            .and_then(|v| {
+                v.get("message")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| page.body.chars().take(200).collect());
+        match page.status {
+            401 => Error::Usage(format!("{what}: GitHub rejected the token (401); check GITHUB_TOKEN or `gh auth login`")),
+            404 if self.token.is_none() => Error::Usage(format!(
+                "{what}: not found (404); if the repository is private, set GITHUB_TOKEN or GH_TOKEN (or log in with `gh auth login`)"
+            )),
+            404 => Error::Usage(format!("{what}: not found (404); check the repository and PR number, and that the token can read them")),
+            s => Error::Other(format!("{what}: GitHub answered {s}: {message}")),
+        }
+    }
+
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T> {
+        let page = self
+            .send(
+                reqwest::Method::GET,
+                path,
+                "application/vnd.github+json",
+                None,
+            )
+            .await?;
+        if page.status != 200 {
+            return Err(self.error(what, &page));
+        }
+        serde_json::from_str(&page.body)
+            .map_err(|e| Error::Other(format!("{what}: unexpected answer from GitHub: {e}")))
+    }
+
+    /// Every page of a list endpoint, following `Link: rel="next"`.
+    pub async fn get_all<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+        cap: usize,
+    ) -> Result<Vec<T>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut url = format!("{path}{sep}per_page=100");
+        let mut out = Vec::new();
+        loop {
+            let page = self
+                .send(
+                    reqwest::Method::GET,
+                    &url,
+                    "application/vnd.github+json",
+                    None,
+                )
+                .await?;
+            if page.status != 200 {
+                return Err(self.error(what, &page));
+            }
+            let items: Vec<T> = serde_json::from_str(&page.body)
+                .map_err(|e| Error::Other(format!("{what}: unexpected answer from GitHub: {e}")))?;
+            out.extend(items);
+            match page.next {
+                Some(n) if out.len() < cap => url = n,
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// The PR's unified diff, or None when GitHub refuses it (too large).
+    pub async fn diff(&self, t: &PrTarget) -> Result<Option<String>> {
+        let path = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+        let page = self
+            .send(
+                reqwest::Method::GET,
+                &path,
+                "application/vnd.github.v3.diff",
+                None,
+            )
+            .await?;
+        match page.status {
+            200 => Ok(Some(page.body)),
+            406 | 422 | 500 | 502 | 503 => Ok(None),
+            _ => Err(self.error("fetch the PR's diff", &page)),
+        }
+    }
+
+    /// POST/PATCH/PUT with a JSON body; returns the status and parsed answer.
+    pub async fn write(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(u16, serde_json::Value)> {
+        let page = self
+            .send(method, path, "application/vnd.github+json", Some(body))
+            .await?;
+        let v = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
+        Ok((page.status, v))
+    }
+}
+
+fn rate_wait(retry_after: Option<&str>, reset: Option<&str>) -> Duration {
+    if let Some(s) = retry_after.and_then(|r| r.trim().parse::<u64>().ok()) {
+        return Duration::from_secs(s);
+    }
+    if let Some(epoch) = reset.and_then(|r| r.trim().parse::<u64>().ok()) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        return Duration::from_secs(epoch.saturating_sub(now) + 1);
+    }
+    Duration::from_secs(60)
+}
+
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct User {
+    pub login: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Label {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepoInfo {
+    pub clone_url: String,
+    #[serde(default)]
+    pub private: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Branch {
+    #[serde(rename = "ref")]
+    pub ref_name: String,
+    pub sha: String,
+    pub repo: Option<RepoInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub user: User,
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    pub base: Branch,
+    pub head: Branch,
+    #[serde(default)]
+    pub changed_files: Option<u64>,
+    #[serde(default)]
+    pub html_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CommitAuthor {
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CommitInner {
+    pub message: String,
+    pub author: Option<CommitAuthor>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Sha {
+    pub sha: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrCommit {
+    pub sha: String,
+    pub commit: CommitInner,
+    #[serde(default)]
+    pub parents: Vec<Sha>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PrFile {
+    pub filename: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Comment {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// Everything fetched about a PR.
+pub struct PrData {
+    pub pr: PullRequest,
+    pub commits: Vec<PrCommit>,
+    pub files: usize,
+    /// The diff from the API, or None to compute it with git.
+    pub diff: Option<String>,
+}
+
+/// PRs with more files than this get their diff from git (the API lists at most 3000 files
+/// and refuses diffs of very large PRs).
+pub const API_FILE_LIMIT: usize = 300;
+
+pub async fn fetch(client: &Client, t: &PrTarget) -> Result<PrData> {
+    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+    let what = format!("fetch {}#{}", t.slug(), t.number);
+    let pr: PullRequest = client.get(&base, &what).await?;
+    let commits: Vec<PrCommit> = client
+        .get_all(&format!("{base}/commits"), &what, 250)
+        .await?;
+    let files: Vec<PrFile> = client
+        .get_all(&format!("{base}/files"), &what, 3000)
+        .await?;
+    let diff = if files.len() > API_FILE_LIMIT {
+        None
+    } else {
+        client.diff(t).await?
+    };
+    Ok(PrData {
+        pr,
+        commits,
+        files: files.len(),
+        diff,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let t = parse_target("lima-vm/lima#4889", None, None).unwrap();
+        assert_eq!(
+            (t.owner.as_str(), t.repo.as_str(), t.number),
+            ("lima-vm", "lima", 4889)
+        );
+        let t = parse_target(
+            "https://github.com/lima-vm/lima/pull/4889/files",
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (t.repo.as_str(), t.number, t.api.as_str()),
+            ("lima", 4889, "https://api.github.com")
+        );
+        let t = parse_target("https://ghe.corp.example/team/tool/pull/7", None, None).unwrap();
+        assert_eq!(t.api, "https://ghe.corp.example/api/v3");
+        let t = parse_target(
+            "12",
+            Some("http://127.0.0.1:9/"),
+            Some("git@github.com:o/r.git"),
+        )
+        .unwrap();
+        assert_eq!(
+            (t.owner.as_str(), t.repo.as_str(), t.number, t.api.as_str()),
+            ("o", "r", 12, "http://127.0.0.1:9")
+        );
+        assert!(parse_target("12", None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("no `origin` remote"));
+        assert!(parse_target("nonsense", None, None).is_err());
+    }
+
+    #[test]
+    fn links_and_waits() {
+        let l = r#"<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(l).as_deref(),
+            Some("https://api.github.com/x?page=2")
+        );
+        assert_eq!(rate_wait(Some("3"), None), Duration::from_secs(3));
+    }
+}
