@@ -228,11 +228,18 @@ impl Client {
                     header("retry-after").as_deref(),
                     header("x-ratelimit-reset").as_deref(),
                 );
-                let mut budget = self
-                    .wait_budget
-                    .lock()
-                    .map_err(|_| Error::Other("lock".into()))?;
-                if wait > *budget {
+                let within_budget = {
+                    let mut budget = self
+                        .wait_budget
+                        .lock()
+                        .map_err(|_| Error::Other("lock".into()))?;
+                    let ok = wait <= *budget;
+                    if ok {
+                        *budget -= wait;
+                    }
+                    ok
+                };
+                if !within_budget {
                     return Err(Error::Other(format!(
                         "GitHub rate limit: the API asks to wait {}s, more than the {}s deep-review waits; {}",
                         wait.as_secs(),
@@ -240,8 +247,6 @@ impl Client {
                         if self.token.is_some() { "try again later" } else { "set GITHUB_TOKEN for a higher limit" }
                     )));
                 }
-                *budget -= wait;
-                drop(budget);
                 crate::progress::log(&format!(
                     "GitHub rate limit reached; waiting {}s",
                     wait.as_secs().max(1)
