@@ -24,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Review a local git range (default: merge-base with the default branch .. HEAD).
     Review(ReviewArgs),
+    /// Review a GitHub pull request (OWNER/REPO#N, a PR URL, or N inside a clone), and
+    /// optionally post the review on it.
+    Pr(PrArgs),
     /// Consolidate saved answers (findings JSON or saved agent runs) without running agents.
     Consolidate(ConsolidateArgs),
     /// Re-render a saved review (a review folder, round folder or review.json).
@@ -100,6 +103,38 @@ pub struct ReviewArgs {
     #[arg(long, value_enum, default_value = "md")]
     pub format: ReportFormat,
     /// Exit 1 when a reported finding has this severity or higher.
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct PrArgs {
+    /// OWNER/REPO#N, https://github.com/OWNER/REPO/pull/N, or N (from this clone's origin).
+    pub target: String,
+    /// The GitHub API base URL, for GitHub Enterprise (default: from the PR URL or GH_HOST,
+    /// else https://api.github.com).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Publish the review on the PR: a summary review, edited in place on later runs, and
+    /// one inline comment per finding on its cited lines (never twice for one finding).
+    #[arg(long)]
+    pub post: bool,
+    /// Print exactly what --post would send (the requests, as JSON) instead of the report,
+    /// and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub agents: Option<Vec<String>>,
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    #[arg(long, value_name = "NAME")]
+    pub judge: Option<String>,
+    /// Root folder for review artifacts (default: <repo>/.deep-review/reviews inside a clone
+    /// of the repository, else the cache folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
 }

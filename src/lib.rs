@@ -26,6 +26,7 @@ pub mod events;
 pub mod finding;
 pub mod github;
 pub mod judge;
+pub mod pr;
 pub mod progress;
 pub mod prompt;
 pub mod report;
@@ -62,6 +63,7 @@ pub fn main_impl() -> i32 {
     let result = runtime.block_on(async move {
         match cli.command {
             cli::Command::Review(args) => run::review(args).await,
+            cli::Command::Pr(args) => pr::pr(args).await,
             cli::Command::Consolidate(args) => commands::consolidate(args),
             cli::Command::Render(args) => commands::render(args).map(|report| run::Outcome {
                 report,

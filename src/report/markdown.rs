@@ -429,6 +429,12 @@ fn retro(out: &mut String, r: &Review) {
         }
     }
     out.push_str("### Summary\n\n");
+    out.push_str(&metrics_table(r));
+}
+
+/// The retro's metrics table (DESIGN.md, "Metrics per agent"), one column per agent.
+pub fn metrics_table(r: &Review) -> String {
+    let mut out = String::new();
     let _ = write!(out, "| |");
     for a in &r.agents {
         let role = if a.role == Role::Judge { "Judge: " } else { "" };
@@ -492,6 +498,7 @@ fn retro(out: &mut String, r: &Review) {
         out.push('\n');
     }
     out.push('\n');
+    out
 }
 
 fn reconciliation(out: &mut String, r: &Review) {

@@ -1,0 +1,608 @@
+//! `deep-review pr`: review a GitHub pull request and, with `--post`, publish the review.
+//!
+//! The PR's metadata, commits and diff come from the REST API (git for very large PRs). Its
+//! head is checked out in a worktree of a cached clone, so agents read the real tree. The
+//! configuration and the repository's instructions are read at the PR's **base** SHA: a PR
+//! cannot change which commands run on its own review.
+//!
+//! Publishing is idempotent: the summary is one review whose body carries a hidden marker and
+//! is edited in place on the next run, and each inline comment carries the finding's
+//! fingerprint, so a finding already commented on is not commented on again.
+
+use crate::change::Change;
+use crate::change::PrMeta;
+use crate::change::RangeSpec;
+use crate::change::Repo;
+use crate::cli::PrArgs;
+use crate::config;
+use crate::diff::FileDiff;
+use crate::errors::exit_codes;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::github;
+use crate::github::Client;
+use crate::github::PrTarget;
+use crate::progress;
+use crate::report;
+use crate::review::ConsolidatedFinding;
+use crate::review::Review;
+use crate::review::Status;
+use crate::run;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub const SUMMARY_MARKER: &str = "<!-- deep-review:summary -->";
+
+fn finding_marker(fingerprint: &str) -> String {
+    format!("<!-- deep-review:finding:{fingerprint} -->")
+}
+
+/// Where cached clones live: `$DEEP_REVIEW_CACHE`, else `$XDG_CACHE_HOME/deep-review`, else
+/// `~/.cache/deep-review`.
+fn cache_root() -> PathBuf {
+    if let Some(p) = std::env::var_os("DEEP_REVIEW_CACHE") {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("deep-review")
+}
+
+pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
+    let started = Instant::now();
+    let now = chrono::Local::now();
+    let here = Repo::discover(&std::env::current_dir().unwrap_or_default()).ok();
+    let origin = here
+        .as_ref()
+        .and_then(|r| r.git(&["remote", "get-url", "origin"]).ok())
+        .map(|u| u.trim().to_string());
+    let target = github::parse_target(&args.target, args.api_url.as_deref(), origin.as_deref())?;
+    let token = github::discover_token();
+    if token.is_none() {
+        progress::log("no GitHub token (GITHUB_TOKEN, GH_TOKEN or `gh auth token`): public PRs only, at GitHub's lower unauthenticated rate limit (60 requests an hour)");
+    }
+    if args.post && token.is_none() && !args.dry_run {
+        return Err(Error::Usage(
+            "--post needs a token with write access: set GITHUB_TOKEN or GH_TOKEN, or log in with `gh auth login` (or use --dry-run)".into(),
+        ));
+    }
+    let client = Client::new(&target.api, token)?;
+    let data = github::fetch(&client, &target).await?;
+    let pr = &data.pr;
+    progress::log(&format!(
+        "{}#{}: {} ({} commit{}, {} file{})",
+        target.slug(),
+        pr.number,
+        pr.title,
+        data.commits.len(),
+        if data.commits.len() == 1 { "" } else { "s" },
+        data.files,
+        if data.files == 1 { "" } else { "s" }
+    ));
+
+    // The cached clone, refreshed with the PR's head and base.
+    let clone_url = pr
+        .base
+        .repo
+        .as_ref()
+        .map(|r| r.clone_url.clone())
+        .unwrap_or_else(|| format!("https://github.com/{}.git", target.slug()));
+    let cache = cache_root()
+        .join("repos")
+        .join(&target.owner)
+        .join(format!("{}.git", target.repo));
+    let inside_same_repo = here.as_ref().is_some_and(|_| {
+        origin
+            .as_deref()
+            .and_then(crate::change::owner_name_from_url)
+            .is_some_and(|s| s == target.slug())
+    });
+    if !cache.join("HEAD").exists() {
+        std::fs::create_dir_all(cache.parent().unwrap_or(&cache))
+            .map_err(|e| Error::io("create", &cache, e))?;
+        // Inside a clone of the same repository, start from it: most objects are already here.
+        let source = match (&here, inside_same_repo) {
+            (Some(r), true) => r.root.display().to_string(),
+            _ => clone_url.clone(),
+        };
+        progress::log(&format!("cloning {source} into {}", cache.display()));
+        git_in(
+            None,
+            &[
+                "clone",
+                "--bare",
+                "--quiet",
+                &source,
+                &cache.display().to_string(),
+            ],
+        )?;
+    }
+    let repo = Repo {
+        root: cache.clone(),
+    };
+    let n = pr.number;
+    repo.git(&[
+        "fetch",
+        "--quiet",
+        "--force",
+        &clone_url,
+        &format!("+refs/pull/{n}/head:refs/deep-review/pull/{n}/head"),
+        &format!(
+            "+refs/heads/{}:refs/deep-review/pull/{n}/base",
+            pr.base.ref_name
+        ),
+    ])
+    .map_err(|e| Error::Other(format!("could not fetch PR {n} from {clone_url}: {e}")))?;
+    for (what, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
+        if repo.resolve(sha).is_err() {
+            return Err(Error::Other(format!(
+                "the PR's {what} commit {sha} is not in {clone_url} after fetching; was the branch force-pushed? Try again"
+            )));
+        }
+    }
+
+    // Configuration from the base only.
+    let base_config = repo
+        .git(&["show", &format!("{}:{}", pr.base.sha, config::FILE_NAME)])
+        .ok();
+    if let Ok(head_config) = repo.git(&["show", &format!("{}:{}", pr.head.sha, config::FILE_NAME)])
+    {
+        if Some(&head_config) != base_config.as_ref() {
+            progress::log(&format!(
+                "the PR changes {}; as always, the base branch's version is used",
+                config::FILE_NAME
+            ));
+        }
+    }
+    let overrides = config::Overrides {
+        judge: args.judge.clone(),
+        agents: args.agents.clone(),
+        timeout: args.timeout,
+        fail_on: args.fail_on,
+    };
+    // Relative command paths resolve against the local checkout when run inside the same
+    // repository, never against the PR's tree.
+    let config_root = match (&here, inside_same_repo) {
+        (Some(r), true) => r.root.clone(),
+        _ => std::env::temp_dir(),
+    };
+    let cfg = config::load(
+        &config_root,
+        Some(base_config.as_deref().unwrap_or("")),
+        &overrides,
+    )?;
+
+    let merge_base = repo
+        .git(&["merge-base", &pr.base.sha, &pr.head.sha])
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| pr.base.sha.clone());
+    let mut change = Change::local(
+        repo.clone(),
+        &RangeSpec {
+            base: Some(merge_base),
+            head: Some(pr.head.sha.clone()),
+            uncommitted: false,
+        },
+    )?;
+    if let Some(diff) = &data.diff {
+        change.set_diff(diff.clone());
+    } else {
+        progress::log("the diff comes from git (the PR is too large for the API's diff)");
+    }
+    change.base_ref = pr.base.ref_name.clone();
+    change.head_ref = pr.head.ref_name.clone();
+    change.repo_name = target.slug();
+    change.instructions_at = Some(pr.base.sha.clone());
+    change.pr = Some(PrMeta {
+        number: pr.number,
+        title: pr.title.clone(),
+        body: pr.body.clone(),
+        author: pr.user.login.clone(),
+        labels: pr.labels.iter().map(|l| l.name.clone()).collect(),
+        url: pr.html_url.clone(),
+    });
+
+    let out_root = match &args.out {
+        Some(p) => p.clone(),
+        None => match (&here, inside_same_repo) {
+            (Some(r), true) => {
+                r.ensure_excluded()?;
+                r.root.join(".deep-review").join("reviews")
+            }
+            _ => cache_root()
+                .join("reviews")
+                .join(&target.owner)
+                .join(&target.repo),
+        },
+    };
+    let id = format!("{}-pr-{}", now.format("%Y%m%d-%H%M%S"), pr.number);
+    let review_dir = out_root.join(&id);
+    let round_dir = review_dir.join("round-1");
+    std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
+    let worktree = round_dir.join("worktree");
+    let wt = worktree.display().to_string();
+    repo.git(&["worktree", "add", "--detach", "--quiet", &wt, &pr.head.sha])?;
+    change.workdir = worktree.clone();
+
+    let result = run::execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await;
+    let _ = repo.git(&["worktree", "remove", "--force", &wt]);
+    let (review, runs, partial) = result?;
+
+    let diff_files = match &data.diff {
+        Some(d) => crate::diff::parse(d),
+        None => {
+            let mb = repo
+                .git(&["merge-base", &pr.base.sha, &pr.head.sha])
+                .unwrap_or_default();
+            crate::diff::parse(
+                &repo
+                    .git(&[
+                        "diff",
+                        "--no-color",
+                        "--no-ext-diff",
+                        "-M",
+                        "--src-prefix=a/",
+                        "--dst-prefix=b/",
+                        mb.trim(),
+                        &pr.head.sha,
+                    ])
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let mut printed = report::render(args.format, &review);
+    if args.post || args.dry_run {
+        let plan = plan(&client, &target, &review, &diff_files).await?;
+        let plan_text =
+            serde_json::to_string_pretty(&plan.requests(&target, &pr.head.sha)).unwrap_or_default();
+        std::fs::write(round_dir.join("github-plan.json"), &plan_text)
+            .map_err(|e| Error::io("write", round_dir.join("github-plan.json"), e))?;
+        if args.dry_run {
+            printed = plan_text + "\n";
+        } else {
+            let outcome = post(&client, &target, &pr.head.sha, plan).await?;
+            progress::log(&outcome);
+        }
+    }
+    let exit_code = if partial {
+        run::EXIT_INTERRUPTED
+    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
+        exit_codes::ERROR
+    } else {
+        run::fail_on_code(&review, cfg.fail_on)
+    };
+    Ok(run::Outcome {
+        report: printed,
+        exit_code,
+    })
+}
+
+fn git_in(dir: Option<&std::path::Path>, args: &[&str]) -> Result<String> {
+    let mut cmd = std::process::Command::new("git");
+    if let Some(d) = dir {
+        cmd.arg("-C").arg(d);
+    }
+    let out = cmd
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(Error::GitMissing)?;
+    if !out.status.success() {
+        return Err(Error::Git {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// One inline comment to post.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inline {
+    pub finding: String,
+    pub path: String,
+    pub start_line: Option<u32>,
+    pub line: u32,
+    pub body: String,
+}
+
+/// What publishing will do.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The summary review to edit, if one exists.
+    pub existing_summary: Option<u64>,
+    pub summary: String,
+    pub inline: Vec<Inline>,
+    /// Findings already commented on (by fingerprint).
+    pub already_posted: Vec<String>,
+    /// Findings whose lines are not in the diff: they live in the summary only.
+    pub outside_diff: Vec<String>,
+}
+
+impl Plan {
+    /// The exact requests publishing makes, for `--dry-run`.
+    pub fn requests(&self, t: &PrTarget, head_sha: &str) -> serde_json::Value {
+        let base = format!("/repos/{}/{}", t.owner, t.repo);
+        let comments: Vec<serde_json::Value> = self.inline.iter().map(inline_json).collect();
+        let mut reqs = Vec::new();
+        match self.existing_summary {
+            Some(id) => {
+                reqs.push(serde_json::json!({"method": "PUT", "path": format!("{base}/pulls/{}/reviews/{id}", t.number), "body": {"body": self.summary}}));
+                for c in &comments {
+                    let mut c = c.clone();
+                    c["commit_id"] = serde_json::json!(head_sha);
+                    reqs.push(serde_json::json!({"method": "POST", "path": format!("{base}/pulls/{}/comments", t.number), "body": c}));
+                }
+            }
+            None => reqs.push(serde_json::json!({"method": "POST", "path": format!("{base}/pulls/{}/reviews", t.number),
+                "body": {"commit_id": head_sha, "event": "COMMENT", "body": self.summary, "comments": comments}})),
+        }
+        serde_json::json!({
+            "requests": reqs,
+            "already_posted": self.already_posted,
+            "outside_diff": self.outside_diff,
+        })
+    }
+}
+
+fn inline_json(c: &Inline) -> serde_json::Value {
+    let mut v =
+        serde_json::json!({"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body});
+    if let Some(s) = c.start_line {
+        v["start_line"] = serde_json::json!(s);
+        v["start_side"] = serde_json::json!("RIGHT");
+    }
+    v
+}
+
+fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
+    let who: Vec<String> = f
+        .severity_by_agent()
+        .iter()
+        .map(|(a, s)| format!("{} ({s})", r.agent_display(a)))
+        .collect();
+    let mut b = format!(
+        "**{} · {}: {}**\n\n{}\n",
+        f.id,
+        f.severity.title(),
+        f.title.trim(),
+        f.body.trim()
+    );
+    if let Some(fix) = &f.fix {
+        b.push_str(&format!("\n**Fix:** {}\n", fix.trim()));
+    }
+    b.push_str(&format!(
+        "\n<sub>Found by {}. {}</sub>\n{}",
+        who.join(", "),
+        f.calibration.trim(),
+        finding_marker(fp)
+    ));
+    b
+}
+
+/// The summary review's body: verdict, summary, the findings (with those not placed inline),
+/// and the retro table, under the hidden marker.
+pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
+    let mut b = format!(
+        "{SUMMARY_MARKER}\n## deep-review: {}\n\n",
+        r.verdict.title()
+    );
+    b.push_str(&format!("{}\n\n", r.verdict_rationale.trim()));
+    b.push_str(r.summary.trim());
+    b.push_str("\n\n");
+    let reported: Vec<&ConsolidatedFinding> = r.reported().collect();
+    if reported.is_empty() {
+        b.push_str("No findings survived consolidation.\n\n");
+    } else {
+        b.push_str("| | Finding | Where | Found by |\n|---|---|---|---|\n");
+        for f in &reported {
+            let place = f
+                .locations
+                .iter()
+                .find(|l| l.verified)
+                .map(|l| format!("`{}:{}`", l.path, l.start_line))
+                .unwrap_or_else(|| "—".into());
+            b.push_str(&format!(
+                "| **{}** | {} | {place} | {} |\n",
+                f.id,
+                f.title.replace('|', "\\|"),
+                f.agents().join(", ")
+            ));
+        }
+        b.push('\n');
+    }
+    let details: Vec<&&ConsolidatedFinding> = reported
+        .iter()
+        .filter(|f| not_inline.contains(&f.id))
+        .collect();
+    if !details.is_empty() {
+        b.push_str("### Findings outside the diff\n\n");
+        for f in details {
+            b.push_str(&format!(
+                "**{} · {}: {}**\n\n{}\n\n",
+                f.id,
+                f.severity.title(),
+                f.title.trim(),
+                f.body.trim()
+            ));
+        }
+    }
+    b.push_str(&report::markdown::metrics_table(r));
+    b.push_str(&format!(
+        "\n<sub>{} · review {}</sub>\n",
+        concat!("deep-review ", env!("CARGO_PKG_VERSION")),
+        r.id
+    ));
+    b
+}
+
+/// Decides what to post, reading what is already on the PR.
+pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff]) -> Result<Plan> {
+    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+    let what = "read the PR's reviews and comments";
+    let (existing_summary, posted) = if client.has_token() {
+        let reviews: Vec<github::Comment> = client
+            .get_all(&format!("{base}/reviews"), what, 3000)
+            .await?;
+        let comments: Vec<github::Comment> = client
+            .get_all(&format!("{base}/comments"), what, 10_000)
+            .await?;
+        let summary = reviews
+            .iter()
+            .find(|c| {
+                c.body
+                    .as_deref()
+                    .is_some_and(|b| b.contains(SUMMARY_MARKER))
+            })
+            .map(|c| c.id);
+        let posted: Vec<String> = comments.iter().filter_map(|c| c.body.clone()).collect();
+        (summary, posted)
+    } else {
+        (None, Vec::new())
+    };
+    let mut plan = Plan {
+        existing_summary,
+        ..Plan::default()
+    };
+    for f in r.reported().filter(|f| f.status == Status::Reported) {
+        let fp = report::sarif::fingerprint(f);
+        if posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
+            plan.already_posted.push(f.id.clone());
+            continue;
+        }
+        let Some(l) = f.locations.iter().find(|l| l.verified) else {
+            plan.outside_diff.push(f.id.clone());
+            continue;
+        };
+        let in_diff = files
+            .iter()
+            .find(|d| d.path() == l.path)
+            .is_some_and(|d| d.shows_new_line(l.start_line) && d.shows_new_line(l.end_line));
+        if !in_diff {
+            plan.outside_diff.push(f.id.clone());
+            continue;
+        }
+        plan.inline.push(Inline {
+            finding: f.id.clone(),
+            path: l.path.clone(),
+            start_line: (l.end_line > l.start_line).then_some(l.start_line),
+            line: l.end_line.max(l.start_line),
+            body: inline_body(r, f, &fp),
+        });
+    }
+    plan.summary = summary_body(r, &plan.outside_diff);
+    Ok(plan)
+}
+
+/// Publishes `plan`; returns a one-line account of what was done.
+pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan) -> Result<String> {
+    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+    let fail = |what: &str, status: u16, v: &serde_json::Value| {
+        Error::Other(format!(
+            "{what}: GitHub answered {status}: {}",
+            v.get("message").and_then(|m| m.as_str()).unwrap_or("")
+        ))
+    };
+    let mut placed = 0usize;
+    let mut rejected: Vec<String> = Vec::new();
+    let review_id = match plan.existing_summary {
+        None => {
+            let comments: Vec<serde_json::Value> = plan.inline.iter().map(inline_json).collect();
+            let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary, "comments": comments});
+            let (status, v) = client
+                .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                .await?;
+            match status {
+                200 | 201 => {
+                    placed = plan.inline.len();
+                    plan.inline.clear();
+                }
+                422 if !plan.inline.is_empty() => {
+                    // One comment GitHub will not place sinks the whole review; post the summary
+                    // alone and place the comments one by one below.
+                }
+                _ => return Err(fail("post the review", status, &v)),
+            }
+            if status == 422 {
+                let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary});
+                let (status, v) = client
+                    .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                    .await?;
+                if !(200..300).contains(&status) {
+                    return Err(fail("post the review", status, &v));
+                }
+                v.get("id").and_then(|i| i.as_u64())
+            } else {
+                v.get("id").and_then(|i| i.as_u64())
+            }
+        }
+        Some(id) => {
+            let (status, v) = client
+                .write(
+                    reqwest::Method::PUT,
+                    &format!("{base}/reviews/{id}"),
+                    &serde_json::json!({"body": plan.summary}),
+                )
+                .await?;
+            if !(200..300).contains(&status) {
+                return Err(fail("update the review", status, &v));
+            }
+            Some(id)
+        }
+    };
+    for c in std::mem::take(&mut plan.inline) {
+        let mut body = inline_json(&c);
+        body["commit_id"] = serde_json::json!(head_sha);
+        let (status, v) = client
+            .write(reqwest::Method::POST, &format!("{base}/comments"), &body)
+            .await?;
+        match status {
+            200 | 201 => placed += 1,
+            422 => {
+                progress::log(&format!(
+                    "GitHub would not place {} on {}:{}; it goes in the summary",
+                    c.finding, c.path, c.line
+                ));
+                rejected.push(c.finding.clone());
+            }
+            _ => return Err(fail("post an inline comment", status, &v)),
+        }
+    }
+    if !rejected.is_empty() {
+        if let Some(id) = review_id {
+            // The summary now carries the findings GitHub would not place.
+            let mut not_inline = plan.outside_diff.clone();
+            not_inline.extend(rejected.iter().cloned());
+            let updated = summary_with_extra(&plan.summary, &not_inline);
+            let (status, v) = client
+                .write(
+                    reqwest::Method::PUT,
+                    &format!("{base}/reviews/{id}"),
+                    &serde_json::json!({"body": updated}),
+                )
+                .await?;
+            if !(200..300).contains(&status) {
+                return Err(fail("update the review", status, &v));
+            }
+        }
+    }
+    Ok(format!(
+        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} in the summary only",
+        t.slug(),
+        t.number,
+        if plan.existing_summary.is_some() { "updated" } else { "created" },
+        if placed == 1 { "" } else { "s" },
+        plan.already_posted.len(),
+        plan.outside_diff.len() + rejected.len()
+    ))
+}
+
+/// Appends a note listing findings that had to move into the summary.
+fn summary_with_extra(summary: &str, ids: &[String]) -> String {
+    format!(
+        "{summary}\n<sub>Not placed inline (outside the diff or refused by GitHub): {}</sub>\n",
+        ids.join(", ")
+    )
+}

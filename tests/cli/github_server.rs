@@ -1,0 +1,287 @@
+//! A local GitHub REST API on 127.0.0.1 for `deep-review pr` tests: the endpoints deep-review
+//! uses, with GitHub's response shapes, `Link` pagination, the diff media type, reviews and
+//! review comments that persist across runs, and scripted failures (a 422 for comments on
+//! one path, a 403 rate limit with X-RateLimit-Reset, a private repository).
+
+use std::io::BufRead;
+use std::io::BufReader;
+use std::io::Read;
+use std::io::Write;
+use std::net::TcpListener;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct State {
+    pub pr: serde_json::Value,
+    pub commits: Vec<serde_json::Value>,
+    pub files: Vec<serde_json::Value>,
+    pub diff: String,
+    pub reviews: Vec<serde_json::Value>,
+    pub comments: Vec<serde_json::Value>,
+    /// Review comments on this path are refused with 422.
+    pub reject_path: Option<String>,
+    /// Answer the next request with a 403 rate limit.
+    pub rate_limit_next: bool,
+    /// Without a token, everything is 404.
+    pub private: bool,
+    /// "METHOD path" of each request.
+    pub log: Vec<String>,
+    pub next_id: u64,
+}
+
+pub struct GitHub {
+    pub port: u16,
+    pub state: Arc<Mutex<State>>,
+}
+
+/// Items per page, small so pagination is exercised.
+const PAGE: usize = 2;
+
+impl GitHub {
+    pub fn start(state: State) -> GitHub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let state = Arc::new(Mutex::new(state));
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let state = Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let _ = handle(stream, &state, port);
+                });
+            }
+        });
+        GitHub { port, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        f(&mut self.state.lock().expect("lock"))
+    }
+}
+
+fn respond(
+    out: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    body: &str,
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        201 => "Created",
+        403 => "Forbidden",
+        404 => "Not Found",
+        422 => "Unprocessable Entity",
+        _ => "Other",
+    };
+    write!(
+        out,
+        "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    )?;
+    for (k, v) in headers {
+        write!(out, "{k}: {v}\r\n")?;
+    }
+    write!(out, "\r\n{body}")?;
+    out.flush()
+}
+
+fn json(out: &mut TcpStream, status: u16, v: &serde_json::Value) -> std::io::Result<()> {
+    respond(
+        out,
+        status,
+        &[("Content-Type".into(), "application/json".into())],
+        &v.to_string(),
+    )
+}
+
+fn paged(
+    out: &mut TcpStream,
+    port: u16,
+    path: &str,
+    query: &str,
+    items: &[serde_json::Value],
+) -> std::io::Result<()> {
+    let page: usize = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
+    let start = (page - 1) * PAGE;
+    let chunk: Vec<serde_json::Value> = items.iter().skip(start).take(PAGE).cloned().collect();
+    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    if start + PAGE < items.len() {
+        headers.push((
+            "Link".into(),
+            format!(
+                "<http://127.0.0.1:{port}{path}?per_page=100&page={}>; rel=\"next\"",
+                page + 1
+            ),
+        ));
+    }
+    respond(
+        out,
+        200,
+        &headers,
+        &serde_json::Value::Array(chunk).to_string(),
+    )
+}
+
+fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let full = parts.next().unwrap_or("").to_string();
+    let (path, query) = full
+        .split_once('?')
+        .map(|(p, q)| (p.to_string(), q.to_string()))
+        .unwrap_or((full.clone(), String::new()));
+    let mut len = 0usize;
+    let mut accept = String::new();
+    let mut authorized = false;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" {
+            break;
+        }
+        let lower = h.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        if let Some(v) = lower.strip_prefix("accept:") {
+            accept = v.trim().to_string();
+        }
+        if lower.starts_with("authorization: bearer ") {
+            authorized = true;
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body)?;
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let mut out = stream;
+    let mut s = state.lock().expect("lock");
+    s.log.push(format!("{method} {path}"));
+    if s.rate_limit_next {
+        s.rate_limit_next = false;
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            + 1;
+        return respond(
+            &mut out,
+            403,
+            &[
+                ("X-RateLimit-Remaining".into(), "0".into()),
+                ("X-RateLimit-Reset".into(), reset.to_string()),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+            r#"{"message":"API rate limit exceeded"}"#,
+        );
+    }
+    if s.private && !authorized {
+        return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
+    }
+    let number = s.pr["number"].as_u64().unwrap_or(0);
+    let pulls = format!(
+        "/repos/{}/pulls/{number}",
+        s.pr["base"]["repo"]["full_name"].as_str().unwrap_or("")
+    );
+    if path == pulls && method == "GET" {
+        if accept.contains("diff") {
+            let d = s.diff.clone();
+            return respond(
+                &mut out,
+                200,
+                &[("Content-Type".into(), "text/plain".into())],
+                &d,
+            );
+        }
+        let pr = s.pr.clone();
+        return json(&mut out, 200, &pr);
+    }
+    let rest = path.strip_prefix(&pulls).unwrap_or("");
+    match (method.as_str(), rest) {
+        ("GET", "/commits") => {
+            let items = s.commits.clone();
+            paged(&mut out, port, &path, &query, &items)
+        }
+        ("GET", "/files") => {
+            let items = s.files.clone();
+            paged(&mut out, port, &path, &query, &items)
+        }
+        ("GET", "/reviews") => {
+            let items = s.reviews.clone();
+            paged(&mut out, port, &path, &query, &items)
+        }
+        ("GET", "/comments") => {
+            let items = s.comments.clone();
+            paged(&mut out, port, &path, &query, &items)
+        }
+        ("POST", "/reviews") => {
+            let comments = body["comments"].as_array().cloned().unwrap_or_default();
+            if let Some(bad) = &s.reject_path {
+                if comments.iter().any(|c| c["path"].as_str() == Some(bad)) {
+                    return json(
+                        &mut out,
+                        422,
+                        &serde_json::json!({"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}),
+                    );
+                }
+            }
+            s.next_id += 1;
+            let id = 1000 + s.next_id;
+            let review = serde_json::json!({"id": id, "body": body["body"], "state": "COMMENTED", "commit_id": body["commit_id"]});
+            s.reviews.push(review.clone());
+            for c in comments {
+                s.next_id += 1;
+                let mut c = c.clone();
+                c["id"] = serde_json::json!(2000 + s.next_id);
+                c["pull_request_review_id"] = serde_json::json!(id);
+                s.comments.push(c);
+            }
+            json(&mut out, 200, &review)
+        }
+        ("POST", "/comments") => {
+            if s.reject_path
+                .as_deref()
+                .is_some_and(|bad| body["path"].as_str() == Some(bad))
+            {
+                return json(
+                    &mut out,
+                    422,
+                    &serde_json::json!({"message": "Validation Failed"}),
+                );
+            }
+            s.next_id += 1;
+            let mut c = body.clone();
+            c["id"] = serde_json::json!(2000 + s.next_id);
+            s.comments.push(c.clone());
+            json(&mut out, 201, &c)
+        }
+        ("PUT", r) if r.starts_with("/reviews/") => {
+            let id: u64 = r["/reviews/".len()..].parse().unwrap_or(0);
+            match s.reviews.iter_mut().find(|x| x["id"] == id) {
+                Some(x) => {
+                    x["body"] = body["body"].clone();
+                    let v = x.clone();
+                    json(&mut out, 200, &v)
+                }
+                None => json(&mut out, 404, &serde_json::json!({"message": "Not Found"})),
+            }
+        }
+        _ => json(
+            &mut out,
+            404,
+            &serde_json::json!({"message": "Not Found", "path": path}),
+        ),
+    }
+}
