@@ -27,6 +27,8 @@ pub enum Command {
     /// Review a GitHub pull request (OWNER/REPO#N, a PR URL, or N inside a clone), and
     /// optionally post the review on it.
     Pr(PrArgs),
+    /// Post a saved `deep-review pr` review on its PR (reads only the review folder).
+    Publish(PublishArgs),
     /// Consolidate saved answers (findings JSON or saved agent runs) without running agents.
     Consolidate(ConsolidateArgs),
     /// Re-render a saved review (a review folder, round folder or review.json).
@@ -137,6 +139,18 @@ pub struct PrArgs {
     pub format: ReportFormat,
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The review folder (or its round folder) written by `deep-review pr`.
+    pub path: PathBuf,
+    /// The GitHub API base URL (default: the one the review was made with).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Print the requests instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

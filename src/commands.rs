@@ -140,7 +140,7 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
 }
 
 /// Finds review.json from a review folder, a round folder, or the file itself.
-fn find_review_json(path: &Path) -> Result<PathBuf> {
+pub fn find_review_json(path: &Path) -> Result<PathBuf> {
     if path.is_file() {
         return Ok(path.to_path_buf());
     }

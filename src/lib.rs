@@ -64,6 +64,7 @@ pub fn main_impl() -> i32 {
         match cli.command {
             cli::Command::Review(args) => run::review(args).await,
             cli::Command::Pr(args) => pr::pr(args).await,
+            cli::Command::Publish(args) => pr::publish(args).await,
             cli::Command::Consolidate(args) => commands::consolidate(args),
             cli::Command::Render(args) => commands::render(args).map(|report| run::Outcome {
                 report,

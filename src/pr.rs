@@ -230,40 +230,36 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     let _ = repo.git(&["worktree", "remove", "--force", &wt]);
     let (review, runs, partial) = result?;
 
-    let diff_files = match &data.diff {
-        Some(d) => crate::diff::parse(d),
-        None => {
-            let mb = repo
-                .git(&["merge-base", &pr.base.sha, &pr.head.sha])
-                .unwrap_or_default();
-            crate::diff::parse(
-                &repo
-                    .git(&[
-                        "diff",
-                        "--no-color",
-                        "--no-ext-diff",
-                        "-M",
-                        "--src-prefix=a/",
-                        "--dst-prefix=b/",
-                        mb.trim(),
-                        &pr.head.sha,
-                    ])
-                    .unwrap_or_default(),
-            )
-        }
+    let patch = diff_files_text(&data, &repo, &pr.base.sha, &pr.head.sha);
+    let diff_files = crate::diff::parse(&patch);
+    // What publishing needs, so a separate step (holding the write token) can post it.
+    let saved = SavedPr {
+        owner: target.owner.clone(),
+        repo: target.repo.clone(),
+        number: target.number,
+        api: target.api.clone(),
+        head_sha: pr.head.sha.clone(),
     };
+    std::fs::write(
+        round_dir.join("pr.json"),
+        serde_json::to_string_pretty(&saved).unwrap_or_default(),
+    )
+    .map_err(|e| Error::io("write", round_dir.join("pr.json"), e))?;
+    std::fs::write(round_dir.join("diff.patch"), &patch)
+        .map_err(|e| Error::io("write", round_dir.join("diff.patch"), e))?;
     let mut printed = report::render(args.format, &review);
     if args.post || args.dry_run {
-        let plan = plan(&client, &target, &review, &diff_files).await?;
-        let plan_text =
-            serde_json::to_string_pretty(&plan.requests(&target, &pr.head.sha)).unwrap_or_default();
-        std::fs::write(round_dir.join("github-plan.json"), &plan_text)
-            .map_err(|e| Error::io("write", round_dir.join("github-plan.json"), e))?;
+        let text = publish_review(
+            &client,
+            &saved,
+            &review,
+            &diff_files,
+            &round_dir,
+            args.dry_run,
+        )
+        .await?;
         if args.dry_run {
-            printed = plan_text + "\n";
-        } else {
-            let outcome = post(&client, &target, &pr.head.sha, plan).await?;
-            progress::log(&outcome);
+            printed = text;
         }
     }
     let exit_code = if partial {
@@ -276,6 +272,108 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     Ok(run::Outcome {
         report: printed,
         exit_code,
+    })
+}
+
+/// The PR's diff: the API's, or git's when the API would not serve it.
+fn diff_files_text(data: &github::PrData, repo: &Repo, base: &str, head: &str) -> String {
+    match &data.diff {
+        Some(d) => d.clone(),
+        None => {
+            let mb = repo.git(&["merge-base", base, head]).unwrap_or_default();
+            repo.git(&[
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "-M",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                mb.trim(),
+                head,
+            ])
+            .unwrap_or_default()
+        }
+    }
+}
+
+/// Where a saved PR review goes: written as `pr.json` beside review.json.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedPr {
+    pub owner: String,
+    pub repo: String,
+    pub number: u64,
+    pub api: String,
+    pub head_sha: String,
+}
+
+/// Plans and (unless `dry_run`) posts; returns the plan's requests as JSON text.
+async fn publish_review(
+    client: &Client,
+    saved: &SavedPr,
+    review: &Review,
+    files: &[FileDiff],
+    round_dir: &std::path::Path,
+    dry_run: bool,
+) -> Result<String> {
+    let target = PrTarget {
+        owner: saved.owner.clone(),
+        repo: saved.repo.clone(),
+        number: saved.number,
+        api: saved.api.clone(),
+    };
+    let plan = plan(client, &target, review, files).await?;
+    let text = serde_json::to_string_pretty(&plan.requests(&target, &saved.head_sha))
+        .unwrap_or_default()
+        + "\n";
+    let plan_path = round_dir.join("github-plan.json");
+    std::fs::write(&plan_path, &text).map_err(|e| Error::io("write", &plan_path, e))?;
+    if !dry_run {
+        let outcome = post(client, &target, &saved.head_sha, plan).await?;
+        progress::log(&outcome);
+    }
+    Ok(text)
+}
+
+/// `deep-review publish DIR`: posts a saved PR review (review.json, pr.json, diff.patch in
+/// the round folder). It runs nothing from the PR: it only reads those files.
+pub async fn publish(args: crate::cli::PublishArgs) -> Result<run::Outcome> {
+    let review_json = crate::commands::find_review_json(&args.path)?;
+    let round = review_json
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let read = |name: &str| -> Result<String> {
+        let p = round.join(name);
+        std::fs::read_to_string(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Usage(format!(
+                "{} has no {name}; publish takes the folder of a `deep-review pr` review",
+                round.display()
+            )),
+            _ => Error::io("read", &p, e),
+        })
+    };
+    let review: Review = serde_json::from_str(&read("review.json")?).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a deep-review review.json: {e}",
+            review_json.display()
+        ))
+    })?;
+    let saved: SavedPr = serde_json::from_str(&read("pr.json")?)
+        .map_err(|e| Error::Usage(format!("{}: pr.json is not valid: {e}", round.display())))?;
+    let files = crate::diff::parse(&read("diff.patch")?);
+    let token = github::discover_token();
+    if token.is_none() && !args.dry_run {
+        return Err(Error::Usage(
+            "publish needs a token with write access: set GITHUB_TOKEN or GH_TOKEN (or use --dry-run)".into(),
+        ));
+    }
+    let api = args.api_url.clone().unwrap_or_else(|| saved.api.clone());
+    let client = Client::new(&api, token)?;
+    let saved = SavedPr { api, ..saved };
+    let text = publish_review(&client, &saved, &review, &files, &round, args.dry_run).await?;
+    Ok(run::Outcome {
+        report: if args.dry_run { text } else { String::new() },
+        exit_code: exit_codes::OK,
     })
 }
 

@@ -334,3 +334,46 @@ fn dry_run_prints_what_would_be_posted_and_posts_nothing() {
     assert_eq!(req["body"]["comments"].as_array().unwrap().len(), 2);
     assert_eq!(f.github.with(|s| s.reviews.len()), 0);
 }
+
+#[test]
+fn review_without_a_token_then_publish_the_saved_review() {
+    let f = fixture(false);
+    // The review job: no token at all (a public PR).
+    let out = run_pr(&f, &[], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no GitHub token"), "{}", stderr(&out));
+    assert_eq!(f.github.with(|s| s.reviews.len()), 0);
+    let dir = review_dir(&f);
+    for file in ["review.json", "pr.json", "diff.patch"] {
+        assert!(dir.join("round-1").join(file).exists(), "{file}");
+    }
+    // The posting step: only the saved folder and a token.
+    let publish = |token: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "publish",
+            dir.to_str().unwrap(),
+            "--api-url",
+            &f.github.url(),
+        ])
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env("PATH", "/usr/bin:/bin");
+        if let Some(t) = token {
+            cmd.env("GITHUB_TOKEN", t);
+        }
+        cmd.output().unwrap()
+    };
+    let out = publish(None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("publish needs a token"),
+        "{}",
+        stderr(&out)
+    );
+    let out = publish(Some("write-token"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (reviews, comments) = f.github.with(|s| (s.reviews.len(), s.comments.len()));
+    assert_eq!((reviews, comments), (1, 2));
+    assert!(stdout(&out).is_empty(), "publish prints nothing on stdout");
+}
