@@ -377,3 +377,61 @@ fn review_without_a_token_then_publish_the_saved_review() {
     assert_eq!((reviews, comments), (1, 2));
     assert!(stdout(&out).is_empty(), "publish prints nothing on stdout");
 }
+
+#[test]
+fn a_bare_number_inside_a_clone_uses_origin_and_starts_from_the_local_clone() {
+    let f = fixture(false);
+    let clone = f.dirs.join("my-clone");
+    git(
+        &f.dirs,
+        &[
+            "clone",
+            "--quiet",
+            f.dirs.join("remote.git").to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(
+        &clone,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "https://github.com/acme/cache.git",
+        ],
+    );
+    let out = Command::new(BIN)
+        .args(["pr", "7", "--api-url", &f.github.url(), "--format", "json"])
+        .current_dir(&clone)
+        .env("DEEP_REVIEW_CONFIG", f.dirs.join("no-user-config.toml"))
+        .env("DEEP_REVIEW_CACHE", f.dirs.join("cache"))
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env("PATH", "/usr/bin:/bin:/usr/local/bin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("cloning {}", clone.display())),
+        "{}",
+        stderr(&out)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["change"]["repo"], "acme/cache");
+    assert_eq!(v["change"]["pr"], 7);
+    // Inside the clone, the review lands in its .deep-review folder, kept out of git.
+    let reviews: Vec<_> = std::fs::read_dir(clone.join(".deep-review/reviews"))
+        .unwrap()
+        .collect();
+    assert_eq!(reviews.len(), 1);
+    let status = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(&clone)
+        .output()
+        .unwrap();
+    assert!(
+        status.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+}
