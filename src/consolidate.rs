@@ -269,7 +269,7 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
             reconciliation.push(Reconciliation {
                 agent: item.agent.to_string(),
                 index: item.index,
-                title: item.finding.title.clone(),
+                title: crate::secrets::redact_text(&item.finding.title),
                 finding: f.id.clone(),
                 from: sev,
                 to,
@@ -1319,16 +1319,17 @@ fn build_finding(
             agent: m.agent.to_string(),
             index: m.index,
             severity: m.finding.severity,
-            title: m.finding.title.clone(),
+            title: crate::secrets::redact_text(&m.finding.title),
         })
         .collect();
     ms.sort_by(|a, b| a.agent.cmp(&b.agent).then(a.index.cmp(&b.index)));
     ConsolidatedFinding {
         id: String::new(),
         severity,
-        title: rep.finding.title.clone(),
-        body: rep.finding.body.clone(),
-        fix,
+        // An agent may quote a credential it saw; it goes no further than its own transcript.
+        title: crate::secrets::redact_text(&rep.finding.title),
+        body: crate::secrets::redact_text(&rep.finding.body),
+        fix: fix.map(|f| crate::secrets::redact_text(&f)),
         category: rep.finding.category.clone(),
         scope: rep.finding.scope,
         confidence,

@@ -262,13 +262,7 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
             printed = text;
         }
     }
-    let exit_code = if partial {
-        run::EXIT_INTERRUPTED
-    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
-        exit_codes::ERROR
-    } else {
-        run::fail_on_code(&review, cfg.fail_on)
-    };
+    let exit_code = run::exit_code(&review, &runs, partial, cfg.fail_on);
     Ok(run::Outcome {
         report: printed,
         exit_code,

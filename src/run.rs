@@ -105,14 +105,7 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     }
     progress::log(&format!("review written to {}", round_dir.display()));
 
-    let exit_code = if partial {
-        EXIT_INTERRUPTED
-    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
-        progress::log("every reviewer failed; see the report's retro for why");
-        exit_codes::ERROR
-    } else {
-        fail_on_code(&review, cfg.fail_on)
-    };
+    let exit_code = exit_code(&review, &runs, partial, cfg.fail_on);
     let report = report::render(args.format, &review);
     Ok(Outcome { report, exit_code })
 }
@@ -196,6 +189,24 @@ pub async fn execute(
     std::fs::write(&report_md, &md).map_err(|e| Error::io("write", &report_md, e))?;
 
     Ok((review, runs, partial))
+}
+
+/// The exit code of a review: interrupted, every reviewer failed (2), a finding at or above
+/// `fail_on` (1), else 0.
+pub fn exit_code(
+    review: &Review,
+    runs: &[AgentRun],
+    partial: bool,
+    fail_on: Option<crate::finding::Severity>,
+) -> i32 {
+    if partial {
+        EXIT_INTERRUPTED
+    } else if runs.iter().all(|r| !r.outcome.is_ok()) {
+        progress::log("every reviewer failed; see the report's retro for why");
+        exit_codes::ERROR
+    } else {
+        fail_on_code(review, fail_on)
+    }
 }
 
 /// 1 when a reported finding reaches the threshold, else 0.

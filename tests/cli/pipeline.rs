@@ -317,3 +317,28 @@ fn first_interrupt_writes_a_partial_review_with_what_arrived() {
         "half a thought\n"
     );
 }
+
+#[test]
+fn a_secret_an_agent_quotes_never_reaches_the_review() {
+    let repo = feature_repo();
+    let tools = tempfile::tempdir().unwrap();
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ0123456789";
+    let mut f = div_finding("important");
+    f["title"] = json!(format!("Token {token} is hard-coded"));
+    f["body"] = json!(format!("The string `{token}` grants repo access."));
+    let leaky = answering_agent(
+        tools.path(),
+        "leaky",
+        &json!({"schema": 1, "summary": "", "findings": [f]}),
+    );
+    config(&repo, &[("leaky", &leaky)], "");
+    let out = repo.run(&["review", "--agents", "leaky"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let round = repo.round_dir();
+    for file in ["review.json", "report.md", "report.sarif"] {
+        let text = std::fs::read_to_string(round.join(file)).unwrap();
+        assert!(!text.contains(token), "{file} leaks the token");
+        assert!(text.contains("ghp_…[redacted]"), "{file}: {text}");
+    }
+    assert!(!stdout(&out).contains(token));
+}
