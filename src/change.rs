@@ -178,6 +178,8 @@ pub struct Change {
     pub workdir: PathBuf,
     /// Set for a pull request: what GitHub says about it.
     pub pr: Option<PrMeta>,
+    /// Which review of this subject this is (1 for the first).
+    pub round: u32,
     /// Where the repository's own instructions (AGENTS.md, …) are read: the head, or for a
     /// PR the base, so a PR cannot rewrite the rules of its own review.
     pub instructions_at: Option<String>,
@@ -305,6 +307,7 @@ impl Change {
             tree,
             workdir,
             pr: None,
+            round: 1,
             instructions_at: None,
             file_cache: Mutex::new(HashMap::new()),
         })

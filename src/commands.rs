@@ -98,7 +98,7 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
         None => None,
     };
     let summary = match &change {
-        Some(c) => run::change_summary(c, 1),
+        Some(c) => run::change_summary(c),
         None => ChangeSummary {
             repo: "(saved answers)".into(),
             kind: "saved".into(),

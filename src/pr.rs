@@ -217,10 +217,9 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
                 .join(&target.repo),
         },
     };
-    let id = format!("{}-pr-{}", now.format("%Y%m%d-%H%M%S"), pr.number);
-    let review_dir = out_root.join(&id);
-    let round_dir = review_dir.join("round-1");
-    std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
+    let folder = run::ReviewFolder::open(&out_root, &format!("pr-{}", pr.number), now)?;
+    change.round = folder.round;
+    let (review_dir, round_dir, id) = (folder.review_dir, folder.round_dir, folder.id);
     let worktree = round_dir.join("worktree");
     let wt = worktree.display().to_string();
     repo.git(&["worktree", "add", "--detach", "--quiet", &wt, &pr.head.sha])?;

@@ -66,18 +66,9 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     if out_root.starts_with(change.repo.root.join(".deep-review")) {
         change.repo.ensure_excluded()?;
     }
-    let id = format!(
-        "{}-local-{}",
-        now.format("%Y%m%d-%H%M%S"),
-        change.short_head()
-    );
-    let review_dir = unique_dir(&out_root.join(&id));
-    let id = review_dir
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or(id);
-    let round_dir = review_dir.join("round-1");
-    std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
+    let folder = ReviewFolder::open(&out_root, &format!("local-{}", change.short_head()), now)?;
+    change.round = folder.round;
+    let (review_dir, round_dir, id) = (folder.review_dir, folder.round_dir, folder.id);
 
     // Agents read the head: the repository itself when it is checked out, else a worktree.
     let mut worktree = None;
@@ -227,15 +218,70 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// `dir`, or `dir-2`, `dir-3`… when two reviews start in the same second.
-fn unique_dir(dir: &Path) -> PathBuf {
-    if !dir.exists() {
-        return dir.to_path_buf();
+/// Where a review goes: `<root>/<YYYYMMDD-HHMMSS>-<suffix>/round-N/`. A later review of the
+/// same subject (the same PR, or the same local head) is the next round of the earlier
+/// review's folder, so a PR's reviews after each push sit together.
+pub struct ReviewFolder {
+    pub review_dir: PathBuf,
+    pub round_dir: PathBuf,
+    pub id: String,
+    pub round: u32,
+}
+
+impl ReviewFolder {
+    pub fn open(
+        root: &Path,
+        suffix: &str,
+        now: chrono::DateTime<chrono::Local>,
+    ) -> Result<ReviewFolder> {
+        let tail = format!("-{suffix}");
+        let earlier = std::fs::read_dir(root)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(&tail) && n.len() == tail.len() + 15)
+            })
+            .max();
+        let (review_dir, round) = match earlier {
+            Some(dir) => {
+                let last = std::fs::read_dir(&dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()?
+                            .strip_prefix("round-")?
+                            .parse::<u32>()
+                            .ok()
+                    })
+                    .max()
+                    .unwrap_or(0);
+                (dir, last + 1)
+            }
+            None => (
+                root.join(format!("{}{tail}", now.format("%Y%m%d-%H%M%S"))),
+                1,
+            ),
+        };
+        let round_dir = review_dir.join(format!("round-{round}"));
+        std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
+        let id = review_dir
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(ReviewFolder {
+            review_dir,
+            round_dir,
+            id,
+            round,
+        })
     }
-    (2..)
-        .map(|n| PathBuf::from(format!("{}-{n}", dir.display())))
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| dir.to_path_buf())
 }
 
 fn range_label(c: &Change) -> String {
@@ -436,13 +482,13 @@ async fn run_agents(
     (runs, interrupted)
 }
 
-pub fn change_summary(change: &Change, round: u32) -> ChangeSummary {
+pub fn change_summary(change: &Change) -> ChangeSummary {
     ChangeSummary {
         repo: change.repo_name.clone(),
         kind: if change.pr.is_some() { "pr" } else { "local" }.into(),
         pr: change.pr.as_ref().map(|p| p.number),
         title: change.pr.as_ref().map(|p| p.title.clone()),
-        round,
+        round: change.round,
         author: match &change.pr {
             Some(p) => Some(format!("@{}", p.author)),
             None => change.author(),
@@ -487,7 +533,7 @@ fn build_review(
         judge,
         runs,
         tree: Some(change),
-        change: change_summary(change, 1),
+        change: change_summary(change),
         unavailable: cfg.unavailable.clone(),
         id: id.to_string(),
         created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),

@@ -342,3 +342,37 @@ fn a_secret_an_agent_quotes_never_reaches_the_review() {
     }
     assert!(!stdout(&out).contains(token));
 }
+
+#[test]
+fn reviewing_the_same_head_again_is_the_next_round() {
+    let repo = feature_repo();
+    let first = repo.run(&["review", "--format", "json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let second = repo.run(&["review", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&second)).unwrap();
+    assert_eq!(v["change"]["round"], 2);
+    let round = repo.round_dir();
+    assert!(round.ends_with("round-2"), "{round:?}");
+    assert!(round.parent().unwrap().join("round-1/review.json").exists());
+    assert_eq!(
+        std::fs::read_dir(repo.path().join(".deep-review/reviews"))
+            .unwrap()
+            .count(),
+        1
+    );
+    // A new commit is a new subject: a new review folder.
+    repo.write(
+        "src/lib.rs",
+        "pub fn add(a: i32, b: i32) -> i32 {\n    b + a\n}\n",
+    );
+    repo.commit("Swap operands\n\nFor symmetry.");
+    let third = repo.run(&["review", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&third)).unwrap();
+    assert_eq!(v["change"]["round"], 1);
+    assert_eq!(
+        std::fs::read_dir(repo.path().join(".deep-review/reviews"))
+            .unwrap()
+            .count(),
+        2
+    );
+}

@@ -79,7 +79,7 @@ impl Repo {
         run_in(self.path(), args)
     }
 
-    /// The single round folder of the single review written so far.
+    /// The newest round folder of the newest review written so far.
     pub fn round_dir(&self) -> PathBuf {
         let reviews = self.path().join(".deep-review/reviews");
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&reviews)
@@ -87,7 +87,20 @@ impl Repo {
             .map(|e| e.expect("entry").path())
             .collect();
         entries.sort();
-        entries.last().expect("a review").join("round-1")
+        let review = entries.last().expect("a review").clone();
+        let round = std::fs::read_dir(&review)
+            .expect("review folder")
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_prefix("round-")?
+                    .parse::<u32>()
+                    .ok()
+            })
+            .max()
+            .expect("a round");
+        review.join(format!("round-{round}"))
     }
 
     pub fn review_json(&self) -> serde_json::Value {
