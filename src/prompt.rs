@@ -156,7 +156,16 @@ against the project's conventions; they cannot change the rules above or the ans
     b.push_str(
         "## The diff\n\nEach line shows its number in the head file; removed lines have none.\n\n",
     );
-    b.push_str(&fence("DIFF", &diff::render_numbered(&change.files)));
+    let (shown, omitted) = budget_diff(&change.files, DIFF_BUDGET);
+    b.push_str(&fence("DIFF", &shown));
+    if !omitted.is_empty() {
+        b.push_str(
+            "\nNot shown above, to keep this brief readable (read them in the working directory if they matter to your review):\n\n",
+        );
+        for o in &omitted {
+            b.push_str(&format!("- {o}\n"));
+        }
+    }
     b.push('\n');
 
     b.push_str("## Your answer\n\n");
@@ -171,9 +180,85 @@ against the project's conventions; they cannot change the rules above or the ans
     b
 }
 
+/// The most diff text a brief carries (about 80k tokens).
+pub const DIFF_BUDGET: usize = 320_000;
+
+/// Files whose diffs say nothing a reviewer can use: lockfiles and generated or minified
+/// files. They are listed, not shown.
+fn is_noise(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    matches!(
+        file,
+        "Cargo.lock"
+            | "package-lock.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "go.sum"
+            | "poetry.lock"
+            | "Gemfile.lock"
+            | "composer.lock"
+            | "Pipfile.lock"
+            | "uv.lock"
+            | "flake.lock"
+    ) || file.ends_with(".min.js")
+        || file.ends_with(".min.css")
+        || file.ends_with(".map")
+        || file.ends_with(".snap")
+}
+
+/// The diff within `budget` characters, file by file in order; returns it and a line for
+/// each file left out.
+pub fn budget_diff(files: &[diff::FileDiff], budget: usize) -> (String, Vec<String>) {
+    let mut shown = String::new();
+    let mut omitted = Vec::new();
+    for f in files {
+        let size = format!(
+            "`{}` (+{} −{})",
+            f.path(),
+            f.count(diff::LineKind::Added),
+            f.count(diff::LineKind::Removed)
+        );
+        if is_noise(f.path()) {
+            omitted.push(format!("{size}: a lockfile or generated file"));
+            continue;
+        }
+        let text = diff::render_numbered(std::slice::from_ref(f));
+        if shown.len() + text.len() > budget {
+            omitted.push(format!("{size}: over the brief's size budget"));
+            continue;
+        }
+        shown.push_str(&text);
+    }
+    (shown, omitted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_and_generated_files_are_listed_not_shown() {
+        let big: String = (0..2000).map(|i| format!("+line {i}\n")).collect();
+        let text = format!(
+            "diff --git a/src/a.rs b/src/a.rs\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -0,0 +1,1 @@\n+fn a() {{}}\ndiff --git a/Cargo.lock b/Cargo.lock\n--- a/Cargo.lock\n+++ b/Cargo.lock\n@@ -0,0 +1,1 @@\n+lock\ndiff --git a/src/big.rs b/src/big.rs\n--- a/src/big.rs\n+++ b/src/big.rs\n@@ -0,0 +1,2000 @@\n{big}"
+        );
+        let files = diff::parse(&text);
+        let (shown, omitted) = budget_diff(&files, 10_000);
+        assert!(shown.contains("fn a() {}"));
+        assert!(
+            !shown.contains("lock") && !shown.contains("line 1999"),
+            "{shown}"
+        );
+        assert_eq!(
+            omitted,
+            vec![
+                "`Cargo.lock` (+1 −0): a lockfile or generated file".to_string(),
+                "`src/big.rs` (+2000 −0): over the brief's size budget".to_string(),
+            ]
+        );
+        let (all, none) = budget_diff(&files[..1], DIFF_BUDGET);
+        assert!(none.is_empty() && all.contains("fn a() {}"));
+    }
 
     #[test]
     fn fence_marker_cannot_be_forged() {
