@@ -173,6 +173,21 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         Some(base_config.as_deref().unwrap_or("")),
         &overrides,
     )?;
+    if !inside_same_repo {
+        let relative = cfg.agents.iter().chain(cfg.judge.iter()).find(|a| {
+            a.command
+                .first()
+                .is_some_and(|p| p.contains('/') && !std::path::Path::new(p).is_absolute())
+        });
+        if let Some(a) = relative {
+            return Err(Error::Usage(format!(
+                "agent `{}` runs `{}`, a path relative to the repository; run `deep-review pr` inside a clone of {} so it resolves against your checkout (never the PR's), or configure an absolute path",
+                a.name,
+                a.command[0],
+                target.slug()
+            )));
+        }
+    }
 
     let merge_base = repo
         .git(&["merge-base", &pr.base.sha, &pr.head.sha])
