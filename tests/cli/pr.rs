@@ -435,3 +435,21 @@ fn a_bare_number_inside_a_clone_uses_origin_and_starts_from_the_local_clone() {
         String::from_utf8_lossy(&status.stdout)
     );
 }
+
+#[test]
+fn relative_command_paths_outside_a_clone_are_refused() {
+    let f = fixture(false);
+    std::fs::write(
+        f.dirs.join("no-user-config.toml"),
+        "[agents.rel]\nkind = \"command\"\ncommand = [\"./scripts/review.sh\"]\n",
+    )
+    .unwrap();
+    let out = run_pr(&f, &["--agents", "rel"], Some("test-token"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a path relative to the repository"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(f.github.with(|s| s.reviews.len()), 0);
+}
