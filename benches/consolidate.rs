@@ -6,10 +6,7 @@
 //! lines), plus each agent's own noise; every citation is verified against an in-memory head
 //! tree with quotes, some a few lines off.
 
-use deep_review::agent::AgentKind;
 use deep_review::agent::AgentRun;
-use deep_review::agent::Outcome;
-use deep_review::agent::RunStats;
 use deep_review::consolidate;
 use deep_review::finding::Answer;
 use deep_review::finding::Finding;
@@ -154,19 +151,7 @@ fn main() {
                 .collect();
             let mut answer = Answer::empty();
             answer.findings = findings;
-            AgentRun {
-                name: format!("agent{a}"),
-                kind: AgentKind::Command,
-                model: None,
-                effort: None,
-                outcome: Outcome::Ok,
-                answer: Some(answer),
-                answer_text: None,
-                stats: RunStats::default(),
-                stderr_tail: String::new(),
-                stdout_path: None,
-                stderr_path: None,
-            }
+            AgentRun::from_answer(&format!("agent{a}"), answer)
         })
         .collect();
     let change = ChangeSummary {

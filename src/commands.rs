@@ -2,8 +2,6 @@
 
 use crate::agent::AgentKind;
 use crate::agent::AgentRun;
-use crate::agent::Outcome;
-use crate::agent::RunStats;
 use crate::change::Change;
 use crate::change::RangeSpec;
 use crate::change::Repo;
@@ -48,19 +46,9 @@ pub fn load_agent_file(arg: &str) -> Result<AgentRun> {
             path.display()
         ))
     })?;
-    Ok(AgentRun {
-        name: name.to_string(),
-        kind: AgentKind::Command,
-        model: None,
-        effort: None,
-        outcome: Outcome::Ok,
-        answer: Some(answer),
-        answer_text: None,
-        stats: RunStats::default(),
-        stderr_tail: String::new(),
-        stdout_path: Some(path.clone()),
-        stderr_path: None,
-    })
+    let mut run = AgentRun::from_answer(name, answer);
+    run.stdout_path = Some(path);
+    Ok(run)
 }
 
 pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {

@@ -7,10 +7,7 @@
 //! pairwise clustering precision/recall/F1 over cross-reviewer pairs with at least one
 //! labelled member, and reported-set precision/recall/F1 against the human-confirmed issues.
 
-use crate::agent::AgentKind;
 use crate::agent::AgentRun;
-use crate::agent::Outcome;
-use crate::agent::RunStats;
 use crate::consolidate;
 use crate::finding::Answer;
 use crate::finding::Finding;
@@ -102,19 +99,7 @@ fn run_of(tool: &str, findings: &[TextFinding]) -> AgentRun {
             confidence: None,
         })
         .collect();
-    AgentRun {
-        name: tool.to_string(),
-        kind: AgentKind::Command,
-        model: None,
-        effort: None,
-        outcome: Outcome::Ok,
-        answer: Some(answer),
-        answer_text: None,
-        stats: RunStats::default(),
-        stderr_tail: String::new(),
-        stdout_path: None,
-        stderr_path: None,
-    }
+    AgentRun::from_answer(tool, answer)
 }
 
 fn empty_change() -> ChangeSummary {

@@ -343,6 +343,24 @@ impl AgentRun {
             self.effort.as_deref(),
         )
     }
+
+    /// A successful run of a `command` agent named `name` that answered `answer`, as saved
+    /// answers, benchmarks and evals present them.
+    pub fn from_answer(name: &str, answer: Answer) -> AgentRun {
+        AgentRun {
+            name: name.to_string(),
+            kind: AgentKind::Command,
+            model: None,
+            effort: None,
+            outcome: Outcome::Ok,
+            answer: Some(answer),
+            answer_text: None,
+            stats: RunStats::default(),
+            stderr_tail: String::new(),
+            stdout_path: None,
+            stderr_path: None,
+        }
+    }
 }
 
 /// A reviewer that was wanted by default but cannot run here, and how to enable it.
