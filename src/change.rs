@@ -50,20 +50,7 @@ impl Repo {
     }
 
     pub fn git_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .args(args)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .output()
-            .map_err(Error::GitMissing)?;
-        if !out.status.success() {
-            return Err(Error::Git {
-                args: args.join(" "),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            });
-        }
-        Ok(out.stdout)
+        run_git(Some(&self.root), args)
     }
 
     /// Resolves a ref to a full commit SHA.
@@ -124,6 +111,26 @@ impl Repo {
         text.push_str("# deep-review artifacts\n/.deep-review/\n");
         std::fs::write(&exclude, text).map_err(|e| Error::io("write", &exclude, e))
     }
+}
+
+/// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
+pub fn run_git(dir: Option<&Path>, args: &[&str]) -> Result<Vec<u8>> {
+    let mut cmd = Command::new("git");
+    if let Some(d) = dir {
+        cmd.arg("-C").arg(d);
+    }
+    let out = cmd
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .map_err(Error::GitMissing)?;
+    if !out.status.success() {
+        return Err(Error::Git {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(out.stdout)
 }
 
 /// One commit of the change.

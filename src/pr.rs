@@ -108,7 +108,7 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
             _ => clone_url.clone(),
         };
         progress::log(&format!("cloning {source} into {}", cache.display()));
-        git_in(
+        crate::change::run_git(
             None,
             &[
                 "clone",
@@ -383,25 +383,6 @@ pub async fn publish(args: crate::cli::PublishArgs) -> Result<run::Outcome> {
         report: if args.dry_run { text } else { String::new() },
         exit_code: exit_codes::OK,
     })
-}
-
-fn git_in(dir: Option<&std::path::Path>, args: &[&str]) -> Result<String> {
-    let mut cmd = std::process::Command::new("git");
-    if let Some(d) = dir {
-        cmd.arg("-C").arg(d);
-    }
-    let out = cmd
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(Error::GitMissing)?;
-    if !out.status.success() {
-        return Err(Error::Git {
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// One inline comment to post.
