@@ -88,6 +88,13 @@ pub struct ReviewArgs {
     /// The repository to review (default: the current directory).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The flags every command that runs reviewers takes.
+#[derive(Debug, Args)]
+pub struct RunArgs {
     /// Reviewers to run, by name (default: [review].agents in .deep-review.toml, else all).
     #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
     pub agents: Option<Vec<String>>,
@@ -98,7 +105,8 @@ pub struct ReviewArgs {
     /// refutes, merges or splits, and writes the summary and retro prose.
     #[arg(long, value_name = "NAME")]
     pub judge: Option<String>,
-    /// Root folder for review artifacts (default: <repo>/.deep-review/reviews).
+    /// Root folder for review artifacts (default: <repo>/.deep-review/reviews; for a PR
+    /// reviewed outside a clone of its repository, the cache folder).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// What to print on stdout.
@@ -125,20 +133,8 @@ pub struct PrArgs {
     /// and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
-    pub agents: Option<Vec<String>>,
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
-    #[arg(long, value_name = "NAME")]
-    pub judge: Option<String>,
-    /// Root folder for review artifacts (default: <repo>/.deep-review/reviews inside a clone
-    /// of the repository, else the cache folder).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "md")]
-    pub format: ReportFormat,
-    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
-    pub fail_on: Option<Severity>,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

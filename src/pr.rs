@@ -157,10 +157,10 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         }
     }
     let overrides = config::Overrides {
-        judge: args.judge.clone(),
-        agents: args.agents.clone(),
-        timeout: args.timeout,
-        fail_on: args.fail_on,
+        judge: args.run.judge.clone(),
+        agents: args.run.agents.clone(),
+        timeout: args.run.timeout,
+        fail_on: args.run.fail_on,
     };
     // Relative command paths resolve against the local checkout when run inside the same
     // repository, never against the PR's tree.
@@ -219,7 +219,7 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         url: pr.html_url.clone(),
     });
 
-    let out_root = match &args.out {
+    let out_root = match &args.run.out {
         Some(p) => p.clone(),
         None => match (&here, inside_same_repo) {
             (Some(r), true) => {
@@ -261,7 +261,7 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     .map_err(|e| Error::io("write", round_dir.join("pr.json"), e))?;
     std::fs::write(round_dir.join("diff.patch"), &patch)
         .map_err(|e| Error::io("write", round_dir.join("diff.patch"), e))?;
-    let mut printed = report::render(args.format, &review);
+    let mut printed = report::render(args.run.format, &review);
     if args.post || args.dry_run {
         let text = publish_review(
             &client,

@@ -50,16 +50,16 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         uncommitted: args.uncommitted,
     };
     let overrides = config::Overrides {
-        judge: args.judge.clone(),
-        agents: args.agents.clone(),
-        timeout: args.timeout,
-        fail_on: args.fail_on,
+        judge: args.run.judge.clone(),
+        agents: args.run.agents.clone(),
+        timeout: args.run.timeout,
+        fail_on: args.run.fail_on,
     };
     // Configuration errors and range errors are reported before anything is written.
     let cfg = config::load(&repo.root, None, &overrides)?;
     let mut change = Change::local(repo, &spec)?;
 
-    let out_root = match &args.out {
+    let out_root = match &args.run.out {
         Some(p) => absolute(p),
         None => change.repo.root.join(".deep-review").join("reviews"),
     };
@@ -97,7 +97,7 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     progress::log(&format!("review written to {}", round_dir.display()));
 
     let exit_code = exit_code(&review, &runs, partial, cfg.fail_on);
-    let report = report::render(args.format, &review);
+    let report = report::render(args.run.format, &review);
     Ok(Outcome { report, exit_code })
 }
 
