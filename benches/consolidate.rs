@@ -155,21 +155,8 @@ fn main() {
         })
         .collect();
     let change = ChangeSummary {
-        repo: "bench".into(),
-        kind: "local".into(),
-        pr: None,
-        title: None,
-        round: 1,
-        author: None,
-        base_ref: String::new(),
-        base_sha: String::new(),
-        head_ref: String::new(),
-        head_sha: String::new(),
-        uncommitted: false,
-        commits: Vec::new(),
         files_changed: FILES,
-        lines_added: 0,
-        lines_removed: 0,
+        ..ChangeSummary::named("bench", "local")
     };
     let opts = consolidate::Options::default();
     let runs_n: usize = std::env::args()

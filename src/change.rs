@@ -113,6 +113,17 @@ impl Repo {
     }
 }
 
+/// `git diff` as deep-review reads it: plain, with renames, and `a/`/`b/` prefixes whatever
+/// the user's configuration says.
+pub const DIFF_ARGS: [&str; 6] = [
+    "diff",
+    "--no-color",
+    "--no-ext-diff",
+    "-M",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+];
+
 /// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
 pub fn run_git(dir: Option<&Path>, args: &[&str]) -> Result<Vec<u8>> {
     let mut cmd = Command::new("git");
@@ -257,28 +268,9 @@ impl Change {
             read_commits(&repo, &base_sha, &head_sha)?
         };
         let diff_text = if spec.uncommitted {
-            repo.git(&[
-                "diff",
-                "--no-color",
-                "--no-ext-diff",
-                "-M",
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-                &base_sha,
-                "--",
-            ])?
+            repo.git(&[&DIFF_ARGS[..], &[&base_sha, "--"]].concat())?
         } else {
-            repo.git(&[
-                "diff",
-                "--no-color",
-                "--no-ext-diff",
-                "-M",
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-                &base_sha,
-                &head_sha,
-                "--",
-            ])?
+            repo.git(&[&DIFF_ARGS[..], &[&base_sha, &head_sha, "--"]].concat())?
         };
         if diff_text.trim().is_empty() {
             let what = if spec.uncommitted {

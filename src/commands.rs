@@ -88,21 +88,8 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
     let summary = match &change {
         Some(c) => run::change_summary(c),
         None => ChangeSummary {
-            repo: "(saved answers)".into(),
-            kind: "saved".into(),
-            pr: None,
-            title: None,
-            round: 1,
-            author: None,
-            base_ref: String::new(),
-            base_sha: String::new(),
             head_ref: args.head.clone().unwrap_or_default(),
-            head_sha: String::new(),
-            uncommitted: false,
-            commits: Vec::new(),
-            files_changed: 0,
-            lines_added: 0,
-            lines_removed: 0,
+            ..ChangeSummary::named("(saved answers)", "saved")
         },
     };
     let tree: Option<&dyn consolidate::HeadTree> =

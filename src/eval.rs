@@ -103,23 +103,7 @@ fn run_of(tool: &str, findings: &[TextFinding]) -> AgentRun {
 }
 
 fn empty_change() -> ChangeSummary {
-    ChangeSummary {
-        repo: "eval".into(),
-        kind: "eval".into(),
-        pr: None,
-        title: None,
-        round: 1,
-        author: None,
-        base_ref: String::new(),
-        base_sha: String::new(),
-        head_ref: String::new(),
-        head_sha: String::new(),
-        uncommitted: false,
-        commits: Vec::new(),
-        files_changed: 0,
-        lines_added: 0,
-        lines_removed: 0,
-    }
+    ChangeSummary::named("eval", "eval")
 }
 
 /// Consolidates the chosen tools' findings on every PR and scores the result. With

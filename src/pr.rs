@@ -289,17 +289,8 @@ fn diff_files_text(data: &github::PrData, repo: &Repo, base: &str, head: &str) -
         Some(d) => d.clone(),
         None => {
             let mb = repo.git(&["merge-base", base, head]).unwrap_or_default();
-            repo.git(&[
-                "diff",
-                "--no-color",
-                "--no-ext-diff",
-                "-M",
-                "--src-prefix=a/",
-                "--dst-prefix=b/",
-                mb.trim(),
-                head,
-            ])
-            .unwrap_or_default()
+            repo.git(&[&crate::change::DIFF_ARGS[..], &[mb.trim(), head]].concat())
+                .unwrap_or_default()
         }
     }
 }

@@ -104,6 +104,30 @@ pub struct ChangeSummary {
     pub lines_removed: usize,
 }
 
+impl ChangeSummary {
+    /// A change known only by name: saved answers consolidated without a repository, evals,
+    /// benchmarks.
+    pub fn named(repo: &str, kind: &str) -> ChangeSummary {
+        ChangeSummary {
+            repo: repo.into(),
+            kind: kind.into(),
+            pr: None,
+            title: None,
+            round: 1,
+            author: None,
+            base_ref: String::new(),
+            base_sha: String::new(),
+            head_ref: String::new(),
+            head_sha: String::new(),
+            uncommitted: false,
+            commits: Vec::new(),
+            files_changed: 0,
+            lines_added: 0,
+            lines_removed: 0,
+        }
+    }
+}
+
 /// Findings counted by severity, shown as `2I 1S`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeverityCounts {

@@ -49,17 +49,8 @@ fn login_hint(kind: AgentKind) -> &'static str {
 pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let kind = spec.kind;
     let dir = &ctx.dirs.agent;
-    let stdout_path = dir.join("stdout.jsonl");
-    let stderr_path = dir.join("stderr.txt");
-    let mut run = AgentRun::new(spec, Outcome::Ok);
-    run.stdout_path = stdout_path
-        .strip_prefix(&ctx.dirs.round)
-        .ok()
-        .map(Into::into);
-    run.stderr_path = stderr_path
-        .strip_prefix(&ctx.dirs.round)
-        .ok()
-        .map(Into::into);
+    let (mut run, stdout_path, stderr_path) =
+        AgentRun::with_outputs(spec, &ctx.dirs, "stdout.jsonl");
     let program = spec
         .command
         .first()

@@ -11,17 +11,7 @@ use super::RunContext;
 use crate::finding;
 
 pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
-    let stdout_path = ctx.dirs.agent.join("stdout.txt");
-    let stderr_path = ctx.dirs.agent.join("stderr.txt");
-    let mut run = AgentRun::new(spec, Outcome::Ok);
-    run.stdout_path = stdout_path
-        .strip_prefix(&ctx.dirs.round)
-        .ok()
-        .map(Into::into);
-    run.stderr_path = stderr_path
-        .strip_prefix(&ctx.dirs.round)
-        .ok()
-        .map(Into::into);
+    let (mut run, stdout_path, stderr_path) = AgentRun::with_outputs(spec, &ctx.dirs, "stdout.txt");
 
     let Some((program, args)) = spec.command.split_first() else {
         run.outcome = Outcome::failed(

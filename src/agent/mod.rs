@@ -344,6 +344,21 @@ impl AgentRun {
         )
     }
 
+    /// A run whose raw stdout (`stdout_name`) and stderr go to the agent's folder; returns the
+    /// run (with those paths, relative to the round) and the two absolute paths.
+    pub fn with_outputs(
+        spec: &AgentSpec,
+        dirs: &RunDirs,
+        stdout_name: &str,
+    ) -> (AgentRun, PathBuf, PathBuf) {
+        let stdout = dirs.agent.join(stdout_name);
+        let stderr = dirs.agent.join("stderr.txt");
+        let mut run = AgentRun::new(spec, Outcome::Ok);
+        run.stdout_path = stdout.strip_prefix(&dirs.round).ok().map(Into::into);
+        run.stderr_path = stderr.strip_prefix(&dirs.round).ok().map(Into::into);
+        (run, stdout, stderr)
+    }
+
     /// A successful run of a `command` agent named `name` that answered `answer`, as saved
     /// answers, benchmarks and evals present them.
     pub fn from_answer(name: &str, answer: Answer) -> AgentRun {
