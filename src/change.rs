@@ -177,6 +177,62 @@ pub enum TreeSource {
     WorkingTree,
 }
 
+/// The files of one revision (a commit, or the working tree), read on demand and cached.
+#[derive(Debug)]
+pub struct HeadFiles {
+    repo: Repo,
+    source: TreeSource,
+    cache: Mutex<HashMap<String, Option<std::sync::Arc<Vec<String>>>>>,
+}
+
+impl HeadFiles {
+    pub fn new(repo: Repo, source: TreeSource) -> HeadFiles {
+        HeadFiles {
+            repo,
+            source,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The lines of `path`, or None when it does not exist in this revision.
+    pub fn lines(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
+        let path = path.trim_start_matches("./");
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(path).cloned()) {
+            return hit;
+        }
+        let bytes = match &self.source {
+            TreeSource::Commit(sha) => self.repo.git_raw(&["show", &format!("{sha}:{path}")]).ok(),
+            TreeSource::WorkingTree if safe_relative(path) => {
+                std::fs::read(self.repo.root.join(path)).ok()
+            }
+            TreeSource::WorkingTree => None,
+        };
+        let lines = bytes.map(|b| {
+            let text = String::from_utf8_lossy(&b);
+            // A trailing newline ends the last line; it does not start another.
+            let text = text.strip_suffix('\n').unwrap_or(&text);
+            if text.is_empty() {
+                return std::sync::Arc::new(Vec::new());
+            }
+            std::sync::Arc::new(
+                text.split('\n')
+                    .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(path.to_string(), lines.clone());
+        }
+        lines
+    }
+}
+
+impl crate::consolidate::HeadTree for HeadFiles {
+    fn lines(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
+        HeadFiles::lines(self, path)
+    }
+}
+
 /// A resolved change ready to review.
 #[derive(Debug)]
 pub struct Change {
@@ -191,7 +247,8 @@ pub struct Change {
     pub commits: Vec<Commit>,
     pub diff_text: String,
     pub files: Vec<FileDiff>,
-    pub tree: TreeSource,
+    /// The head's files, for citations and the builtin reviewer.
+    pub head: HeadFiles,
     /// The directory agents read: the repository itself, or a worktree at the head.
     pub workdir: PathBuf,
     /// Set for a pull request: what GitHub says about it.
@@ -201,7 +258,6 @@ pub struct Change {
     /// Where the repository's own instructions (AGENTS.md, …) are read: the head, or for a
     /// PR the base, so a PR cannot rewrite the rules of its own review.
     pub instructions_at: Option<String>,
-    file_cache: Mutex<HashMap<String, Option<std::sync::Arc<Vec<String>>>>>,
 }
 
 /// A pull request's own metadata.
@@ -292,6 +348,7 @@ impl Change {
             TreeSource::Commit(head_sha.clone())
         };
         let workdir = repo.root.clone();
+        let head = HeadFiles::new(repo.clone(), tree);
         Ok(Change {
             repo,
             repo_name,
@@ -303,12 +360,11 @@ impl Change {
             commits,
             diff_text,
             files,
-            tree,
+            head,
             workdir,
             pr: None,
             round: 1,
             instructions_at: None,
-            file_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -344,43 +400,7 @@ impl Change {
 
     /// The lines of `path` in the head tree, or None when it does not exist there.
     pub fn head_file(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
-        let path = path.trim_start_matches("./");
-        if let Ok(cache) = self.file_cache.lock() {
-            if let Some(hit) = cache.get(path) {
-                return hit.clone();
-            }
-        }
-        let bytes = match &self.tree {
-            TreeSource::Commit(sha) => self.repo.git_raw(&["show", &format!("{sha}:{path}")]).ok(),
-            TreeSource::WorkingTree => {
-                let full = self.repo.root.join(path);
-                if safe_relative(path) {
-                    std::fs::read(full).ok()
-                } else {
-                    None
-                }
-            }
-        };
-        let lines = bytes.map(|b| {
-            std::sync::Arc::new(
-                String::from_utf8_lossy(&b)
-                    .split('\n')
-                    .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-                    .collect::<Vec<_>>(),
-            )
-        });
-        // A trailing newline yields one empty last element that is not a line.
-        let lines = lines.map(|l| {
-            let mut v = (*l).clone();
-            if v.last().map(|s| s.is_empty()).unwrap_or(false) {
-                v.pop();
-            }
-            std::sync::Arc::new(v)
-        });
-        if let Ok(mut cache) = self.file_cache.lock() {
-            cache.insert(path.to_string(), lines.clone());
-        }
-        lines
+        self.head.lines(path)
     }
 
     /// Reads a repository instruction file (AGENTS.md, …): from the head tree, or for a PR

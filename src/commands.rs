@@ -2,9 +2,9 @@
 
 use crate::agent::AgentKind;
 use crate::agent::AgentRun;
-use crate::change::Change;
-use crate::change::RangeSpec;
+use crate::change::HeadFiles;
 use crate::change::Repo;
+use crate::change::TreeSource;
 use crate::cli::AgentsArgs;
 use crate::cli::ConsolidateArgs;
 use crate::cli::RenderArgs;
@@ -18,7 +18,6 @@ use crate::review::Review;
 use crate::run;
 use std::path::Path;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Reads one `NAME=FILE` argument: findings JSON (schema 1), or a saved run.json.
 pub fn load_agent_file(arg: &str) -> Result<AgentRun> {
@@ -62,38 +61,36 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
         runs.push(run);
     }
     let now = chrono::Local::now();
-    let change: Option<Arc<Change>> = match &args.repo {
+    // Citations are checked against the head's files; nothing else of the repository is needed.
+    let (head_files, summary) = match &args.repo {
         Some(dir) => {
             let repo = Repo::discover(dir)?;
             let head = args.head.clone().unwrap_or_else(|| "HEAD".into());
             let head_sha = repo.resolve(&head)?;
-            // Verification needs only the head tree; the range is the head commit itself.
-            let parent = repo.resolve(&format!("{head_sha}^")).ok();
-            match parent {
-                Some(base) => Change::local(
-                    repo,
-                    &RangeSpec {
-                        base: Some(base),
-                        head: Some(head_sha),
-                        uncommitted: false,
-                    },
-                )
-                .ok()
-                .map(Arc::new),
-                None => None,
-            }
+            let name = repo
+                .root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let summary = ChangeSummary {
+                head_ref: head,
+                head_sha: head_sha.clone(),
+                ..ChangeSummary::named(&name, "saved")
+            };
+            (
+                Some(HeadFiles::new(repo, TreeSource::Commit(head_sha))),
+                summary,
+            )
         }
-        None => None,
+        None => (
+            None,
+            ChangeSummary {
+                head_ref: args.head.clone().unwrap_or_default(),
+                ..ChangeSummary::named("(saved answers)", "saved")
+            },
+        ),
     };
-    let summary = match &change {
-        Some(c) => run::change_summary(c),
-        None => ChangeSummary {
-            head_ref: args.head.clone().unwrap_or_default(),
-            ..ChangeSummary::named("(saved answers)", "saved")
-        },
-    };
-    let tree: Option<&dyn consolidate::HeadTree> =
-        change.as_deref().map(|c| c as &dyn consolidate::HeadTree);
+    let tree = head_files.as_ref().map(|h| h as &dyn consolidate::HeadTree);
     let review = consolidate::consolidate(
         consolidate::Input {
             judge: None,

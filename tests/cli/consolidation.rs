@@ -273,3 +273,42 @@ fn a_partly_valid_finding_is_kept_and_marks_the_bad_citation() {
         "{md}"
     );
 }
+
+#[test]
+fn consolidate_verifies_against_a_repository_with_a_single_commit() {
+    let repo = Repo::new();
+    repo.write(
+        "src/cache.rs",
+        "pub struct Cache;\n\nfn get() {\n    map.get(key).unwrap()\n}\n",
+    );
+    repo.commit("Initial commit");
+    let tools = tempfile::tempdir().unwrap();
+    let file = tools.path().join("a.json");
+    std::fs::write(&file, answer(json!([
+        {"severity": "important", "title": "get() panics", "body": "unwrap on a missing key",
+         "locations": [{"path": "src/cache.rs", "start_line": 1, "quote": "map.get(key).unwrap()"}]},
+        {"severity": "important", "title": "Imagined bug", "body": "in a file that is not there",
+         "locations": [{"path": "src/ghost.rs", "start_line": 1}]}
+    ])).to_string()).unwrap();
+    let out = repo.run(&[
+        "consolidate",
+        "--agent",
+        &format!("a={}", file.display()),
+        "--repo",
+        ".",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    let panic = f.iter().find(|x| x["title"] == "get() panics").unwrap();
+    assert_eq!(panic["locations"][0]["verified"], true);
+    assert_eq!(
+        panic["locations"][0]["start_line"], 4,
+        "relocated by its quote"
+    );
+    let ghost = f.iter().find(|x| x["title"] == "Imagined bug").unwrap();
+    assert_eq!(ghost["status"], "dropped");
+    assert_eq!(v["change"]["head_sha"].as_str().unwrap().len(), 40);
+}
