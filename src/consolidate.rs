@@ -24,7 +24,6 @@ use crate::finding::Location;
 use crate::finding::Severity;
 use crate::finding::Verdict;
 use crate::review::*;
-use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -211,7 +210,7 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         let (edited, origins) = restructure(j.answer, &clusters, &ids, &items);
         clusters = edited;
         findings = build_all(&clusters);
-        for (f, origin) in findings.iter_mut().zip(&origins) {
+        for ((f, origin), members) in findings.iter_mut().zip(&origins).zip(&clusters) {
             let Some(origin) = origin else { continue };
             if let Some(c) = j.answer.severities.iter().find(|c| &c.finding == origin) {
                 let given: Vec<String> = f
@@ -227,13 +226,13 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
                     given.join(", ")
                 );
                 if f.status != Status::Dropped {
-                    let verified = f.locations.iter().any(|l| l.verified);
+                    let (verified, cited) = evidence(members.iter().map(|&i| &items[i]));
                     f.status = report_status(
                         f.severity,
                         f.agreement,
                         min_agreement,
                         verified,
-                        !f.locations.is_empty(),
+                        cited,
                         f.confidence,
                     );
                 }
@@ -1218,6 +1217,17 @@ pub fn report_status(
     }
 }
 
+/// Whether some member's citation was verified, and whether some member cites code that can
+/// be relied on: a verified citation, or any citation when there is no tree to check.
+fn evidence<'a>(members: impl Iterator<Item = &'a Item<'a>>) -> (bool, bool) {
+    members.fold((false, false), |(verified, cited), m| {
+        (
+            verified || m.usable.iter().any(|l| l.verified),
+            cited || !m.usable.is_empty(),
+        )
+    })
+}
+
 fn build_finding(
     members: &[&Item],
     opts: &Options,
@@ -1271,14 +1281,7 @@ fn build_finding(
                 .for_each(&mut add);
         }
     }
-    let verified = locations.iter().any(|l| l.verified);
-    let cited = locations.iter().any(|l| {
-        l.verified
-            || l.excerpt.is_none()
-                && l.note
-                    .as_deref()
-                    .is_some_and(|n| n.starts_with("not verified"))
-    });
+    let (verified, cited) = evidence(members.iter().copied());
     let agreement = by_agent.len();
     let confidence = members
         .iter()
@@ -1695,17 +1698,6 @@ fn executive_summary(r: &Review) -> String {
         s.push_str(&top.join("\n"));
     }
     s
-}
-
-/// Counts of reported findings per agent name, for callers that need the raw numbers.
-pub fn per_agent_reported(r: &Review) -> BTreeMap<String, u32> {
-    let mut m = BTreeMap::new();
-    for f in r.reported() {
-        for a in f.agents() {
-            *m.entry(a.to_string()).or_insert(0) += 1;
-        }
-    }
-    m
 }
 
 #[cfg(test)]
