@@ -26,7 +26,6 @@ use crate::progress;
 use crate::report;
 use crate::review::ConsolidatedFinding;
 use crate::review::Review;
-use crate::review::Status;
 use crate::run;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -220,7 +219,7 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     });
 
     let out_root = match &args.run.out {
-        Some(p) => p.clone(),
+        Some(p) => run::absolute(p),
         None => match (&here, inside_same_repo) {
             (Some(r), true) => {
                 r.ensure_excluded()?;
@@ -544,7 +543,7 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         existing_summary,
         ..Plan::default()
     };
-    for f in r.reported().filter(|f| f.status == Status::Reported) {
+    for f in r.reported() {
         let fp = report::sarif::fingerprint(f);
         if posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
             plan.already_posted.push(f.id.clone());
@@ -592,29 +591,24 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
             let (status, v) = client
                 .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
                 .await?;
-            match status {
-                200 | 201 => {
+            // One comment GitHub will not place sinks the whole review: then post the summary
+            // alone, and the comments one by one below.
+            let (status, v) = if status == 422 && !plan.inline.is_empty() {
+                let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary});
+                client
+                    .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                    .await?
+            } else {
+                if (200..300).contains(&status) {
                     placed = plan.inline.len();
                     plan.inline.clear();
                 }
-                422 if !plan.inline.is_empty() => {
-                    // One comment GitHub will not place sinks the whole review; post the summary
-                    // alone and place the comments one by one below.
-                }
-                _ => return Err(fail("post the review", status, &v)),
+                (status, v)
+            };
+            if !(200..300).contains(&status) {
+                return Err(fail("post the review", status, &v));
             }
-            if status == 422 {
-                let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary});
-                let (status, v) = client
-                    .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
-                    .await?;
-                if !(200..300).contains(&status) {
-                    return Err(fail("post the review", status, &v));
-                }
-                v.get("id").and_then(|i| i.as_u64())
-            } else {
-                v.get("id").and_then(|i| i.as_u64())
-            }
+            v.get("id").and_then(|i| i.as_u64())
         }
         Some(id) => {
             let (status, v) = client

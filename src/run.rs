@@ -208,7 +208,8 @@ pub fn fail_on_code(review: &Review, fail_on: Option<crate::finding::Severity>) 
     }
 }
 
-fn absolute(p: &Path) -> PathBuf {
+/// `p` made absolute against the current directory.
+pub fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {

@@ -453,3 +453,27 @@ fn relative_command_paths_outside_a_clone_are_refused() {
     );
     assert_eq!(f.github.with(|s| s.reviews.len()), 0);
 }
+
+#[test]
+fn a_relative_out_folder_is_taken_from_the_current_directory() {
+    let f = fixture(false);
+    let out = run_pr(
+        &f,
+        &["--out", "reviews", "--format", "json"],
+        Some("test-token"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(
+        v["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["outcome"]["status"] == "ok"),
+        "{v:#}"
+    );
+    let reviews: Vec<_> = std::fs::read_dir(f.dirs.join("elsewhere/reviews"))
+        .unwrap()
+        .collect();
+    assert_eq!(reviews.len(), 1);
+}
