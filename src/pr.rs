@@ -239,11 +239,13 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     repo.git(&["worktree", "add", "--detach", "--quiet", &wt, &pr.head.sha])?;
     change.workdir = worktree.clone();
 
+    // The diff the agents reviewed (the API's, or git's from the merge-base), for placing
+    // inline comments.
+    let patch = change.diff_text.clone();
     let result = run::execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await;
     let _ = repo.git(&["worktree", "remove", "--force", &wt]);
     let (review, runs, partial) = result?;
 
-    let patch = diff_files_text(&data, &repo, &pr.base.sha, &pr.head.sha);
     let diff_files = crate::diff::parse(&patch);
     // What publishing needs, so a separate step (holding the write token) can post it.
     let saved = SavedPr {
@@ -280,18 +282,6 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         report: printed,
         exit_code,
     })
-}
-
-/// The PR's diff: the API's, or git's when the API would not serve it.
-fn diff_files_text(data: &github::PrData, repo: &Repo, base: &str, head: &str) -> String {
-    match &data.diff {
-        Some(d) => d.clone(),
-        None => {
-            let mb = repo.git(&["merge-base", base, head]).unwrap_or_default();
-            repo.git(&[&crate::change::DIFF_ARGS[..], &[mb.trim(), head]].concat())
-                .unwrap_or_default()
-        }
-    }
 }
 
 /// Where a saved PR review goes: written as `pr.json` beside review.json.
