@@ -445,53 +445,55 @@ pub fn metrics_table(r: &Review) -> String {
         out.push_str("---|");
     }
     out.push('\n');
-    type Row = (&'static str, fn(&AgentColumn) -> String);
-    let ok = |a: &AgentColumn, s: String| {
-        if a.outcome.is_ok() {
-            s
-        } else {
-            "—".to_string()
-        }
-    };
+    // `true`: measured from the run itself, so shown for every agent, a failed one or the
+    // judge included. `false`: about the findings a reviewer reported, shown only for
+    // reviewers that answered.
+    type Row = (&'static str, bool, fn(&AgentColumn) -> String);
     let rows: Vec<Row> = vec![
-        ("Outcome", |a| match &a.outcome {
+        ("Outcome", true, |a| match &a.outcome {
             Outcome::Ok => "ok".into(),
             Outcome::Failed { kind, .. } => format!("failed: {}", kind.label()),
         }),
-        ("Duration", |a| {
+        ("Duration", true, |a| {
             human_duration(Duration::from_millis(a.metrics.duration_ms))
         }),
-        ("Findings", |a| a.metrics.findings.short()),
-        ("Tool calls", |a| tool_calls(&a.metrics)),
-        ("Design observations", |a| {
+        ("Findings", false, |a| a.metrics.findings.short()),
+        ("Tool calls", true, |a| tool_calls(&a.metrics)),
+        ("Design observations", false, |a| {
             a.metrics.observations.to_string()
         }),
-        ("False positives", |a| a.metrics.false_positives.to_string()),
-        ("Unique insights", |a| a.metrics.unique_insights.to_string()),
-        ("Files reviewed", |a| a.metrics.files_reviewed.to_string()),
-        ("Coverage misses", |a| a.metrics.coverage_misses.to_string()),
-        ("Totals", |a| a.metrics.totals.short()),
-        ("Downgraded", |a| a.metrics.downgraded.to_string()),
-        ("Upgraded", |a| a.metrics.upgraded.to_string()),
-        ("Dropped", |a| a.metrics.dropped.to_string()),
-        ("Tokens", |a| match &a.metrics.tokens {
+        ("False positives", false, |a| {
+            a.metrics.false_positives.to_string()
+        }),
+        ("Unique insights", false, |a| {
+            a.metrics.unique_insights.to_string()
+        }),
+        ("Files reviewed", true, |a| {
+            a.metrics.files_reviewed.to_string()
+        }),
+        ("Coverage misses", false, |a| {
+            a.metrics.coverage_misses.to_string()
+        }),
+        ("Totals", false, |a| a.metrics.totals.short()),
+        ("Downgraded", false, |a| a.metrics.downgraded.to_string()),
+        ("Upgraded", false, |a| a.metrics.upgraded.to_string()),
+        ("Dropped", false, |a| a.metrics.dropped.to_string()),
+        ("Tokens", true, |a| match &a.metrics.tokens {
             Some(t) => format!("{} in / {} out", t.input, t.output),
             None => "—".into(),
         }),
-        ("Cost", |a| match a.metrics.cost_usd {
+        ("Cost", true, |a| match a.metrics.cost_usd {
             Some(c) => format!("${c:.2}"),
             None => "—".into(),
         }),
     ];
-    for (label, f) in rows {
+    for (label, measured, f) in rows {
         let _ = write!(out, "| {label} |");
         for a in &r.agents {
-            let v = match label {
-                // Measured from the transcript, so true even for a run that failed.
-                "Outcome" | "Duration" | "Tool calls" | "Files reviewed" | "Tokens" | "Cost" => {
-                    f(a)
-                }
-                _ => ok(a, f(a)),
+            let v = if measured || (a.outcome.is_ok() && a.role == Role::Reviewer) {
+                f(a)
+            } else {
+                "—".to_string()
             };
             let _ = write!(out, " {} |", cell(&v));
         }
