@@ -654,29 +654,39 @@ fn excerpt(lines: &[String], start: u32, end: u32) -> Excerpt {
 /// A sparse, L2-normalised TF-IDF vector sorted by term id, with each term's IDF kept for
 /// the overlap measure.
 #[derive(Debug, Clone, Default)]
-pub struct SparseVec(Vec<(u32, f32)>, Vec<f32>, f32);
+pub struct SparseVec {
+    /// (term id, normalised TF-IDF weight), sorted by term id.
+    weights: Vec<(u32, f32)>,
+    /// Each term's IDF, parallel to `weights`.
+    idf: Vec<f32>,
+    /// The sum of `idf`.
+    idf_total: f32,
+}
 
 impl SparseVec {
-    /// The IDF-weighted overlap coefficient: the weight of the shared terms over the weight
-    /// of the smaller text. Unlike the cosine, a terse finding is not penalised for being
-    /// terse: "forEach(async) not awaited in X" is wholly contained in a long explanation
-    /// of the same bug.
-    pub fn overlap(&self, other: &SparseVec) -> f64 {
-        let (a, b) = (&self.0, &other.0);
+    /// One walk over both sorted term lists: the dot product of the weights, and the IDF of
+    /// the shared terms.
+    fn shared(&self, other: &SparseVec) -> (f64, f64) {
+        let (a, b) = (&self.weights, &other.weights);
         let (mut i, mut j) = (0, 0);
-        let mut shared = 0.0f64;
+        let (mut dot, mut shared) = (0.0f64, 0.0f64);
         while i < a.len() && j < b.len() {
             match a[i].0.cmp(&b[j].0) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    shared += f64::from(self.1[i]);
+                    dot += f64::from(a[i].1) * f64::from(b[j].1);
+                    shared += f64::from(self.idf[i]);
                     i += 1;
                     j += 1;
                 }
             }
         }
-        let smaller = f64::from(self.2.min(other.2));
+        (dot, shared)
+    }
+
+    fn overlap_of(&self, other: &SparseVec, shared: f64) -> f64 {
+        let smaller = f64::from(self.idf_total.min(other.idf_total));
         if smaller > 0.0 {
             shared / smaller
         } else {
@@ -684,32 +694,27 @@ impl SparseVec {
         }
     }
 
+    /// The IDF-weighted overlap coefficient: the weight of the shared terms over the weight
+    /// of the smaller text. Unlike the cosine, a terse finding is not penalised for being
+    /// terse: "forEach(async) not awaited in X" is wholly contained in a long explanation
+    /// of the same bug.
+    pub fn overlap(&self, other: &SparseVec) -> f64 {
+        self.overlap_of(other, self.shared(other).1)
+    }
+
     /// The similarity used for clustering: the mean of the cosine (are the two texts about
     /// the same things overall) and the overlap (is the shorter one contained in the longer).
     pub fn similarity(&self, other: &SparseVec) -> f64 {
-        0.5 * self.cosine(other) + 0.5 * self.overlap(other)
+        let (dot, shared) = self.shared(other);
+        0.5 * dot + 0.5 * self.overlap_of(other, shared)
     }
 
     pub fn cosine(&self, other: &SparseVec) -> f64 {
-        let (a, b) = (&self.0, &other.0);
-        let (mut i, mut j) = (0, 0);
-        let mut dot = 0.0f64;
-        while i < a.len() && j < b.len() {
-            match a[i].0.cmp(&b[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    dot += f64::from(a[i].1) * f64::from(b[j].1);
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        dot
+        self.shared(other).0
     }
 
     pub fn terms(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().map(|(t, _)| *t)
+        self.weights.iter().map(|(t, _)| *t)
     }
 }
 
@@ -939,7 +944,11 @@ pub fn tfidf(texts: &[String]) -> Vec<SparseVec> {
             v.sort_by_key(|(id, _)| *id);
             let idf: Vec<f32> = v.iter().map(|(id, _)| idf_of(*id)).collect();
             let total = idf.iter().sum();
-            SparseVec(v, idf, total)
+            SparseVec {
+                weights: v,
+                idf,
+                idf_total: total,
+            }
         })
         .collect()
 }

@@ -151,9 +151,18 @@ fn a_valid_judge_answer_recalibrates_refutes_and_writes_the_prose() {
     assert!(md.contains("### Judge: referee"), "{md}");
     // The judge reports no findings of its own: its column leaves the reviewer rows blank
     // and keeps what was measured of its run.
-    let row = |label: &str| md.lines().find(|l| l.starts_with(&format!("| {label} |"))).unwrap().to_string();
+    let row = |label: &str| {
+        md.lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap()
+            .to_string()
+    };
     assert!(row("Findings").ends_with("| — |"), "{}", row("Findings"));
-    assert!(row("Coverage misses").ends_with("| — |"), "{}", row("Coverage misses"));
+    assert!(
+        row("Coverage misses").ends_with("| — |"),
+        "{}",
+        row("Coverage misses")
+    );
     assert!(row("Outcome").ends_with("| ok |"), "{}", row("Outcome"));
 }
 
