@@ -31,6 +31,10 @@ use std::sync::Arc;
 pub trait HeadTree {
     /// The lines of `path` at the head, or None when the file does not exist there.
     fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
+    /// The lines of `path`, or why the path guard refused it (a symlink, a folder, `.git/`, …).
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
+        self.lines(path).ok_or(crate::tree_guard::Refusal::Missing)
+    }
     /// Paths the change touched, for resolving citations that give a partial path.
     fn changed_paths(&self) -> Vec<String> {
         Vec::new()
@@ -40,6 +44,10 @@ pub trait HeadTree {
 impl HeadTree for crate::change::Change {
     fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
         self.head_file(path)
+    }
+
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
+        self.head.read_lines(path)
     }
 
     fn changed_paths(&self) -> Vec<String> {
@@ -557,8 +565,8 @@ pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> Verif
         out.note = Some("not verified: no repository to check against".into());
         return out;
     };
-    let mut lines = tree.lines(&out.path);
-    if lines.is_none() {
+    let mut lines = tree.read_lines(&out.path);
+    if lines == Err(crate::tree_guard::Refusal::Missing) {
         // Agents sometimes cite a path relative to a subdirectory; accept a unique suffix
         // match among the changed files.
         let candidates: Vec<String> = tree
@@ -569,12 +577,19 @@ pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> Verif
         if candidates.len() == 1 {
             out.note = Some(format!("path given as `{}`", out.path));
             out.path = candidates[0].clone();
-            lines = tree.lines(&out.path);
+            lines = tree.read_lines(&out.path);
         }
     }
-    let Some(lines) = lines else {
-        out.note = Some(format!("`{}` does not exist in the head tree", out.path));
-        return out;
+    let lines = match lines {
+        Ok(lines) => lines,
+        Err(crate::tree_guard::Refusal::Missing) => {
+            out.note = Some(format!("`{}` does not exist in the head tree", out.path));
+            return out;
+        }
+        Err(why) => {
+            out.note = Some(format!("invalid citation: `{}` {why}", out.path));
+            return out;
+        }
     };
     let n = lines.len() as u32;
     if out.start_line == 0 || out.start_line > n {

@@ -10,6 +10,7 @@ mod fake_clis;
 mod github_server;
 mod judge;
 mod model_server;
+mod path_guard;
 mod pipeline;
 mod pr;
 mod real_clis;
