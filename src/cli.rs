@@ -76,7 +76,9 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
-    /// Base of the range (default: merge-base of HEAD with origin/HEAD, else main/master).
+    /// Base of the range (default: origin/HEAD, else main/master). The diff starts at the merge
+    /// base of this ref and the head, as on GitHub: only what the head added since it branched
+    /// off is reviewed, not what the base gained since.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
     /// Head of the range (default: HEAD).
