@@ -8,6 +8,7 @@ mod errors;
 mod eval;
 mod fake_clis;
 mod github_server;
+mod histories;
 mod judge;
 mod model_server;
 mod path_guard;
