@@ -127,12 +127,17 @@ pub const DIFF_ARGS: [&str; 6] = [
 ];
 
 /// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
+///
+/// Paths come back as they are (`core.quotePath=false`): non-ASCII names are not octal-escaped.
+/// Names with a tab, newline, `"` or `\` stay C-quoted in a patch; [`crate::diff`] unquotes them,
+/// and name lists are read with `-z`, which never quotes.
 pub fn run_git(dir: Option<&Path>, args: &[&str]) -> Result<Vec<u8>> {
     let mut cmd = Command::new("git");
     if let Some(d) = dir {
         cmd.arg("-C").arg(d);
     }
     let out = cmd
+        .args(["-c", "core.quotePath=false"])
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
@@ -439,23 +444,24 @@ fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
         "--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}"
     );
     let range = format!("{base}..{head}");
-    let out = repo.git(&["log", "--reverse", "--numstat", &format, &range, "--"])?;
+    // `-z`: numstat paths NUL-terminated and never quoted, whatever they contain.
+    let out = repo.git(&[
+        "log",
+        "--reverse",
+        "-z",
+        "-M",
+        "--numstat",
+        &format,
+        &range,
+        "--",
+    ])?;
     let mut commits = Vec::new();
     for record in out.split(RECORD).filter(|r| !r.trim().is_empty()) {
         let parts: Vec<&str> = record.splitn(8, FIELD).collect();
         if parts.len() < 8 {
             continue;
         }
-        let mut files = Vec::new();
-        let mut lines_changed = 0;
-        for stat in parts[7].lines().filter(|l| !l.trim().is_empty()) {
-            let cols: Vec<&str> = stat.splitn(3, '\t').collect();
-            if cols.len() == 3 {
-                lines_changed += cols[0].parse::<usize>().unwrap_or(0);
-                lines_changed += cols[1].parse::<usize>().unwrap_or(0);
-                files.push(cols[2].to_string());
-            }
-        }
+        let (files, lines_changed) = parse_numstat_z(parts[7]);
         commits.push(Commit {
             sha: parts[0].to_string(),
             parents: parts[1].split_whitespace().count(),
@@ -469,6 +475,33 @@ fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
         });
     }
     Ok(commits)
+}
+
+/// `git log -z --numstat` entries: `added\tdeleted\tpath\0`, or for a rename
+/// `added\tdeleted\t\0old\0new\0`. Returns the paths (the new one for a rename) and the
+/// lines added plus deleted (binary files count none).
+fn parse_numstat_z(text: &str) -> (Vec<String>, usize) {
+    let mut files = Vec::new();
+    let mut lines_changed = 0;
+    let mut tokens = text.split('\0');
+    while let Some(token) = tokens.next() {
+        let token = token.trim_start_matches('\n');
+        let cols: Vec<&str> = token.splitn(3, '\t').collect();
+        if cols.len() != 3 {
+            continue;
+        }
+        lines_changed += cols[0].parse::<usize>().unwrap_or(0);
+        lines_changed += cols[1].parse::<usize>().unwrap_or(0);
+        if cols[2].is_empty() {
+            let _old = tokens.next();
+            if let Some(new) = tokens.next() {
+                files.push(new.to_string());
+            }
+        } else {
+            files.push(cols[2].to_string());
+        }
+    }
+    (files, lines_changed)
 }
 
 /// owner/name from the origin remote when it looks like a hosted repository, else the
@@ -510,6 +543,22 @@ pub fn owner_name_from_url(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numstat_z_keeps_every_name_and_follows_renames() {
+        let text = "\0\n1\t0\tnew\nline.txt\0-\t-\tlogo.png\02\t3\tsrc/f\u{fc}nf/a b.js\00\t0\t\0old name\0new\tname\0";
+        let (files, lines) = parse_numstat_z(text);
+        assert_eq!(
+            files,
+            vec![
+                "new\nline.txt",
+                "logo.png",
+                "src/f\u{fc}nf/a b.js",
+                "new\tname"
+            ]
+        );
+        assert_eq!(lines, 6);
+    }
 
     #[test]
     fn owner_name_from_common_urls() {

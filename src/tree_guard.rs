@@ -83,13 +83,21 @@ impl ReviewedTree {
         // folder, so `link/file` with `link` a symlink is simply missing.
         let listing = self
             .repo
-            .git_raw(&["ls-tree", "-z", "--full-tree", sha, "--", &path])
+            .git_raw(&[
+                "--literal-pathspecs",
+                "ls-tree",
+                "-z",
+                "--full-tree",
+                sha,
+                "--",
+                &path,
+            ])
             .map_err(|_| Refusal::Missing)?;
         let entry = listing
             .split(|&b| b == 0)
-            .find(|e| e.split(|&b| b == b'\t').nth(1) == Some(path.as_bytes()))
+            .find(|e| e.splitn(2, |&b| b == b'\t').nth(1) == Some(path.as_bytes()))
             .ok_or(Refusal::Missing)?;
-        let head = String::from_utf8_lossy(entry.split(|&b| b == b'\t').next().unwrap_or(&[]))
+        let head = String::from_utf8_lossy(entry.splitn(2, |&b| b == b'\t').next().unwrap_or(&[]))
             .into_owned();
         let mut fields = head.split(' ');
         let mode = fields.next().unwrap_or("");

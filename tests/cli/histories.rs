@@ -44,3 +44,41 @@ fn base_that_moved_on_diffs_from_the_merge_base() {
         "main's later file shows as deleted: {brief}"
     );
 }
+
+#[test]
+fn odd_file_names_keep_their_verified_findings() {
+    let repo = Repo::with_base(&[("README.md", "# app\n")]);
+    let names = [
+        "src/f\u{fc}nf/config.js",
+        "src/with space/config.js",
+        "src/tab\there.js",
+        "src/new\nline.js",
+    ];
+    for name in names {
+        repo.write(name, "const id = \"AKIAZ7QRSTUVWX2345AB\";\n");
+    }
+    repo.commit("Add configs");
+    let v = review_json(
+        &repo,
+        &["review", "--agents", "builtin", "--format", "json"],
+    );
+    let findings = v["findings"].as_array().unwrap();
+    let keys: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["title"].as_str().unwrap().contains("AWS access key ID"))
+        .collect();
+    assert!(!keys.is_empty(), "{findings:#?}");
+    assert!(keys.iter().all(|f| f["status"] == "reported"), "{keys:#?}");
+    for name in names {
+        let loc = keys
+            .iter()
+            .flat_map(|f| f["locations"].as_array().unwrap())
+            .find(|l| l["path"] == name)
+            .unwrap_or_else(|| panic!("no key citation at {name:?}: {keys:#?}"));
+        assert_eq!(loc["verified"], true, "{name:?}: {loc:#}");
+        assert_eq!(loc["start_line"], 1, "{name:?}: {loc:#}");
+    }
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(!text.contains("\\303\\274"), "octal-quoted name: {text}");
+    assert!(!text.contains("config.js\\t"), "trailing tab: {text}");
+}
