@@ -301,8 +301,13 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         .iter()
         .map(|r| agent_column(r, &ordered))
         .collect();
-    let verdict = derive_verdict(&ordered);
-    let verdict_rationale = verdict_rationale(verdict, &ordered);
+    let (verdict, verdict_rationale) = match no_verdict_reason(input.runs) {
+        Some(why) => (None, why),
+        None => {
+            let v = derive_verdict(&ordered);
+            (Some(v), verdict_rationale(v, &ordered))
+        }
+    };
     for a in &mut agents {
         a.retro = retro_paragraph(a, &ordered);
     }
@@ -332,10 +337,11 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         if let Some(text) = a.summary.as_deref().filter(|t| !t.trim().is_empty()) {
             review.summary = text.trim().to_string();
         }
+        // With no verdict, the rationale says why there is none; the judge cannot change that.
         if let Some(text) = a
             .verdict_rationale
             .as_deref()
-            .filter(|t| !t.trim().is_empty())
+            .filter(|t| !t.trim().is_empty() && review.verdict.is_some())
         {
             review.verdict_rationale = text.trim().to_string();
         }
@@ -1367,6 +1373,36 @@ fn build_finding(
         drop_reason,
         calibration,
     }
+}
+
+/// Why there is no verdict, when no model reviewer answered: the builtin checks find only
+/// what a pattern can, so their silence is no reason to merge.
+fn no_verdict_reason(runs: &[AgentRun]) -> Option<String> {
+    let models: Vec<&AgentRun> = runs
+        .iter()
+        .filter(|r| r.kind != crate::agent::AgentKind::Builtin)
+        .collect();
+    if models
+        .iter()
+        .any(|r| r.outcome.is_ok() && r.answer.is_some())
+    {
+        return None;
+    }
+    let builtin = runs
+        .iter()
+        .any(|r| r.kind == crate::agent::AgentKind::Builtin && r.outcome.is_ok());
+    let ran = if models.is_empty() {
+        "no model reviewer ran".to_string()
+    } else {
+        let names: Vec<&str> = models.iter().map(|r| r.name.as_str()).collect();
+        format!("no model reviewer answered ({} failed)", names.join(", "))
+    };
+    let rest = if builtin {
+        "only the builtin checks did, and they cannot judge the change as a whole"
+    } else {
+        "nothing reviewed the change"
+    };
+    Some(format!("{ran}; {rest}."))
 }
 
 fn derive_verdict(findings: &[ConsolidatedFinding]) -> Verdict {

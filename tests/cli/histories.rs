@@ -82,3 +82,97 @@ fn odd_file_names_keep_their_verified_findings() {
     assert!(!text.contains("\\303\\274"), "octal-quoted name: {text}");
     assert!(!text.contains("config.js\\t"), "trailing tab: {text}");
 }
+
+/// A feature branch that plants an AWS key, so the builtin checks have something to say.
+fn repo_with_key() -> Repo {
+    let repo = Repo::with_base(&[("src/app.py", "def main():\n    return 1\n")]);
+    repo.write(
+        "src/app.py",
+        "def main():\n    key = \"AKIAZ7QRSTUVWX2345AB\"\n    return key\n",
+    );
+    repo.commit("Use a key");
+    repo
+}
+
+#[test]
+fn no_verdict_when_every_model_reviewer_failed() {
+    let repo = Repo::with_base(&[("src/app.py", "def main():\n    return 1\n")]);
+    repo.write("src/app.py", "def main():\n    return 2\n");
+    repo.commit("Return two");
+    let tools = tempfile::tempdir().unwrap();
+    let crash = script(
+        tools.path(),
+        "crash.sh",
+        "cat > /dev/null\necho boom >&2\nexit 3",
+    );
+    config(&repo, &[("model", &crash)], "");
+    let out = repo.run(&["review", "--agents", "model,builtin", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["verdict"], serde_json::Value::Null, "{:#}", v["verdict"]);
+    let why = v["verdict_rationale"].as_str().unwrap();
+    assert!(
+        why.contains("no model reviewer answered (model failed)"),
+        "{why}"
+    );
+    let report = std::fs::read_to_string(repo.round_dir().join("report.md")).unwrap();
+    assert!(
+        report.contains("| Verdict | No verdict — no model reviewer answered"),
+        "{report}"
+    );
+    assert!(!report.contains("Merge"), "{report}");
+    assert!(stderr(&out).contains("no verdict"), "{}", stderr(&out));
+}
+
+#[test]
+fn builtin_findings_do_not_hide_failed_model_reviewers() {
+    let repo = repo_with_key();
+    let tools = tempfile::tempdir().unwrap();
+    let crash = script(tools.path(), "crash.sh", "cat > /dev/null\nexit 3");
+    config(&repo, &[("model", &crash)], "");
+    // Exit 3 even when a builtin finding reaches --fail-on: the review is incomplete.
+    let out = repo.run(&[
+        "review",
+        "--agents",
+        "model,builtin",
+        "--fail-on",
+        "critical",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["verdict"], serde_json::Value::Null);
+    assert_eq!(
+        v["findings"][0]["severity"], "critical",
+        "{:#}",
+        v["findings"]
+    );
+}
+
+#[test]
+fn a_model_reviewer_that_answered_gives_a_verdict_and_builtin_alone_gives_none() {
+    let repo = repo_with_key();
+    let tools = tempfile::tempdir().unwrap();
+    let good = answering_agent(
+        tools.path(),
+        "good",
+        &json!({"schema": 1, "summary": "Fine.", "verdict": "merge", "findings": []}),
+    );
+    config(&repo, &[("model", &good)], "");
+    let v = review_json(
+        &repo,
+        &["review", "--agents", "model,builtin", "--format", "json"],
+    );
+    assert_eq!(v["verdict"], "do_not_merge", "{:#}", v["verdict_rationale"]);
+
+    // Only the builtin checks chosen: no verdict, but a normal exit (no model reviewer failed).
+    let out = repo.run(&["review", "--agents", "builtin", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["verdict"], serde_json::Value::Null);
+    assert!(v["verdict_rationale"]
+        .as_str()
+        .unwrap()
+        .contains("no model reviewer ran"));
+}
