@@ -176,3 +176,47 @@ fn a_model_reviewer_that_answered_gives_a_verdict_and_builtin_alone_gives_none()
         .unwrap()
         .contains("no model reviewer ran"));
 }
+
+#[test]
+fn commented_out_debug_markers_are_not_findings() {
+    let repo = Repo::with_base(&[
+        ("src/app.py", "def main():\n    return 1\n"),
+        ("src/app.js", "export const a = 1;\n"),
+        ("src/lib.rs", "pub fn a() -> i32 {\n    1\n}\n"),
+    ]);
+    repo.write(
+        "src/app.py",
+        "def main():\n    # pdb.set_trace()\n    x = 1  # breakpoint() when debugging\n    return x\n\n\ndef other():\n    import pdb; pdb.set_trace()\n    return 2\n",
+    );
+    repo.write(
+        "src/app.js",
+        "export const a = 1;\n// console.log(a)\n/* debugger; */\nexport const b = 2;\n",
+    );
+    repo.write(
+        "src/lib.rs",
+        "pub fn a() -> i32 {\n    // dbg!(1);\n    1\n}\n",
+    );
+    repo.commit("Touch things");
+    let v = review_json(
+        &repo,
+        &["review", "--agents", "builtin", "--format", "json"],
+    );
+    let leftovers: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            f["locations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |l| (f, l))
+        })
+        .filter(|(f, _)| f["title"].as_str().unwrap().starts_with("Debug leftover"))
+        .map(|(_, l)| l)
+        .collect();
+    // Only the live call on line 8 of app.py.
+    assert_eq!(leftovers.len(), 1, "{leftovers:#?}");
+    assert_eq!(leftovers[0]["path"], "src/app.py");
+    assert_eq!(leftovers[0]["start_line"], 8);
+}
