@@ -546,7 +546,11 @@ mod tests {
 
     #[test]
     fn numstat_z_keeps_every_name_and_follows_renames() {
-        let text = "\0\n1\t0\tnew\nline.txt\0-\t-\tlogo.png\02\t3\tsrc/f\u{fc}nf/a b.js\00\t0\t\0old name\0new\tname\0";
+        let text = concat!(
+            "\0\n1\t0\tnew\nline.txt\0-\t-\tlogo.png\0",
+            "2\t3\tsrc/f\u{fc}nf/a b.js\0",
+            "0\t0\t\0old name\0new\tname\0",
+        );
         let (files, lines) = parse_numstat_z(text);
         assert_eq!(
             files,
