@@ -310,6 +310,16 @@ fn parse_hunk_header(line: &str) -> (u32, u32) {
     (old, new)
 }
 
+/// A path as one line of the brief: a name with a newline or another control character is
+/// shown quoted and escaped, so it cannot start a line of its own.
+fn shown_path(p: &str) -> std::borrow::Cow<'_, str> {
+    if p.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(format!("{p:?}"))
+    } else {
+        std::borrow::Cow::Borrowed(p)
+    }
+}
+
 /// Renders the diff for a brief: each line prefixed with its new-file number so agents can
 /// cite lines that exist.
 pub fn render_numbered(files: &[FileDiff]) -> String {
@@ -322,10 +332,12 @@ pub fn render_numbered(files: &[FileDiff]) -> String {
             FileStatus::Renamed => "renamed",
         };
         match (&f.old_path, &f.new_path, f.status) {
-            (Some(o), Some(n), FileStatus::Renamed) => {
-                out.push_str(&format!("=== {n} ({label} from {o})\n"))
-            }
-            _ => out.push_str(&format!("=== {} ({label})\n", f.path())),
+            (Some(o), Some(n), FileStatus::Renamed) => out.push_str(&format!(
+                "=== {} ({label} from {})\n",
+                shown_path(n),
+                shown_path(o)
+            )),
+            _ => out.push_str(&format!("=== {} ({label})\n", shown_path(f.path()))),
         }
         if f.binary {
             out.push_str("    (binary file)\n");
@@ -404,6 +416,15 @@ mod tests {
             ]
         );
         let files = parse(text);
+        let brief = render_numbered(&files);
+        assert!(
+            brief.contains("=== \"tab\\there.txt\" (added)\n"),
+            "{brief}"
+        );
+        assert!(
+            brief.contains("=== src/f\u{fc}nf/config.js (modified)\n"),
+            "{brief}"
+        );
         assert_eq!(files[3].status, FileStatus::Deleted);
         assert_eq!(files[5].old_path.as_deref(), Some("old name"));
     }
