@@ -210,4 +210,30 @@ mod tests {
         assert_eq!(normalize(".git/config"), Err(Refusal::GitDir));
         assert_eq!(normalize("sub/.GIT/HEAD"), Err(Refusal::GitDir));
     }
+
+    #[test]
+    fn absolute_paths_are_taken_only_from_inside_the_root() {
+        let tree = ReviewedTree::new(
+            Repo {
+                root: PathBuf::from("/work/repo"),
+            },
+            TreeSource::WorkingTree,
+        );
+        assert_eq!(
+            tree.relative(Path::new("/work/repo/src/a.rs")).as_deref(),
+            Ok("src/a.rs")
+        );
+        assert_eq!(
+            tree.relative(Path::new("/work/repo/../etc/passwd")),
+            Err(Refusal::Outside)
+        );
+        assert_eq!(
+            tree.relative(Path::new("/work/repository/x")),
+            Err(Refusal::Outside)
+        );
+        assert_eq!(
+            tree.relative(Path::new("/work/repo/.git/config")),
+            Err(Refusal::GitDir)
+        );
+    }
 }
