@@ -9,6 +9,8 @@ use crate::diff;
 use crate::diff::FileDiff;
 use crate::errors::Error;
 use crate::errors::Result;
+use crate::tree_guard::Refusal;
+use crate::tree_guard::ReviewedTree;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -125,12 +127,17 @@ pub const DIFF_ARGS: [&str; 6] = [
 ];
 
 /// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
+///
+/// Paths come back as they are (`core.quotePath=false`): non-ASCII names are not octal-escaped.
+/// Names with a tab, newline, `"` or `\` stay C-quoted in a patch; [`crate::diff`] unquotes them,
+/// and name lists are read with `-z`, which never quotes.
 pub fn run_git(dir: Option<&Path>, args: &[&str]) -> Result<Vec<u8>> {
     let mut cmd = Command::new("git");
     if let Some(d) = dir {
         cmd.arg("-C").arg(d);
     }
     let out = cmd
+        .args(["-c", "core.quotePath=false"])
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .output()
@@ -168,58 +175,43 @@ impl Commit {
     }
 }
 
-/// Where the head tree's files are read from.
-#[derive(Debug, Clone)]
-pub enum TreeSource {
-    /// A committed tree.
-    Commit(String),
-    /// The working tree (for `--uncommitted`).
-    WorkingTree,
-}
+pub use crate::tree_guard::TreeSource;
 
-/// The files of one revision (a commit, or the working tree), read on demand and cached.
+/// The lines of one file, shared between the cache and its readers.
+pub type Lines = std::sync::Arc<Vec<String>>;
+
+/// The files of one revision (a commit, or the working tree), read through the path guard
+/// ([`ReviewedTree`]) on demand and cached.
 #[derive(Debug)]
 pub struct HeadFiles {
-    repo: Repo,
-    source: TreeSource,
-    cache: Mutex<HashMap<String, Option<std::sync::Arc<Vec<String>>>>>,
+    tree: ReviewedTree,
+    cache: Mutex<HashMap<String, Result<Lines, Refusal>>>,
 }
 
 impl HeadFiles {
     pub fn new(repo: Repo, source: TreeSource) -> HeadFiles {
         HeadFiles {
-            repo,
-            source,
+            tree: ReviewedTree::new(repo, source),
             cache: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The lines of `path`, or None when it does not exist in this revision.
-    pub fn lines(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
-        let path = path.trim_start_matches("./");
+    /// The guard this reads through, for other readers of the same revision.
+    pub fn tree(&self) -> &ReviewedTree {
+        &self.tree
+    }
+
+    /// The lines of `path`, or None when it is not a readable file of this revision.
+    pub fn lines(&self, path: &str) -> Option<Lines> {
+        self.read_lines(path).ok()
+    }
+
+    /// The lines of `path`, or why the guard refused it.
+    pub fn read_lines(&self, path: &str) -> Result<Lines, Refusal> {
         if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(path).cloned()) {
             return hit;
         }
-        let bytes = match &self.source {
-            TreeSource::Commit(sha) => self.repo.git_raw(&["show", &format!("{sha}:{path}")]).ok(),
-            TreeSource::WorkingTree if safe_relative(path) => {
-                std::fs::read(self.repo.root.join(path)).ok()
-            }
-            TreeSource::WorkingTree => None,
-        };
-        let lines = bytes.map(|b| {
-            let text = String::from_utf8_lossy(&b);
-            // A trailing newline ends the last line; it does not start another.
-            let text = text.strip_suffix('\n').unwrap_or(&text);
-            if text.is_empty() {
-                return std::sync::Arc::new(Vec::new());
-            }
-            std::sync::Arc::new(
-                text.split('\n')
-                    .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-                    .collect::<Vec<_>>(),
-            )
-        });
+        let lines = self.tree.read(path).map(|b| split_lines(&b));
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(path.to_string(), lines.clone());
         }
@@ -227,9 +219,27 @@ impl HeadFiles {
     }
 }
 
+fn split_lines(bytes: &[u8]) -> Lines {
+    let text = String::from_utf8_lossy(bytes);
+    // A trailing newline ends the last line; it does not start another.
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    if text.is_empty() {
+        return std::sync::Arc::new(Vec::new());
+    }
+    std::sync::Arc::new(
+        text.split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+            .collect::<Vec<_>>(),
+    )
+}
+
 impl crate::consolidate::HeadTree for HeadFiles {
     fn lines(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
         HeadFiles::lines(self, path)
+    }
+
+    fn read_lines(&self, path: &str) -> Result<Lines, Refusal> {
+        HeadFiles::read_lines(self, path)
     }
 }
 
@@ -284,8 +294,8 @@ const FIELD: &str = "\x1f";
 const RECORD: &str = "\x1e";
 
 impl Change {
-    /// Resolves a local range: base defaults to the merge-base of HEAD with the default
-    /// branch; `uncommitted` adds staged and unstaged changes to tracked files.
+    /// Resolves a local range from the merge base of the base (`--base`, default: the default
+    /// branch) and the head; `uncommitted` adds staged and unstaged changes to tracked files.
     pub fn local(repo: Repo, spec: &RangeSpec) -> Result<Change> {
         if spec.uncommitted && spec.head.is_some() {
             return Err(Error::Usage(
@@ -304,9 +314,16 @@ impl Change {
             Err(e) => return Err(e),
         };
         let (base_ref, base_sha) = match &spec.base {
+            // As GitHub does: the change is what the head added since it left the base, so
+            // commits the base gained later do not show up reverted.
             Some(b) => {
                 let sha = repo.resolve(b)?;
-                (b.clone(), sha)
+                let mb = repo.git(&["merge-base", &sha, &head_sha]).map_err(|_| {
+                    Error::Usage(format!(
+                        "{head_ref} has no common history with {b}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
+                    ))
+                })?;
+                (b.clone(), mb.trim().to_string())
             }
             None => {
                 let branch = repo.default_branch()?;
@@ -333,7 +350,7 @@ impl Change {
                 format!("no difference between {base_ref} and the working tree")
             } else if base_sha == head_sha {
                 format!(
-                    "{head_ref} is the same commit as {base_ref}; commit your work, pass --uncommitted, or pick another --base"
+                    "{head_ref} has no commit that {base_ref} lacks; commit your work, pass --uncommitted, or pick another --base"
                 )
             } else {
                 format!("{base_ref}..{head_ref} changes no file")
@@ -407,9 +424,8 @@ impl Change {
     /// from its base.
     pub fn instruction_text(&self, path: &str) -> Option<String> {
         match &self.instructions_at {
-            Some(sha) => self
-                .repo
-                .git_raw(&["show", &format!("{sha}:{path}")])
+            Some(sha) => ReviewedTree::new(self.repo.clone(), TreeSource::Commit(sha.clone()))
+                .read(path)
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned()),
             None => self.head_file(path).map(|l| l.join("\n")),
@@ -423,39 +439,29 @@ impl Change {
     }
 }
 
-fn safe_relative(path: &str) -> bool {
-    let p = Path::new(path);
-    !p.is_absolute()
-        && p.components().all(|c| {
-            matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        })
-}
-
 fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
     let format = format!(
         "--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}"
     );
     let range = format!("{base}..{head}");
-    let out = repo.git(&["log", "--reverse", "--numstat", &format, &range, "--"])?;
+    // `-z`: numstat paths NUL-terminated and never quoted, whatever they contain.
+    let out = repo.git(&[
+        "log",
+        "--reverse",
+        "-z",
+        "-M",
+        "--numstat",
+        &format,
+        &range,
+        "--",
+    ])?;
     let mut commits = Vec::new();
     for record in out.split(RECORD).filter(|r| !r.trim().is_empty()) {
         let parts: Vec<&str> = record.splitn(8, FIELD).collect();
         if parts.len() < 8 {
             continue;
         }
-        let mut files = Vec::new();
-        let mut lines_changed = 0;
-        for stat in parts[7].lines().filter(|l| !l.trim().is_empty()) {
-            let cols: Vec<&str> = stat.splitn(3, '\t').collect();
-            if cols.len() == 3 {
-                lines_changed += cols[0].parse::<usize>().unwrap_or(0);
-                lines_changed += cols[1].parse::<usize>().unwrap_or(0);
-                files.push(cols[2].to_string());
-            }
-        }
+        let (files, lines_changed) = parse_numstat_z(parts[7]);
         commits.push(Commit {
             sha: parts[0].to_string(),
             parents: parts[1].split_whitespace().count(),
@@ -469,6 +475,33 @@ fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
         });
     }
     Ok(commits)
+}
+
+/// `git log -z --numstat` entries: `added\tdeleted\tpath\0`, or for a rename
+/// `added\tdeleted\t\0old\0new\0`. Returns the paths (the new one for a rename) and the
+/// lines added plus deleted (binary files count none).
+fn parse_numstat_z(text: &str) -> (Vec<String>, usize) {
+    let mut files = Vec::new();
+    let mut lines_changed = 0;
+    let mut tokens = text.split('\0');
+    while let Some(token) = tokens.next() {
+        let token = token.trim_start_matches('\n');
+        let cols: Vec<&str> = token.splitn(3, '\t').collect();
+        if cols.len() != 3 {
+            continue;
+        }
+        lines_changed += cols[0].parse::<usize>().unwrap_or(0);
+        lines_changed += cols[1].parse::<usize>().unwrap_or(0);
+        if cols[2].is_empty() {
+            let _old = tokens.next();
+            if let Some(new) = tokens.next() {
+                files.push(new.to_string());
+            }
+        } else {
+            files.push(cols[2].to_string());
+        }
+    }
+    (files, lines_changed)
 }
 
 /// owner/name from the origin remote when it looks like a hosted repository, else the
@@ -510,6 +543,26 @@ pub fn owner_name_from_url(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numstat_z_keeps_every_name_and_follows_renames() {
+        let text = concat!(
+            "\0\n1\t0\tnew\nline.txt\0-\t-\tlogo.png\0",
+            "2\t3\tsrc/f\u{fc}nf/a b.js\0",
+            "0\t0\t\0old name\0new\tname\0",
+        );
+        let (files, lines) = parse_numstat_z(text);
+        assert_eq!(
+            files,
+            vec![
+                "new\nline.txt",
+                "logo.png",
+                "src/f\u{fc}nf/a b.js",
+                "new\tname"
+            ]
+        );
+        assert_eq!(lines, 6);
+    }
 
     #[test]
     fn owner_name_from_common_urls() {

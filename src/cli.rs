@@ -13,7 +13,7 @@ use std::time::Duration;
     name = "deep-review",
     version,
     about = "Put several AI coding agents on one change as independent reviewers, in parallel, and consolidate what they say into one review.",
-    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 130 interrupted (a partial review is written)."
+    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 3 reviewed, but every model reviewer failed and only the builtin checks answered (no verdict); 130 interrupted (a partial review is written)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -76,7 +76,9 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
-    /// Base of the range (default: merge-base of HEAD with origin/HEAD, else main/master).
+    /// Base of the range (default: origin/HEAD, else main/master). The diff starts at the merge
+    /// base of this ref and the head, as on GitHub: only what the head added since it branched
+    /// off is reviewed, not what the base gained since.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
     /// Head of the range (default: HEAD).

@@ -31,6 +31,10 @@ use std::sync::Arc;
 pub trait HeadTree {
     /// The lines of `path` at the head, or None when the file does not exist there.
     fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
+    /// The lines of `path`, or why the path guard refused it (a symlink, a folder, `.git/`, …).
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
+        self.lines(path).ok_or(crate::tree_guard::Refusal::Missing)
+    }
     /// Paths the change touched, for resolving citations that give a partial path.
     fn changed_paths(&self) -> Vec<String> {
         Vec::new()
@@ -40,6 +44,10 @@ pub trait HeadTree {
 impl HeadTree for crate::change::Change {
     fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
         self.head_file(path)
+    }
+
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
+        self.head.read_lines(path)
     }
 
     fn changed_paths(&self) -> Vec<String> {
@@ -293,8 +301,13 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         .iter()
         .map(|r| agent_column(r, &ordered))
         .collect();
-    let verdict = derive_verdict(&ordered);
-    let verdict_rationale = verdict_rationale(verdict, &ordered);
+    let (verdict, verdict_rationale) = match no_verdict_reason(input.runs) {
+        Some(why) => (None, why),
+        None => {
+            let v = derive_verdict(&ordered);
+            (Some(v), verdict_rationale(v, &ordered))
+        }
+    };
     for a in &mut agents {
         a.retro = retro_paragraph(a, &ordered);
     }
@@ -324,10 +337,11 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         if let Some(text) = a.summary.as_deref().filter(|t| !t.trim().is_empty()) {
             review.summary = text.trim().to_string();
         }
+        // With no verdict, the rationale says why there is none; the judge cannot change that.
         if let Some(text) = a
             .verdict_rationale
             .as_deref()
-            .filter(|t| !t.trim().is_empty())
+            .filter(|t| !t.trim().is_empty() && review.verdict.is_some())
         {
             review.verdict_rationale = text.trim().to_string();
         }
@@ -557,8 +571,8 @@ pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> Verif
         out.note = Some("not verified: no repository to check against".into());
         return out;
     };
-    let mut lines = tree.lines(&out.path);
-    if lines.is_none() {
+    let mut lines = tree.read_lines(&out.path);
+    if lines == Err(crate::tree_guard::Refusal::Missing) {
         // Agents sometimes cite a path relative to a subdirectory; accept a unique suffix
         // match among the changed files.
         let candidates: Vec<String> = tree
@@ -569,12 +583,19 @@ pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> Verif
         if candidates.len() == 1 {
             out.note = Some(format!("path given as `{}`", out.path));
             out.path = candidates[0].clone();
-            lines = tree.lines(&out.path);
+            lines = tree.read_lines(&out.path);
         }
     }
-    let Some(lines) = lines else {
-        out.note = Some(format!("`{}` does not exist in the head tree", out.path));
-        return out;
+    let lines = match lines {
+        Ok(lines) => lines,
+        Err(crate::tree_guard::Refusal::Missing) => {
+            out.note = Some(format!("`{}` does not exist in the head tree", out.path));
+            return out;
+        }
+        Err(why) => {
+            out.note = Some(format!("invalid citation: `{}` {why}", out.path));
+            return out;
+        }
     };
     let n = lines.len() as u32;
     if out.start_line == 0 || out.start_line > n {
@@ -1352,6 +1373,36 @@ fn build_finding(
         drop_reason,
         calibration,
     }
+}
+
+/// Why there is no verdict, when no model reviewer answered: the builtin checks find only
+/// what a pattern can, so their silence is no reason to merge.
+fn no_verdict_reason(runs: &[AgentRun]) -> Option<String> {
+    let models: Vec<&AgentRun> = runs
+        .iter()
+        .filter(|r| r.kind != crate::agent::AgentKind::Builtin)
+        .collect();
+    if models
+        .iter()
+        .any(|r| r.outcome.is_ok() && r.answer.is_some())
+    {
+        return None;
+    }
+    let builtin = runs
+        .iter()
+        .any(|r| r.kind == crate::agent::AgentKind::Builtin && r.outcome.is_ok());
+    let ran = if models.is_empty() {
+        "no model reviewer ran".to_string()
+    } else {
+        let names: Vec<&str> = models.iter().map(|r| r.name.as_str()).collect();
+        format!("no model reviewer answered ({} failed)", names.join(", "))
+    };
+    let rest = if builtin {
+        "only the builtin checks did, and they cannot judge the change as a whole"
+    } else {
+        "nothing reviewed the change"
+    };
+    Some(format!("{ran}; {rest}."))
 }
 
 fn derive_verdict(findings: &[ConsolidatedFinding]) -> Verdict {

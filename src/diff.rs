@@ -160,19 +160,19 @@ pub fn parse(text: &str) -> Vec<FileDiff> {
             file.new_path = None;
         } else if let Some(p) = line.strip_prefix("rename from ") {
             file.status = FileStatus::Renamed;
-            file.old_path = Some(p.to_string());
+            file.old_path = Some(unquote(p).0);
         } else if let Some(p) = line.strip_prefix("rename to ") {
             file.status = FileStatus::Renamed;
-            file.new_path = Some(p.to_string());
+            file.new_path = Some(unquote(p).0);
         } else if line.starts_with("Binary files ") || line == "GIT binary patch" {
             file.binary = true;
         } else if let Some(p) = line.strip_prefix("+++ ") {
-            if p != "/dev/null" {
-                file.new_path = Some(strip_ab(p).to_string());
+            if let Some(p) = marker_path(p) {
+                file.new_path = Some(p);
             }
         } else if let Some(p) = line.strip_prefix("--- ") {
-            if p != "/dev/null" {
-                file.old_path = Some(strip_ab(p).to_string());
+            if let Some(p) = marker_path(p) {
+                file.old_path = Some(p);
             }
         }
     }
@@ -194,9 +194,49 @@ fn strip_ab(p: &str) -> &str {
         .unwrap_or(p)
 }
 
+/// The path of a `---`/`+++` line, or None for `/dev/null`. Git ends the line with a TAB
+/// when the name holds a space; a name with a TAB itself is always quoted, so an unquoted
+/// name ends at the first TAB.
+fn marker_path(p: &str) -> Option<String> {
+    let (path, _) = if p.starts_with('"') {
+        unquote(p)
+    } else {
+        let name = p.split('\t').next().unwrap_or(p);
+        (name.to_string(), "")
+    };
+    (path != "/dev/null").then(|| strip_ab(&path).to_string())
+}
+
+/// The two names of a `diff --git` header: `a/x b/x`, either side possibly C-quoted. A name
+/// with spaces is ambiguous on its own; when both sides are the same path (every change but a
+/// rename, and renames carry `rename from`/`to` lines) the header splits in the middle.
 fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
-    // "a/x b/x": paths without spaces are the common case; for paths with spaces the
-    // `---`/`+++`/rename lines that follow correct this.
+    if rest.starts_with('"') {
+        let (a, tail) = unquote(rest);
+        let (b, _) = unquote(tail.trim_start_matches(' '));
+        return (
+            Some(strip_ab(&a).to_string()),
+            Some(strip_ab(&b).to_string()),
+        );
+    }
+    if rest.ends_with('"') {
+        if let Some(idx) = rest.rfind(" \"") {
+            let (b, _) = unquote(&rest[idx + 1..]);
+            return (
+                Some(strip_ab(&rest[..idx]).to_string()),
+                Some(strip_ab(&b).to_string()),
+            );
+        }
+    }
+    if rest.len() % 2 == 1 {
+        let mid = rest.len() / 2;
+        if rest.is_char_boundary(mid) && rest.as_bytes()[mid] == b' ' {
+            let (a, b) = (strip_ab(&rest[..mid]), strip_ab(&rest[mid + 1..]));
+            if a == b {
+                return (Some(a.to_string()), Some(b.to_string()));
+            }
+        }
+    }
     if let Some(idx) = rest.find(" b/") {
         let a = strip_ab(&rest[..idx]).to_string();
         let b = rest[idx + 3..].to_string();
@@ -206,6 +246,53 @@ fn split_git_header(rest: &str) -> (Option<String>, Option<String>) {
     let a = parts.next().map(|s| strip_ab(s).to_string());
     let b = parts.next().map(|s| strip_ab(s).to_string());
     (a, b)
+}
+
+/// Undoes git's C-quoting of a path (`"a/tab\there"`, octal `\303\274` for bytes): returns the
+/// name and what follows the closing quote. An unquoted input is returned whole.
+pub fn unquote(s: &str) -> (String, &str) {
+    let Some(body) = s.strip_prefix('"') else {
+        return (s.to_string(), "");
+    };
+    let bytes = body.as_bytes();
+    let mut out: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return (String::from_utf8_lossy(&out).into_owned(), &body[i + 1..]),
+            b'\\' if i + 1 < bytes.len() => {
+                let c = bytes[i + 1];
+                i += 2;
+                let plain = match c {
+                    b'n' => b'\n',
+                    b't' => b'\t',
+                    b'r' => b'\r',
+                    b'a' => 0x07,
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'v' => 0x0b,
+                    b'0'..=b'7' => {
+                        let mut v = u32::from(c - b'0');
+                        let mut k = 0;
+                        while k < 2 && i < bytes.len() && (b'0'..=b'7').contains(&bytes[i]) {
+                            v = v * 8 + u32::from(bytes[i] - b'0');
+                            i += 1;
+                            k += 1;
+                        }
+                        (v & 0xff) as u8
+                    }
+                    other => other,
+                };
+                out.push(plain);
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    // No closing quote: take it as written.
+    (s.to_string(), "")
 }
 
 fn parse_hunk_header(line: &str) -> (u32, u32) {
@@ -223,6 +310,16 @@ fn parse_hunk_header(line: &str) -> (u32, u32) {
     (old, new)
 }
 
+/// A path as one line of the brief: a name with a newline or another control character is
+/// shown quoted and escaped, so it cannot start a line of its own.
+fn shown_path(p: &str) -> std::borrow::Cow<'_, str> {
+    if p.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(format!("{p:?}"))
+    } else {
+        std::borrow::Cow::Borrowed(p)
+    }
+}
+
 /// Renders the diff for a brief: each line prefixed with its new-file number so agents can
 /// cite lines that exist.
 pub fn render_numbered(files: &[FileDiff]) -> String {
@@ -235,10 +332,12 @@ pub fn render_numbered(files: &[FileDiff]) -> String {
             FileStatus::Renamed => "renamed",
         };
         match (&f.old_path, &f.new_path, f.status) {
-            (Some(o), Some(n), FileStatus::Renamed) => {
-                out.push_str(&format!("=== {n} ({label} from {o})\n"))
-            }
-            _ => out.push_str(&format!("=== {} ({label})\n", f.path())),
+            (Some(o), Some(n), FileStatus::Renamed) => out.push_str(&format!(
+                "=== {} ({label} from {})\n",
+                shown_path(n),
+                shown_path(o)
+            )),
+            _ => out.push_str(&format!("=== {} ({label})\n", shown_path(f.path()))),
         }
         if f.binary {
             out.push_str("    (binary file)\n");
@@ -285,6 +384,49 @@ mod tests {
         assert_eq!(files[1].added_lines().count(), 2);
         assert!(files[2].binary);
         assert_eq!(files[2].path(), "logo.png");
+    }
+
+    #[test]
+    fn names_with_spaces_quotes_and_non_ascii_survive() {
+        let text = concat!(
+            "diff --git a/src/with space/config.js b/src/with space/config.js\n",
+            "new file mode 100644\n--- /dev/null\n+++ b/src/with space/config.js\t\n",
+            "@@ -0,0 +1 @@\n+k\n",
+            "diff --git a/src/f\u{fc}nf/config.js b/src/f\u{fc}nf/config.js\n",
+            "index 1..2 100644\n--- a/src/f\u{fc}nf/config.js\n+++ b/src/f\u{fc}nf/config.js\n",
+            "@@ -1 +1 @@\n-a\n+b\n",
+            "diff --git \"a/tab\\there.txt\" \"b/tab\\there.txt\"\n",
+            "new file mode 100644\n--- /dev/null\n+++ \"b/tab\\there.txt\"\n@@ -0,0 +1 @@\n+x\n",
+            "diff --git \"a/new\\nline \\\"q\\\" \\303\\274.txt\" \"b/new\\nline \\\"q\\\" \\303\\274.txt\"\n",
+            "deleted file mode 100644\n--- \"a/new\\nline \\\"q\\\" \\303\\274.txt\"\n+++ /dev/null\n@@ -1 +0,0 @@\n-y\n",
+            "diff --git a/a b/c d b/a b/c d\nold mode 100644\nnew mode 100755\n",
+            "diff --git a/old name b/new name\nsimilarity index 100%\n",
+            "rename from old name\nrename to new name\n",
+        );
+        let paths: Vec<String> = parse(text).iter().map(|f| f.path().to_string()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "src/with space/config.js",
+                "src/f\u{fc}nf/config.js",
+                "tab\there.txt",
+                "new\nline \"q\" \u{fc}.txt",
+                "a b/c d",
+                "new name",
+            ]
+        );
+        let files = parse(text);
+        let brief = render_numbered(&files);
+        assert!(
+            brief.contains("=== \"tab\\there.txt\" (added)\n"),
+            "{brief}"
+        );
+        assert!(
+            brief.contains("=== src/f\u{fc}nf/config.js (modified)\n"),
+            "{brief}"
+        );
+        assert_eq!(files[3].status, FileStatus::Deleted);
+        assert_eq!(files[5].old_path.as_deref(), Some("old name"));
     }
 
     #[test]

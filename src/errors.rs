@@ -13,6 +13,9 @@ pub mod exit_codes {
     pub const FINDINGS: i32 = 1;
     /// No review could be produced.
     pub const ERROR: i32 = 2;
+    /// A review was produced, but every model reviewer that ran failed and only the builtin
+    /// checks answered: the review has no verdict.
+    pub const NO_MODEL_REVIEWER: i32 = 3;
 }
 
 #[derive(Debug, thiserror::Error)]

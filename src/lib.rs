@@ -2,7 +2,8 @@
 //! consolidated into one review.
 //!
 //! Crate map (the flow, left to right):
-//! - [`change`], [`diff`]: what is reviewed (a git range), parsed.
+//! - [`change`], [`diff`]: what is reviewed (a git range), parsed; [`tree_guard`]: the one
+//!   path guard every read of the reviewed tree goes through.
 //! - [`prompt`]: the brief every agent receives.
 //! - [`agent`]: the reviewers (one adapter per kind) and process supervision.
 //! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
@@ -33,6 +34,7 @@ pub mod report;
 pub mod review;
 pub mod run;
 pub mod secrets;
+pub mod tree_guard;
 pub mod util;
 
 use clap::Parser;

@@ -454,7 +454,7 @@ fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
 pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
     let mut b = format!(
         "{SUMMARY_MARKER}\n## deep-review: {}\n\n",
-        r.verdict.title()
+        r.verdict_title()
     );
     b.push_str(&format!("{}\n\n", r.verdict_rationale.trim()));
     b.push_str(r.summary.trim());

@@ -47,7 +47,10 @@ pub struct Review {
     pub reconciliation: Vec<Reconciliation>,
     #[serde(default)]
     pub context_updates: Vec<AttributedContextUpdate>,
-    pub verdict: Verdict,
+    /// The consolidated recommendation; `null` when no model reviewer answered (the builtin
+    /// checks alone, or no reviewer at all, make no verdict). `verdict_rationale` says why.
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
     pub verdict_rationale: String,
     /// The executive summary (markdown).
     pub summary: String,
@@ -383,6 +386,11 @@ pub struct AttributedContextUpdate {
 }
 
 impl Review {
+    /// The verdict as a heading: its title, or "No verdict".
+    pub fn verdict_title(&self) -> &'static str {
+        self.verdict.map_or("No verdict", Verdict::title)
+    }
+
     pub fn reported(&self) -> impl Iterator<Item = &ConsolidatedFinding> {
         self.findings
             .iter()

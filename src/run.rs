@@ -195,9 +195,21 @@ pub fn exit_code(
     } else if runs.iter().all(|r| !r.outcome.is_ok()) {
         progress::log("every reviewer failed; see the report's retro for why");
         exit_codes::ERROR
+    } else if no_model_reviewer_answered(runs) {
+        progress::log("every model reviewer failed and only the builtin checks answered, so the review has no verdict; see the report's retro for why");
+        exit_codes::NO_MODEL_REVIEWER
     } else {
         fail_on_code(review, fail_on)
     }
+}
+
+/// Model reviewers ran and none answered (whatever the builtin found: the review is incomplete).
+fn no_model_reviewer_answered(runs: &[AgentRun]) -> bool {
+    let mut models = runs
+        .iter()
+        .filter(|r| r.kind != crate::agent::AgentKind::Builtin)
+        .peekable();
+    models.peek().is_some() && models.all(|r| !r.outcome.is_ok() || r.answer.is_none())
 }
 
 /// 1 when a reported finding reaches the threshold, else 0.

@@ -260,10 +260,8 @@ fn check_debug_leftovers(f: &FileDiff, out: &mut Vec<Finding>) {
     }
     let ext = f.path().rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     for (line, text) in f.added_lines() {
-        let t = text.trim_start();
-        if t.starts_with("//") || t.starts_with('#') && ext != "py" && ext != "rb" {
-            continue;
-        }
+        let code = code_only(text, ext);
+        let t = code.trim_start();
         let hit = match ext {
             "rs" => t.contains("dbg!(").then_some("dbg!"),
             "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "vue" | "svelte" => {
@@ -301,6 +299,65 @@ fn check_debug_leftovers(f: &FileDiff, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// The code of one line with comments cut and string contents blanked, so a debug call
+/// that is commented out (`# pdb.set_trace()`, `// dbg!(x)`) or only named in a string is not
+/// a leftover. Lines continuing a block comment (`* …`) have no code.
+fn code_only(line: &str, ext: &str) -> String {
+    let c_like = matches!(
+        ext,
+        "rs" | "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "vue" | "svelte" | "php"
+    );
+    let hash = matches!(ext, "py" | "rb" | "php");
+    let quotes: &[char] = match ext {
+        "rs" => &['"'],
+        "js" | "jsx" | "ts" | "tsx" | "mjs" | "cjs" | "vue" | "svelte" => &['"', '\'', '`'],
+        _ => &['"', '\''],
+    };
+    if c_like && line.trim_start().starts_with('*') {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    let mut in_quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(q) = in_quote {
+            if c == '\\' {
+                chars.next();
+            } else if c == q {
+                in_quote = None;
+                out.push(c);
+            }
+            continue;
+        }
+        match c {
+            '#' if hash => break,
+            '/' if c_like && chars.peek() == Some(&'/') => break,
+            '/' if c_like && chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                let mut closed = false;
+                for d in chars.by_ref() {
+                    if prev == '*' && d == '/' {
+                        closed = true;
+                        break;
+                    }
+                    prev = d;
+                }
+                if !closed {
+                    break;
+                }
+                out.push(' ');
+            }
+            c if quotes.contains(&c) => {
+                in_quote = Some(c);
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn check_large_file(f: &FileDiff, out: &mut Vec<Finding>) {
@@ -654,6 +711,27 @@ mod tests {
         assert_eq!(classify("README.md"), FileClass::Docs);
         assert_eq!(classify("docs/guide.html"), FileClass::Docs);
         assert_eq!(classify("Cargo.toml"), FileClass::Other);
+    }
+
+    #[test]
+    fn commented_out_debug_calls_are_not_code() {
+        assert_eq!(code_only("# pdb.set_trace()", "py").trim(), "");
+        assert_eq!(code_only("x = 1  # pdb.set_trace()", "py").trim(), "x = 1");
+        assert_eq!(code_only("    // console.log(x)", "js").trim(), "");
+        assert_eq!(
+            code_only("/* dbg!(x) */ let y = 1;", "rs").trim(),
+            "let y = 1;"
+        );
+        assert_eq!(code_only(" * console.log(x)", "ts").trim(), "");
+        assert_eq!(
+            code_only("let s = \"// dbg!(x)\"; dbg!(s);", "rs"),
+            "let s = \"\"; dbg!(s);"
+        );
+        assert_eq!(
+            code_only("import pdb; pdb.set_trace()", "py"),
+            "import pdb; pdb.set_trace()"
+        );
+        assert_eq!(code_only("console.log('#1')", "js"), "console.log('')");
     }
 
     #[test]

@@ -107,7 +107,7 @@ fn header(out: &mut String, r: &Review) {
     let _ = writeln!(
         out,
         "| Verdict | {} — {} |",
-        r.verdict.title(),
+        r.verdict_title(),
         cell(&r.verdict_rationale)
     );
     let _ = writeln!(

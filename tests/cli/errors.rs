@@ -65,7 +65,8 @@ fn missing_command_is_a_failed_column_not_an_abort() {
         "[agents.ghost]\nkind = \"command\"\ncommand = [\"/nonexistent/reviewer\"]\n",
     );
     let out = repo.run(&["review", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // 3: the only model reviewer failed, so the builtin's review has no verdict.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let ghost = v["agents"]
         .as_array()
