@@ -64,9 +64,7 @@ pub struct EvalArgs {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::util::parse_duration(s).ok_or_else(|| {
-        format!("`{s}` is not a duration; write seconds (90) or text (90s, 20m, 1h)")
-    })
+    crate::util::parse_duration(s)
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
