@@ -13,7 +13,7 @@ use std::time::Duration;
     name = "deep-review",
     version,
     about = "Put several AI coding agents on one change as independent reviewers, in parallel, and consolidate what they say into one review.",
-    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 130 interrupted (a partial review is written)."
+    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (a partial review is written)."
 )]
 pub struct Cli {
     #[command(subcommand)]

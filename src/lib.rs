@@ -25,6 +25,7 @@ pub mod eval;
 pub mod events;
 pub mod finding;
 pub mod github;
+pub mod interrupt;
 pub mod judge;
 pub mod pr;
 pub mod progress;
@@ -61,6 +62,11 @@ pub fn main_impl() -> i32 {
         }
     };
     let result = runtime.block_on(async move {
+        if matches!(cli.command, cli::Command::Review(_) | cli::Command::Pr(_)) {
+            // From the start, so a signal before the agents run still yields a partial review
+            // and a removed worktree rather than a dead process.
+            interrupt::install();
+        }
         match cli.command {
             cli::Command::Review(args) => run::review(args).await,
             cli::Command::Pr(args) => pr::pr(args).await,
@@ -89,7 +95,9 @@ pub fn main_impl() -> i32 {
     match result {
         Ok(outcome) => {
             if let Err(e) = emit(&outcome.report) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                // After SIGHUP the terminal is gone; the review is on disk and the exit code
+                // says it was interrupted.
+                if e.kind() != std::io::ErrorKind::BrokenPipe && interrupt::received().count == 0 {
                     eprintln!("deep-review: error: could not write the report: {e}");
                     return exit_codes::ERROR;
                 }

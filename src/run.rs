@@ -31,8 +31,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Exit code for a review interrupted by Ctrl-C (a partial review is still written).
+/// Exit code for a review interrupted by Ctrl-C (a partial review is still written); SIGTERM
+/// gives 143 and SIGHUP 129 (see [`crate::interrupt`]).
 pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// After the second signal, how long the agents' tasks get to hand back what they received
+/// (their groups are already killed; only pipes held by detached descendants can take longer).
+const HURRY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What a finished review hands back to `main`.
 pub struct Outcome {
@@ -182,7 +187,7 @@ pub async fn execute(
     Ok((review, runs, partial))
 }
 
-/// The exit code of a review: interrupted, every reviewer failed (2), a finding at or above
+/// The exit code of a review: interrupted (128 + the signal), a finding at or above
 /// `fail_on` (1), else 0.
 pub fn exit_code(
     review: &Review,
@@ -191,7 +196,7 @@ pub fn exit_code(
     fail_on: Option<crate::finding::Severity>,
 ) -> i32 {
     if partial {
-        EXIT_INTERRUPTED
+        crate::interrupt::exit_code().unwrap_or(EXIT_INTERRUPTED)
     } else if runs.iter().all(|r| !r.outcome.is_ok()) {
         progress::log("every reviewer failed; see the report's retro for why");
         exit_codes::ERROR
@@ -375,7 +380,8 @@ async fn judge_review(
 }
 
 /// Runs every agent at once; returns their runs (in config order) and whether the user
-/// interrupted. First Ctrl-C: stop the agents, keep what arrived. Second: exit now.
+/// interrupted. First signal (Ctrl-C, SIGTERM, SIGHUP): stop the agents, keep what arrived.
+/// Second: kill them all at once and wait at most [`HURRY_DEADLINE`] for their tasks.
 async fn run_agents(
     specs: &[AgentSpec],
     change: &Arc<Change>,
@@ -423,15 +429,11 @@ async fn run_agents(
     let mut runs: Vec<Option<AgentRun>> = vec![None; specs.len()];
     let mut interrupted = false;
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(500));
-    // A dedicated listener, so no press is missed between loop iterations.
-    let (sigint_tx, mut sigint_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let listener = tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if sigint_tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
+    // The process-wide listener counts every signal, so none is missed between iterations,
+    // and one that arrived before the agents started stops them at once.
+    let mut signals = crate::interrupt::subscribe();
+    signals.mark_changed();
+    let mut hurry: Option<tokio::time::Instant> = None;
     let mut events_open = true;
     loop {
         tokio::select! {
@@ -445,21 +447,33 @@ async fn run_agents(
                 None => events_open = false,
             },
             _ = ticker.tick() => progress.tick(),
-            Some(()) = sigint_rx.recv() => {
-                if interrupted {
-                    // Second press: no more waiting.
-                    agent::process::kill_all_groups();
-                    progress.finish();
-                    progress::log("interrupted twice; exiting now");
-                    std::process::exit(EXIT_INTERRUPTED);
+            Ok(()) = signals.changed() => {
+                let got = *signals.borrow_and_update();
+                if got.count >= 1 && !interrupted {
+                    interrupted = true;
+                    progress.println(&format!("interrupted ({}): stopping the agents and writing a partial review (press Ctrl-C again to stop waiting for them)", got.name()));
+                    let _ = cancel_tx.send(true);
                 }
-                interrupted = true;
-                progress.println("interrupted: stopping the agents and writing a partial review (press Ctrl-C again to exit now)");
-                let _ = cancel_tx.send(true);
+                if got.count >= 2 && hurry.is_none() {
+                    // Second signal: no grace for the agents, but the review promised by the
+                    // exit code is still written from what has arrived.
+                    agent::process::kill_all_groups();
+                    progress.println("interrupted again: killed every agent; writing the partial review from what arrived");
+                    hurry = Some(tokio::time::Instant::now() + HURRY_DEADLINE);
+                }
+            }
+            _ = sleep_until_opt(hurry), if hurry.is_some() => {
+                // Agents whose pipes are still held open are not waited for any longer.
+                set.abort_all();
+                while let Some(joined) = set.join_next().await {
+                    if let Ok((i, run)) = joined {
+                        runs[i] = Some(run);
+                    }
+                }
+                break;
             }
         }
     }
-    listener.abort();
     while let Ok(ev) = events_rx.try_recv() {
         progress.handle(&ev);
     }
@@ -469,14 +483,20 @@ async fn run_agents(
         .zip(specs)
         .map(|(r, spec)| {
             r.unwrap_or_else(|| {
-                AgentRun::new(
-                    spec,
+                let outcome = if hurry.is_some() {
+                    agent::Outcome::failed(
+                        agent::FailureKind::Cancelled,
+                        "interrupted twice; its process group was killed before it finished",
+                        "run the review again to let it finish; its raw output is in its folder",
+                    )
+                } else {
                     agent::Outcome::failed(
                         agent::FailureKind::Crashed,
                         "the agent's task ended without a result",
                         "this is a bug in deep-review; please report it with the review folder",
-                    ),
-                )
+                    )
+                };
+                AgentRun::new(spec, outcome)
             })
         })
         .collect();
@@ -542,4 +562,11 @@ fn build_review(
         partial,
     };
     consolidate::consolidate(input, &cfg.consolidate)
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }
