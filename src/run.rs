@@ -77,33 +77,48 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
 
     // Agents read the head: the repository itself when it is checked out, else a worktree.
     let mut worktree = None;
-    if !change.head_is_checked_out() {
-        let wt = round_dir.join("worktree");
-        let wt_s = wt.to_string_lossy().into_owned();
-        change.repo.git(&[
-            "worktree",
-            "add",
-            "--detach",
-            "--quiet",
-            &wt_s,
-            &change.head_sha,
-        ])?;
-        change.workdir = wt.clone();
-        worktree = Some(wt);
-    }
-
-    let (review, runs, partial) =
-        execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await?;
-    let change_repo = Repo::discover(&args.repo)?;
+    let result = match head_worktree(&mut change, &round_dir) {
+        Ok(wt) => {
+            worktree = wt;
+            execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await
+        }
+        Err(e) => Err(e),
+    };
+    // Removed whatever happened, signals included: `git worktree list` must not keep it.
     if let Some(wt) = worktree {
         let wt_s = wt.to_string_lossy().into_owned();
-        let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+        if let Ok(change_repo) = Repo::discover(&args.repo) {
+            let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+        }
     }
+    if result.is_err() {
+        ReviewFolder::release(&round_dir);
+    }
+    let (review, runs, partial) = result?;
     progress::log(&format!("review written to {}", round_dir.display()));
 
     let exit_code = exit_code(&review, &runs, partial, cfg.fail_on);
     let report = report::render(args.run.format, &review);
     Ok(Outcome { report, exit_code })
+}
+
+/// Adds a worktree at the head in `round_dir` unless the head is checked out; returns it.
+fn head_worktree(change: &mut Change, round_dir: &Path) -> Result<Option<PathBuf>> {
+    if change.head_is_checked_out() {
+        return Ok(None);
+    }
+    let wt = round_dir.join("worktree");
+    let wt_s = wt.to_string_lossy().into_owned();
+    change.repo.git(&[
+        "worktree",
+        "add",
+        "--detach",
+        "--quiet",
+        &wt_s,
+        &change.head_sha,
+    ])?;
+    change.workdir = wt.clone();
+    Ok(Some(wt))
 }
 
 /// The shared part of every review: brief, agents in parallel, consolidation, the judge,
@@ -275,8 +290,18 @@ impl ReviewFolder {
                 1,
             ),
         };
-        let round_dir = review_dir.join(format!("round-{round}"));
-        std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
+        std::fs::create_dir_all(&review_dir).map_err(|e| Error::io("create", &review_dir, e))?;
+        // Claimed with create_dir, which fails if the folder exists: a review running at the
+        // same time that took this number makes us take the next one.
+        let mut round = round;
+        let round_dir = loop {
+            let dir = review_dir.join(format!("round-{round}"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => break dir,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => round += 1,
+                Err(e) => return Err(Error::io("create", &dir, e)),
+            }
+        };
         let id = review_dir
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
@@ -287,6 +312,44 @@ impl ReviewFolder {
             id,
             round,
         })
+    }
+
+    /// Gives the round number back after a run that wrote no review.json, so the next review
+    /// is not numbered past a round that does not exist. A round folder where agents already
+    /// wrote output is renamed `round-N.incomplete` (what they printed is kept; the name no
+    /// longer counts as a round); one holding only the brief is removed.
+    pub fn release(round_dir: &Path) {
+        if round_dir.join("review.json").exists() {
+            return;
+        }
+        let received = ["agents", "judge"]
+            .iter()
+            .any(|d| round_dir.join(d).exists());
+        if !received {
+            let _ = std::fs::remove_dir_all(round_dir);
+        } else {
+            let name = round_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let target = (1..)
+                .map(|i| match i {
+                    1 => round_dir.with_file_name(format!("{name}.incomplete")),
+                    _ => round_dir.with_file_name(format!("{name}.incomplete-{i}")),
+                })
+                .find(|p| !p.exists())
+                .unwrap_or_else(|| round_dir.to_path_buf());
+            if std::fs::rename(round_dir, &target).is_ok() {
+                progress::log(&format!(
+                    "no review was written; what the agents printed is kept in {}",
+                    target.display()
+                ));
+            }
+        }
+        // A review folder this run created and nothing else uses goes too.
+        if let Some(review_dir) = round_dir.parent() {
+            let _ = std::fs::remove_dir(review_dir);
+        }
     }
 }
 
@@ -561,7 +624,11 @@ fn build_review(
         wall_clock_ms: started.elapsed().as_millis() as u64,
         partial,
     };
-    consolidate::consolidate(input, &cfg.consolidate)
+    let mut review = consolidate::consolidate(input, &cfg.consolidate);
+    // What happened to a run that is not a failure but the reader should know.
+    let run_notes = runs.iter().flat_map(|r| r.notes.iter().cloned());
+    review.notes.extend(run_notes);
+    review
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
