@@ -637,3 +637,40 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_that_wrote_no_review_gives_its_number_back() {
+        let root = tempfile::tempdir().unwrap();
+        let now = chrono::Local::now();
+        let first = ReviewFolder::open(root.path(), "local-abc", now).unwrap();
+        std::fs::write(first.round_dir.join("review.json"), "{}").unwrap();
+        // A run that failed before any agent ran: its folder goes.
+        let empty = ReviewFolder::open(root.path(), "local-abc", now).unwrap();
+        assert_eq!(empty.round, 2);
+        ReviewFolder::release(&empty.round_dir);
+        assert!(!empty.round_dir.exists());
+        // A run whose agents had printed something: kept, under a name that is not a round.
+        let agents = ReviewFolder::open(root.path(), "local-abc", now).unwrap();
+        assert_eq!(agents.round, 2, "the number was given back");
+        std::fs::create_dir_all(agents.round_dir.join("agents/x")).unwrap();
+        std::fs::write(agents.round_dir.join("agents/x/stdout.txt"), "kept").unwrap();
+        ReviewFolder::release(&agents.round_dir);
+        let kept = agents
+            .review_dir
+            .join("round-2.incomplete/agents/x/stdout.txt");
+        assert_eq!(std::fs::read_to_string(kept).unwrap(), "kept");
+        let next = ReviewFolder::open(root.path(), "local-abc", now).unwrap();
+        assert_eq!(next.round, 2);
+        // A written round is never given back.
+        ReviewFolder::release(&first.round_dir);
+        assert!(first.round_dir.join("review.json").exists());
+        // A review folder whose only round was given back is removed too.
+        let other = ReviewFolder::open(root.path(), "local-def", now).unwrap();
+        ReviewFolder::release(&other.round_dir);
+        assert!(!other.review_dir.exists());
+    }
+}
