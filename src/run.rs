@@ -255,6 +255,13 @@ impl ReviewFolder {
         suffix: &str,
         now: chrono::DateTime<chrono::Local>,
     ) -> Result<ReviewFolder> {
+        let (review_dir, round) = Self::next(root, suffix, now);
+        Self::claim(review_dir, round)
+    }
+
+    /// The review folder this subject's next round belongs in, and the round number it
+    /// would take if nobody else claims it first.
+    fn next(root: &Path, suffix: &str, now: chrono::DateTime<chrono::Local>) -> (PathBuf, u32) {
         let tail = format!("-{suffix}");
         let earlier = std::fs::read_dir(root)
             .into_iter()
@@ -268,7 +275,7 @@ impl ReviewFolder {
                     .is_some_and(|n| n.ends_with(&tail) && n.len() == tail.len() + 15)
             })
             .max();
-        let (review_dir, round) = match earlier {
+        match earlier {
             Some(dir) => {
                 let last = std::fs::read_dir(&dir)
                     .into_iter()
@@ -289,7 +296,11 @@ impl ReviewFolder {
                 root.join(format!("{}{tail}", now.format("%Y%m%d-%H%M%S"))),
                 1,
             ),
-        };
+        }
+    }
+
+    /// Claims `round` in `review_dir`, or the first free number after it.
+    fn claim(review_dir: PathBuf, round: u32) -> Result<ReviewFolder> {
         std::fs::create_dir_all(&review_dir).map_err(|e| Error::io("create", &review_dir, e))?;
         // Claimed with create_dir, which fails if the folder exists: a review running at the
         // same time that took this number makes us take the next one.
@@ -641,6 +652,21 @@ async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_runs_that_chose_the_same_round_claim_different_ones() {
+        let root = tempfile::tempdir().unwrap();
+        let now = chrono::Local::now();
+        ReviewFolder::open(root.path(), "pr-7", now).unwrap();
+        // Both look before either claims: the interleaving of two reviews started together.
+        let (dir_a, round_a) = ReviewFolder::next(root.path(), "pr-7", now);
+        let (dir_b, round_b) = ReviewFolder::next(root.path(), "pr-7", now);
+        assert_eq!((round_a, round_b), (2, 2));
+        let a = ReviewFolder::claim(dir_a, round_a).unwrap();
+        let b = ReviewFolder::claim(dir_b, round_b).unwrap();
+        assert_eq!((a.round, b.round), (2, 3));
+        assert_ne!(a.round_dir, b.round_dir);
+    }
 
     #[test]
     fn a_round_that_wrote_no_review_gives_its_number_back() {
