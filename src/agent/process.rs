@@ -1,7 +1,8 @@
 //! Spawning and supervising agent subprocesses. All agent spawning goes through here.
 //!
 //! Each child gets its own process group, so a timeout or Ctrl-C kills the agent and every
-//! grandchild it started. stdout and stderr are streamed to files as they arrive (an
+//! grandchild it started; the group is led by a keeper that kills it if deep-review dies,
+//! even by SIGKILL (see [`Keeper`]). stdout and stderr are streamed to files as they arrive (an
 //! interrupted review keeps every byte), stderr is drained concurrently into a capped tail so
 //! a chatty agent never blocks on a full pipe, and stdout lines are handed to the adapter's
 //! parser as they come. This module never prints.

@@ -224,6 +224,50 @@ fn sighup_is_an_interrupt_too() {
 }
 
 #[test]
+fn sighup_after_the_terminal_is_gone_still_writes_the_partial_review() {
+    let repo = div_repo();
+    let tools = tempfile::tempdir().unwrap();
+    let good = answering_agent(tools.path(), "good", &div_answer());
+    let (hang, pid, grandchild) = hanging_agent(tools.path(), false);
+    config(&repo, &[("good", &good), ("hang", &hang)], "");
+    let mut child = spawn_review(
+        &repo,
+        &[
+            "review",
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--agents",
+            "good,hang",
+        ],
+    );
+    // Nobody reads stderr or stdout any more: every write to them fails, as on a closed tty.
+    drop(child.stderr.take());
+    drop(child.stdout.take());
+    wait_for("the hanging agent's pids", 30, || {
+        pid.exists() && grandchild.exists() && std::fs::metadata(&pid).unwrap().len() > 0
+    });
+    wait_for("the good agent's run.json", 30, || {
+        let reviews = repo.path().join(".deep-review/reviews");
+        std::fs::read_dir(&reviews)
+            .ok()
+            .and_then(|mut d| d.next())
+            .is_some_and(|e| {
+                e.unwrap()
+                    .path()
+                    .join("round-1/agents/good/run.json")
+                    .exists()
+            })
+    });
+    signal(&child, libc::SIGHUP);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(129));
+    assert_partial_with_good_finding(&repo);
+    assert!(!alive(read_pid(&pid)) && !alive(read_pid(&grandchild)));
+}
+
+#[test]
 fn a_second_ctrl_c_kills_at_once_and_still_writes_the_partial_review() {
     let repo = div_repo();
     let tools = tempfile::tempdir().unwrap();
