@@ -260,7 +260,9 @@ impl Keeper {
     /// is still killed on timeout, cancel and normal exit, only not after a SIGKILL.
     fn spawn() -> Option<Keeper> {
         let mut cmd = tokio::process::Command::new("/bin/sh");
-        cmd.args(["-c", "read -r _; kill -9 0"])
+        // It ignores the SIGTERM that `terminate` sends the group, so it still guards the
+        // agent during the grace period; only the final SIGKILL ends it.
+        cmd.args(["-c", "trap '' HUP INT TERM; read -r _; kill -9 0"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

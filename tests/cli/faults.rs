@@ -422,3 +422,19 @@ fn a_command_agent_whose_detached_descendant_holds_stdout_has_answered() {
     assert_eq!(v["findings"][0]["title"], "Division by zero panics in div");
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
+
+#[test]
+fn agents_die_with_deep_review_when_it_is_sigkilled_during_the_grace_period() {
+    let repo = div_repo();
+    let tools = tempfile::tempdir().unwrap();
+    // The agent ignores the SIGTERM of the first Ctrl-C; deep-review is killed while it waits.
+    let (mut child, pid, grandchild) = review_with_a_hung_agent(&repo, tools.path(), true);
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(pid), "the agent should still be in its grace period");
+    signal(&child, libc::SIGKILL);
+    let _ = child.wait();
+    wait_for("the agent and its grandchild to die", 5, || {
+        !alive(pid) && !alive(grandchild)
+    });
+}
