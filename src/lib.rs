@@ -7,8 +7,9 @@
 //! - [`agent`]: the reviewers (one adapter per kind) and process supervision.
 //! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
 //! - [`report`]: renderers over a `Review`.
-//! - [`run`]: the review pipeline; [`commands`]: commands that run no agent.
-//! - [`cli`], [`config`], [`errors`], [`events`], [`progress`]: the edges.
+//! - [`run`]: the review pipeline ([`review_folder`]: where it writes); [`commands`]: commands
+//!   that run no agent.
+//! - [`cli`], [`config`], [`errors`], [`events`], [`interrupt`], [`progress`]: the edges.
 //!
 //! stdout carries only the report: [`emit`] is the one function allowed to print to it.
 #![deny(clippy::print_stdout)]
@@ -32,6 +33,7 @@ pub mod progress;
 pub mod prompt;
 pub mod report;
 pub mod review;
+pub mod review_folder;
 pub mod run;
 pub mod secrets;
 pub mod util;
