@@ -13,7 +13,7 @@ use std::time::Duration;
     name = "deep-review",
     version,
     about = "Put several AI coding agents on one change as independent reviewers, in parallel, and consolidate what they say into one review.",
-    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 3 reviewed, but every model reviewer failed and only the builtin checks answered (no verdict); 130 interrupted (a partial review is written)."
+    after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 3 reviewed, but every model reviewer failed and only the builtin checks answered (no verdict); 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (a partial review is written)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -64,9 +64,7 @@ pub struct EvalArgs {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::util::parse_duration(s).ok_or_else(|| {
-        format!("`{s}` is not a duration; write seconds (90) or text (90s, 20m, 1h)")
-    })
+    crate::util::parse_duration(s)
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -139,15 +139,15 @@ pub fn user_config_path() -> Option<PathBuf> {
 
 fn duration_value(v: &toml::Value, path: &Path, at: &str) -> Result<Duration> {
     let d = match v {
-        toml::Value::Integer(i) if *i > 0 => Some(Duration::from_secs(*i as u64)),
+        toml::Value::Integer(i) => crate::util::parse_duration(&i.to_string()),
         toml::Value::String(s) => crate::util::parse_duration(s),
-        _ => None,
+        _ => Err(format!(
+            "`{v}` is not a duration; write seconds (90) or text (\"90s\", \"20m\")"
+        )),
     };
-    d.ok_or_else(|| Error::Config {
+    d.map_err(|message| Error::Config {
         path: path.to_path_buf(),
-        message: format!(
-            "{at}: `{v}` is not a duration; write seconds (90) or text (\"90s\", \"20m\")"
-        ),
+        message: format!("{at}: {message}"),
     })
 }
 

@@ -8,8 +8,9 @@
 //! - [`agent`]: the reviewers (one adapter per kind) and process supervision.
 //! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
 //! - [`report`]: renderers over a `Review`.
-//! - [`run`]: the review pipeline; [`commands`]: commands that run no agent.
-//! - [`cli`], [`config`], [`errors`], [`events`], [`progress`]: the edges.
+//! - [`run`]: the review pipeline ([`review_folder`]: where it writes); [`commands`]: commands
+//!   that run no agent.
+//! - [`cli`], [`config`], [`errors`], [`events`], [`interrupt`], [`progress`]: the edges.
 //!
 //! stdout carries only the report: [`emit`] is the one function allowed to print to it.
 #![deny(clippy::print_stdout)]
@@ -26,12 +27,14 @@ pub mod eval;
 pub mod events;
 pub mod finding;
 pub mod github;
+pub mod interrupt;
 pub mod judge;
 pub mod pr;
 pub mod progress;
 pub mod prompt;
 pub mod report;
 pub mod review;
+pub mod review_folder;
 pub mod run;
 pub mod secrets;
 pub mod tree_guard;
@@ -63,6 +66,11 @@ pub fn main_impl() -> i32 {
         }
     };
     let result = runtime.block_on(async move {
+        if matches!(cli.command, cli::Command::Review(_) | cli::Command::Pr(_)) {
+            // From the start, so a signal before the agents run still yields a partial review
+            // and a removed worktree rather than a dead process.
+            interrupt::install();
+        }
         match cli.command {
             cli::Command::Review(args) => run::review(args).await,
             cli::Command::Pr(args) => pr::pr(args).await,
@@ -91,7 +99,9 @@ pub fn main_impl() -> i32 {
     match result {
         Ok(outcome) => {
             if let Err(e) = emit(&outcome.report) {
-                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                // After SIGHUP the terminal is gone; the review is on disk and the exit code
+                // says it was interrupted.
+                if e.kind() != std::io::ErrorKind::BrokenPipe && interrupt::received().count == 0 {
                     eprintln!("deep-review: error: could not write the report: {e}");
                     return exit_codes::ERROR;
                 }

@@ -236,7 +236,10 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     let (review_dir, round_dir, id) = (folder.review_dir, folder.round_dir, folder.id);
     let worktree = round_dir.join("worktree");
     let wt = worktree.display().to_string();
-    repo.git(&["worktree", "add", "--detach", "--quiet", &wt, &pr.head.sha])?;
+    if let Err(e) = repo.git(&["worktree", "add", "--detach", "--quiet", &wt, &pr.head.sha]) {
+        run::ReviewFolder::release(&round_dir);
+        return Err(e);
+    }
     change.workdir = worktree.clone();
 
     // The diff the agents reviewed (the API's, or git's from the merge-base), for placing
@@ -244,6 +247,9 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     let patch = change.diff_text.clone();
     let result = run::execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await;
     let _ = repo.git(&["worktree", "remove", "--force", &wt]);
+    if result.is_err() {
+        run::ReviewFolder::release(&round_dir);
+    }
     let (review, runs, partial) = result?;
 
     let diff_files = crate::diff::parse(&patch);

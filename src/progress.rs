@@ -160,7 +160,9 @@ fn running_message(line: &Line) -> String {
     s
 }
 
-/// A plain log line on stderr.
+/// A plain log line on stderr. A stderr that is gone (the terminal closed: SIGHUP) is not a
+/// reason to panic and lose the review; the line is dropped.
 pub fn log(msg: &str) {
-    eprintln!("deep-review: {msg}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "deep-review: {msg}");
 }

@@ -26,13 +26,19 @@ use crate::report;
 use crate::review::ChangeSummary;
 use crate::review::CommitSummary;
 use crate::review::Review;
+pub use crate::review_folder::ReviewFolder;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Exit code for a review interrupted by Ctrl-C (a partial review is still written).
+/// Exit code for a review interrupted by Ctrl-C (a partial review is still written); SIGTERM
+/// gives 143 and SIGHUP 129 (see [`crate::interrupt`]).
 pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// After the second signal, how long the agents' tasks get to hand back what they received
+/// (their groups are already killed; only pipes held by detached descendants can take longer).
+const HURRY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// What a finished review hands back to `main`.
 pub struct Outcome {
@@ -72,33 +78,48 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
 
     // Agents read the head: the repository itself when it is checked out, else a worktree.
     let mut worktree = None;
-    if !change.head_is_checked_out() {
-        let wt = round_dir.join("worktree");
-        let wt_s = wt.to_string_lossy().into_owned();
-        change.repo.git(&[
-            "worktree",
-            "add",
-            "--detach",
-            "--quiet",
-            &wt_s,
-            &change.head_sha,
-        ])?;
-        change.workdir = wt.clone();
-        worktree = Some(wt);
-    }
-
-    let (review, runs, partial) =
-        execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await?;
-    let change_repo = Repo::discover(&args.repo)?;
+    let result = match head_worktree(&mut change, &round_dir) {
+        Ok(wt) => {
+            worktree = wt;
+            execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await
+        }
+        Err(e) => Err(e),
+    };
+    // Removed whatever happened, signals included: `git worktree list` must not keep it.
     if let Some(wt) = worktree {
         let wt_s = wt.to_string_lossy().into_owned();
-        let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+        if let Ok(change_repo) = Repo::discover(&args.repo) {
+            let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+        }
     }
+    if result.is_err() {
+        ReviewFolder::release(&round_dir);
+    }
+    let (review, runs, partial) = result?;
     progress::log(&format!("review written to {}", round_dir.display()));
 
     let exit_code = exit_code(&review, &runs, partial, cfg.fail_on);
     let report = report::render(args.run.format, &review);
     Ok(Outcome { report, exit_code })
+}
+
+/// Adds a worktree at the head in `round_dir` unless the head is checked out; returns it.
+fn head_worktree(change: &mut Change, round_dir: &Path) -> Result<Option<PathBuf>> {
+    if change.head_is_checked_out() {
+        return Ok(None);
+    }
+    let wt = round_dir.join("worktree");
+    let wt_s = wt.to_string_lossy().into_owned();
+    change.repo.git(&[
+        "worktree",
+        "add",
+        "--detach",
+        "--quiet",
+        &wt_s,
+        &change.head_sha,
+    ])?;
+    change.workdir = wt.clone();
+    Ok(Some(wt))
 }
 
 /// The shared part of every review: brief, agents in parallel, consolidation, the judge,
@@ -182,7 +203,7 @@ pub async fn execute(
     Ok((review, runs, partial))
 }
 
-/// The exit code of a review: interrupted, every reviewer failed (2), a finding at or above
+/// The exit code of a review: interrupted (128 + the signal), a finding at or above
 /// `fail_on` (1), else 0.
 pub fn exit_code(
     review: &Review,
@@ -191,7 +212,7 @@ pub fn exit_code(
     fail_on: Option<crate::finding::Severity>,
 ) -> i32 {
     if partial {
-        EXIT_INTERRUPTED
+        crate::interrupt::exit_code().unwrap_or(EXIT_INTERRUPTED)
     } else if runs.iter().all(|r| !r.outcome.is_ok()) {
         progress::log("every reviewer failed; see the report's retro for why");
         exit_codes::ERROR
@@ -228,72 +249,6 @@ pub fn absolute(p: &Path) -> PathBuf {
         std::env::current_dir()
             .map(|d| d.join(p))
             .unwrap_or_else(|_| p.to_path_buf())
-    }
-}
-
-/// Where a review goes: `<root>/<YYYYMMDD-HHMMSS>-<suffix>/round-N/`. A later review of the
-/// same subject (the same PR, or the same local head) is the next round of the earlier
-/// review's folder, so a PR's reviews after each push sit together.
-pub struct ReviewFolder {
-    pub review_dir: PathBuf,
-    pub round_dir: PathBuf,
-    pub id: String,
-    pub round: u32,
-}
-
-impl ReviewFolder {
-    pub fn open(
-        root: &Path,
-        suffix: &str,
-        now: chrono::DateTime<chrono::Local>,
-    ) -> Result<ReviewFolder> {
-        let tail = format!("-{suffix}");
-        let earlier = std::fs::read_dir(root)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(&tail) && n.len() == tail.len() + 15)
-            })
-            .max();
-        let (review_dir, round) = match earlier {
-            Some(dir) => {
-                let last = std::fs::read_dir(&dir)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e.ok())
-                    .filter_map(|e| {
-                        e.file_name()
-                            .to_str()?
-                            .strip_prefix("round-")?
-                            .parse::<u32>()
-                            .ok()
-                    })
-                    .max()
-                    .unwrap_or(0);
-                (dir, last + 1)
-            }
-            None => (
-                root.join(format!("{}{tail}", now.format("%Y%m%d-%H%M%S"))),
-                1,
-            ),
-        };
-        let round_dir = review_dir.join(format!("round-{round}"));
-        std::fs::create_dir_all(&round_dir).map_err(|e| Error::io("create", &round_dir, e))?;
-        let id = review_dir
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Ok(ReviewFolder {
-            review_dir,
-            round_dir,
-            id,
-            round,
-        })
     }
 }
 
@@ -387,7 +342,8 @@ async fn judge_review(
 }
 
 /// Runs every agent at once; returns their runs (in config order) and whether the user
-/// interrupted. First Ctrl-C: stop the agents, keep what arrived. Second: exit now.
+/// interrupted. First signal (Ctrl-C, SIGTERM, SIGHUP): stop the agents, keep what arrived.
+/// Second: kill them all at once and wait at most [`HURRY_DEADLINE`] for their tasks.
 async fn run_agents(
     specs: &[AgentSpec],
     change: &Arc<Change>,
@@ -435,15 +391,11 @@ async fn run_agents(
     let mut runs: Vec<Option<AgentRun>> = vec![None; specs.len()];
     let mut interrupted = false;
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(500));
-    // A dedicated listener, so no press is missed between loop iterations.
-    let (sigint_tx, mut sigint_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let listener = tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if sigint_tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
+    // The process-wide listener counts every signal, so none is missed between iterations,
+    // and one that arrived before the agents started stops them at once.
+    let mut signals = crate::interrupt::subscribe();
+    signals.mark_changed();
+    let mut hurry: Option<tokio::time::Instant> = None;
     let mut events_open = true;
     loop {
         tokio::select! {
@@ -457,21 +409,33 @@ async fn run_agents(
                 None => events_open = false,
             },
             _ = ticker.tick() => progress.tick(),
-            Some(()) = sigint_rx.recv() => {
-                if interrupted {
-                    // Second press: no more waiting.
-                    agent::process::kill_all_groups();
-                    progress.finish();
-                    progress::log("interrupted twice; exiting now");
-                    std::process::exit(EXIT_INTERRUPTED);
+            Ok(()) = signals.changed() => {
+                let got = *signals.borrow_and_update();
+                if got.count >= 1 && !interrupted {
+                    interrupted = true;
+                    progress.println(&format!("interrupted ({}): stopping the agents and writing a partial review (press Ctrl-C again to stop waiting for them)", got.name()));
+                    let _ = cancel_tx.send(true);
                 }
-                interrupted = true;
-                progress.println("interrupted: stopping the agents and writing a partial review (press Ctrl-C again to exit now)");
-                let _ = cancel_tx.send(true);
+                if got.count >= 2 && hurry.is_none() {
+                    // Second signal: no grace for the agents, but the review promised by the
+                    // exit code is still written from what has arrived.
+                    agent::process::kill_all_groups();
+                    progress.println("interrupted again: killed every agent; writing the partial review from what arrived");
+                    hurry = Some(tokio::time::Instant::now() + HURRY_DEADLINE);
+                }
+            }
+            _ = sleep_until_opt(hurry), if hurry.is_some() => {
+                // Agents whose pipes are still held open are not waited for any longer.
+                set.abort_all();
+                while let Some(joined) = set.join_next().await {
+                    if let Ok((i, run)) = joined {
+                        runs[i] = Some(run);
+                    }
+                }
+                break;
             }
         }
     }
-    listener.abort();
     while let Ok(ev) = events_rx.try_recv() {
         progress.handle(&ev);
     }
@@ -479,20 +443,27 @@ async fn run_agents(
     let runs = runs
         .into_iter()
         .zip(specs)
-        .map(|(r, spec)| {
-            r.unwrap_or_else(|| {
-                AgentRun::new(
-                    spec,
-                    agent::Outcome::failed(
-                        agent::FailureKind::Crashed,
-                        "the agent's task ended without a result",
-                        "this is a bug in deep-review; please report it with the review folder",
-                    ),
-                )
-            })
-        })
+        .map(|(r, spec)| r.unwrap_or_else(|| missing_run(spec, hurry.is_some())))
         .collect();
     (runs, interrupted)
+}
+
+/// The run of an agent whose task handed nothing back: stopped by the second signal, or a bug.
+fn missing_run(spec: &AgentSpec, hurried: bool) -> AgentRun {
+    let outcome = if hurried {
+        agent::Outcome::failed(
+            agent::FailureKind::Cancelled,
+            "interrupted twice; its process group was killed before it finished",
+            "run the review again to let it finish; its raw output is in its folder",
+        )
+    } else {
+        agent::Outcome::failed(
+            agent::FailureKind::Crashed,
+            "the agent's task ended without a result",
+            "this is a bug in deep-review; please report it with the review folder",
+        )
+    };
+    AgentRun::new(spec, outcome)
 }
 
 pub fn change_summary(change: &Change) -> ChangeSummary {
@@ -553,5 +524,16 @@ fn build_review(
         wall_clock_ms: started.elapsed().as_millis() as u64,
         partial,
     };
-    consolidate::consolidate(input, &cfg.consolidate)
+    let mut review = consolidate::consolidate(input, &cfg.consolidate);
+    // What happened to a run that is not a failure but the reader should know.
+    let run_notes = runs.iter().flat_map(|r| r.notes.iter().cloned());
+    review.notes.extend(run_notes);
+    review
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }

@@ -17,52 +17,34 @@ pub fn human_duration(d: Duration) -> String {
     format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60)
 }
 
-/// Parses "90", "90s", "20m", "1h", "1h30m", "500ms".
-pub fn parse_duration(text: &str) -> Option<Duration> {
+/// The longest duration deep-review accepts. A review agent that needs more than a day is a
+/// typo or a stuck process, and timers and `Instant` arithmetic overflow (a panic) long before
+/// `u64::MAX` seconds; a bound turns both into a clear error.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Parses "90" (seconds), "90s", "20m", "1h", "1h30m", "500ms" (any `humantime` form), at most
+/// [`MAX_DURATION`] and more than zero. The error says what was wrong, for the flag's or the
+/// config key's message.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    if t.is_empty() {
-        return None;
+    let d = match t.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(t).map_err(|e| {
+            format!("`{t}` is not a duration ({e}); write seconds (90) or text (90s, 20m, 1h)")
+        })?,
+    };
+    if d.is_zero() {
+        return Err(format!(
+            "`{t}` is zero; give the agents some time, e.g. 90s or 20m"
+        ));
     }
-    if let Ok(secs) = t.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if d > MAX_DURATION {
+        return Err(format!(
+            "`{t}` is longer than the limit of {}; write at most 24h",
+            humantime::format_duration(MAX_DURATION)
+        ));
     }
-    let mut total = Duration::ZERO;
-    let mut num = String::new();
-    let mut chars = t.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            num.push(c);
-            continue;
-        }
-        if c.is_whitespace() {
-            continue;
-        }
-        let mut unit = c.to_string();
-        while let Some(&n) = chars.peek() {
-            if n.is_ascii_alphabetic() {
-                unit.push(n);
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        let value: f64 = num.parse().ok()?;
-        num.clear();
-        let secs = match unit.as_str() {
-            "ms" => value / 1000.0,
-            "s" | "sec" | "secs" => value,
-            "m" | "min" | "mins" => value * 60.0,
-            "h" | "hr" | "hours" => value * 3600.0,
-            _ => return None,
-        };
-        total += Duration::from_secs_f64(secs);
-        any = true;
-    }
-    if !num.is_empty() || !any {
-        return None;
-    }
-    Some(total)
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -71,12 +53,22 @@ mod tests {
 
     #[test]
     fn durations_round_trip() {
-        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("20m"), Some(Duration::from_secs(1200)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("soon"), None);
-        assert_eq!(parse_duration("5 parsecs"), None);
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("0").is_err());
+        let huge = parse_duration("99999999999999999999h").unwrap_err();
+        assert!(huge.contains("not a duration"), "{huge}");
+        let long = parse_duration("25h").unwrap_err();
+        assert!(long.contains("limit"), "{long}");
+        assert!(parse_duration("18446744073709551615").is_err());
         assert_eq!(human_duration(Duration::from_secs(428)), "7m 08s");
         assert_eq!(human_duration(Duration::from_millis(2500)), "2.5s");
         assert_eq!(human_duration(Duration::from_secs(42)), "42s");

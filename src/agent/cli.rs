@@ -177,6 +177,10 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         run.outcome = failure;
         return run;
     }
+    if matches!(output.exit, Exit::TimedOut | Exit::Cancelled) {
+        run.notes
+            .push(super::command::stopped_after_answering(spec, output.exit));
+    }
     // The answer: structured output when the CLI enforced the schema, else the final text.
     let raw = match (&summary.structured, &summary.final_text) {
         (Some(v), _) => v.to_string(),
@@ -212,6 +216,8 @@ pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outco
         spec.name
     );
     match exit {
+        // The stream already ended with a result: the agent answered and then hung.
+        Exit::TimedOut | Exit::Cancelled if s.completed && s.error.is_none() => return None,
         Exit::TimedOut => {
             return Some(Outcome::failed(
                 FailureKind::TimedOut,

@@ -54,6 +54,10 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         run.stats.exit_code = Some(c);
     }
     let text = String::from_utf8_lossy(&output.stdout);
+    if let Some(outcome) = answered_before_stop(spec, ctx, &mut run, output.exit, &text) {
+        run.outcome = outcome;
+        return run;
+    }
     run.outcome = match output.exit {
         Exit::Code(0) if ctx.task == super::Task::Judge => {
             run.answer_text = Some(text.into_owned());
@@ -90,6 +94,43 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         ),
     };
     run
+}
+
+/// An agent stopped at its timeout (or by an interrupt) after printing a complete, valid
+/// answer has answered: the answer counts, with a note. None when there is no such answer.
+fn answered_before_stop(
+    spec: &AgentSpec,
+    ctx: &RunContext,
+    run: &mut AgentRun,
+    exit: Exit,
+    text: &str,
+) -> Option<Outcome> {
+    if !matches!(exit, Exit::TimedOut | Exit::Cancelled) || text.trim().is_empty() {
+        return None;
+    }
+    if ctx.task == super::Task::Judge {
+        crate::judge::parse(text).ok()?;
+        run.answer_text = Some(text.to_string());
+    } else {
+        run.answer = Some(finding::parse_answer(text).ok()?);
+    }
+    run.notes.push(stopped_after_answering(spec, exit));
+    Some(Outcome::Ok)
+}
+
+/// The note for an agent whose complete answer was used although it had to be stopped.
+pub fn stopped_after_answering(spec: &AgentSpec, exit: Exit) -> String {
+    let why = match exit {
+        Exit::TimedOut => format!(
+            "did not exit within its timeout of {}",
+            crate::util::human_duration(spec.timeout)
+        ),
+        _ => "was still running when the review was interrupted".to_string(),
+    };
+    format!(
+        "{} {why} and was stopped after printing a complete answer; that answer is used",
+        spec.name
+    )
 }
 
 /// Relative programs with a slash are taken from the repository root, so configs can say

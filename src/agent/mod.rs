@@ -311,6 +311,9 @@ pub struct AgentRun {
     /// The raw final answer, for a judge run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer_text: Option<String>,
+    /// Notes for the review's process notes (e.g. stopped after answering).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Raw stdout and stderr, relative to the round folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout_path: Option<PathBuf>,
@@ -330,6 +333,7 @@ impl AgentRun {
             answer_text: None,
             stats: RunStats::default(),
             stderr_tail: String::new(),
+            notes: Vec::new(),
             stdout_path: None,
             stderr_path: None,
         }
@@ -372,6 +376,7 @@ impl AgentRun {
             answer_text: None,
             stats: RunStats::default(),
             stderr_tail: String::new(),
+            notes: Vec::new(),
             stdout_path: None,
             stderr_path: None,
         }

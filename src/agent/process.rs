@@ -1,7 +1,8 @@
 //! Spawning and supervising agent subprocesses. All agent spawning goes through here.
 //!
 //! Each child gets its own process group, so a timeout or Ctrl-C kills the agent and every
-//! grandchild it started. stdout and stderr are streamed to files as they arrive (an
+//! grandchild it started; the group is led by a keeper that kills it if deep-review dies,
+//! even by SIGKILL (see [`Keeper`]). stdout and stderr are streamed to files as they arrive (an
 //! interrupted review keeps every byte), stderr is drained concurrently into a capped tail so
 //! a chatty agent never blocks on a full pipe, and stdout lines are handed to the adapter's
 //! parser as they come. This module never prints.
@@ -22,6 +23,9 @@ use tokio::io::AsyncWriteExt;
 const TERM_GRACE: Duration = Duration::from_millis(1500);
 /// How long to wait for pipes to close after the child is gone (grandchildren may hold them).
 const IO_DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a pump still holding a pipe gets to finish the chunk it is writing before it is
+/// stopped.
+const PUMP_SETTLE: Duration = Duration::from_millis(200);
 /// stdout kept in memory for the adapter (the file on disk has everything).
 const STDOUT_MEMORY_CAP: usize = 64 * 1024 * 1024;
 /// Longest line handed to a stream parser; longer lines are cut (the file keeps them whole).
@@ -113,10 +117,15 @@ pub async fn supervise(
         .stderr(Stdio::piped())
         // Kills only the direct child on drop; the group kill below covers grandchildren.
         .kill_on_drop(true);
-    #[cfg(unix)]
-    cmd.process_group(0);
+    // The agent joins its keeper's process group, so the group exists (and is watched) before
+    // the agent's first instruction runs.
+    let keeper = Keeper::spawn();
+    cmd.process_group(keeper.as_ref().map_or(0, |k| k.pgid));
     let mut child = cmd.spawn()?;
-    let pgid = child.id().map(|id| id as i32).unwrap_or(0);
+    let pgid = match &keeper {
+        Some(k) => k.pgid,
+        None => child.id().map(|id| id as i32).unwrap_or(0),
+    };
     if let Ok(mut g) = live_groups().lock() {
         g.insert(pgid);
     }
@@ -182,12 +191,37 @@ pub async fn supervise(
     while let Ok(line) = line_rx.try_recv() {
         on_line(&line);
     }
-    let (stdout, stdout_truncated) = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await
-    {
-        Ok(Ok(v)) => v,
-        _ => (Vec::new(), false),
+    let (stdout, stdout_truncated) = if stdout_open {
+        // A descendant that left the group (setsid, daemonized) still holds the pipe after the
+        // agent ended. What the agent printed is its answer: take it from the file, which the
+        // pump writes as it reads, and stop waiting for the pipe.
+        let mut stdout_task = stdout_task;
+        let _ = tokio::time::timeout(PUMP_SETTLE, &mut stdout_task).await;
+        stdout_task.abort();
+        let (kept, truncated) = read_capped(&spec.stdout_path).await;
+        // The last line without a newline was never handed over: the pump sends it at EOF.
+        if let Some(tail) = kept.rsplit(|&b| b == b'\n').next() {
+            if !tail.is_empty() && kept.len() < STDOUT_MEMORY_CAP {
+                on_line(&String::from_utf8_lossy(tail));
+            }
+        }
+        (kept, truncated)
+    } else {
+        match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
+            Ok(Ok(v)) => v,
+            _ => read_capped(&spec.stdout_path).await,
+        }
     };
-    let stderr_tail = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stderr_task).await {
+    if let Some(k) = keeper {
+        k.release().await;
+    }
+    // The same descendant usually holds stderr too; its drain time is already spent.
+    let stderr_wait = if stdout_open {
+        PUMP_SETTLE
+    } else {
+        IO_DRAIN_TIMEOUT
+    };
+    let stderr_tail = match tokio::time::timeout(stderr_wait, stderr_task).await {
         Ok(Ok(tail)) => tail,
         _ => String::new(),
     };
@@ -198,6 +232,57 @@ pub async fn supervise(
         stderr_tail,
         duration: started.elapsed(),
     })
+}
+
+/// What the stdout file holds, up to the memory cap (and whether it was cut).
+async fn read_capped(path: &Path) -> (Vec<u8>, bool) {
+    let mut kept = tokio::fs::read(path).await.unwrap_or_default();
+    let truncated = kept.len() > STDOUT_MEMORY_CAP;
+    kept.truncate(STDOUT_MEMORY_CAP);
+    (kept, truncated)
+}
+
+/// The keeper of an agent's process group: a `sh` that leads the group and blocks reading a
+/// pipe only deep-review holds the write end of. When deep-review dies in any way, SIGKILL
+/// included, the kernel closes that end, the read returns and the keeper SIGKILLs its own
+/// group: the agent and every descendant that stayed in it. A parent-death signal would reach
+/// only the direct child; this reaches the whole group. When the agent ends normally, the
+/// group kill that follows takes the keeper with it.
+struct Keeper {
+    child: tokio::process::Child,
+    /// Held, never written: closing it (by drop or by our death) is the signal.
+    _pipe: tokio::process::ChildStdin,
+    pgid: i32,
+}
+
+impl Keeper {
+    /// None when no keeper can be started (no `/bin/sh`); the agent then leads its own group and
+    /// is still killed on timeout, cancel and normal exit, only not after a SIGKILL.
+    fn spawn() -> Option<Keeper> {
+        let mut cmd = tokio::process::Command::new("/bin/sh");
+        // It ignores the SIGTERM that `terminate` sends the group, so it still guards the
+        // agent during the grace period; only the final SIGKILL ends it.
+        cmd.args(["-c", "trap '' HUP INT TERM; read -r _; kill -9 0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .env_clear()
+            .process_group(0);
+        let mut child = cmd.spawn().ok()?;
+        let pgid = child.id()? as i32;
+        let pipe = child.stdin.take()?;
+        Some(Keeper {
+            child,
+            _pipe: pipe,
+            pgid,
+        })
+    }
+
+    /// Ends the keeper (and anything left in its group) and reaps it.
+    async fn release(mut self) {
+        signal_group(self.pgid, libc::SIGKILL);
+        let _ = tokio::time::timeout(PUMP_SETTLE, self.child.wait()).await;
+    }
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
@@ -443,6 +528,35 @@ mod tests {
         .unwrap();
         assert_eq!(out.exit, Exit::Cancelled);
         assert_eq!(out.stdout, b"partial\n");
+    }
+
+    #[tokio::test]
+    async fn a_detached_descendant_holding_stdout_does_not_hide_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("detached.pid");
+        // The descendant leaves the group (setsid) and keeps stdout open long after the agent.
+        let script = format!(
+            "setsid sh -c 'echo $$ > {p}; exec sleep 60' & while [ ! -s {p} ]; do sleep 0.05; done; printf 'line one\\n{{\"last\": true}}'",
+            p = pidfile.display()
+        );
+        let mut seen = Vec::new();
+        let out = supervise(
+            &spec(dir.path(), &script, 30_000),
+            |l| seen.push(l.to_string()),
+            no_cancel(),
+        )
+        .await
+        .unwrap();
+        if let Ok(pid) = std::fs::read_to_string(&pidfile) {
+            // SAFETY: killing the test's own stray process.
+            unsafe {
+                libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL);
+            }
+        }
+        assert_eq!(out.exit, Exit::Code(0));
+        assert_eq!(out.stdout, b"line one\n{\"last\": true}");
+        assert_eq!(seen, vec!["line one", "{\"last\": true}"]);
+        assert!(out.duration < Duration::from_secs(8), "{:?}", out.duration);
     }
 
     #[tokio::test]

@@ -246,6 +246,48 @@ fn a_hung_cli_is_killed_with_its_grandchild_and_keeps_what_it_printed() {
 }
 
 #[test]
+fn a_cli_that_hangs_after_its_result_has_answered() {
+    let repo = cache_repo();
+    let bin = tempfile::tempdir().unwrap();
+    for k in ["claude", "codex", "gemini"] {
+        // The whole stream, result included, then a hang until the timeout.
+        fake(
+            bin.path(),
+            k,
+            &with_answer(k, &answer(&format!("{k}: get() panics on a missing key"))),
+            "",
+            "sleep 600",
+        );
+    }
+    let out = run_with_path(
+        repo.path(),
+        &[
+            "review",
+            "--agents",
+            "claude,codex,gemini",
+            "--timeout",
+            "3s",
+            "--format",
+            "json",
+        ],
+        bin.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for a in v["agents"].as_array().unwrap() {
+        assert_eq!(a["outcome"]["status"], "ok", "{a:#?}");
+    }
+    assert_eq!(v["findings"][0]["agreement"], 3, "{:#?}", v["findings"]);
+    let notes = v["notes"].to_string();
+    for k in ["claude", "codex", "gemini"] {
+        assert!(
+            notes.contains(&format!("{k} did not exit within its timeout")),
+            "{notes}"
+        );
+    }
+}
+
+#[test]
 fn a_stderr_flood_does_not_block_a_cli() {
     let repo = cache_repo();
     let bin = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@ mod builtin;
 mod consolidation;
 mod errors;
 mod eval;
+mod faults;
 mod fake_clis;
 mod github_server;
 mod histories;
