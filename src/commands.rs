@@ -232,6 +232,12 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
     for u in cfg.unavailable.iter().filter(|u| u.name == "command") {
         out.push_str(&format!("\n{}: {}.\n", u.reason, u.hint));
     }
+    // Names only: the values may be secrets.
+    out.push_str("\nEnvironment each agent receives (names only; nothing else is inherited):\n");
+    for a in cfg.defined.iter().filter(|a| a.kind != AgentKind::Builtin) {
+        let names: Vec<String> = crate::agent::env::for_agent(a).into_keys().collect();
+        out.push_str(&format!("- {}: {}\n", a.name, names.join(", ")));
+    }
     Ok(out)
 }
 
