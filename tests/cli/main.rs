@@ -12,6 +12,7 @@ mod judge;
 mod model_server;
 mod pipeline;
 mod pr;
+mod privilege;
 mod real_clis;
 mod report;
 mod sarif;

@@ -1,0 +1,199 @@
+//! Least privilege: what an agent may run through its shell and what it sees of
+//! deep-review's environment. Each trust rule is attacked and the side effect checked absent.
+
+use crate::fake_clis::answering_fake;
+use crate::model_server::ModelServer;
+use crate::support::*;
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+use std::process::Output;
+
+/// Secrets deep-review may hold, and one unrelated variable.
+const PARENT: &[(&str, &str)] = &[
+    ("GITHUB_TOKEN", "ghp_parenttoken000000000000000000000000"),
+    ("GH_TOKEN", "gho_parenttoken000000000000000000000000"),
+    ("OPENAI_API_KEY", "sk-proj-parent"),
+    ("ANTHROPIC_API_KEY", "sk-ant-parent"),
+    ("GEMINI_API_KEY", "AIza-parent"),
+    ("MY_SERVICE_URL", "http://127.0.0.1:9"),
+    ("UNRELATED_SETTING", "1"),
+];
+
+/// deep-review with exactly PATH (fakes first), HOME, the config pointer and [`PARENT`].
+fn run_clean(repo: &Repo, bin: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(repo.path())
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+        )
+        .env("HOME", repo.path())
+        .env(
+            "DEEP_REVIEW_CONFIG",
+            repo.path().join("no-user-config.toml"),
+        );
+    for (k, v) in PARENT {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("deep-review runs")
+}
+
+fn env_names(file: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut names: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+        .filter(|k| k != "PWD" && k != "SHLVL" && k != "_" && k != "OLDPWD")
+        .collect();
+    names.sort();
+    names
+}
+
+fn sorted(names: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn each_agent_sees_only_its_own_vendor_and_what_the_user_passed() {
+    let repo = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
+    repo.write("src/cache.rs", "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n");
+    repo.commit("Add cache lookups");
+    let bin = tempfile::tempdir().unwrap();
+    let dump = |k: &str| bin.path().join(format!("{k}.env"));
+    for k in ["claude", "codex", "gemini"] {
+        answering_fake(bin.path(), k, &format!("env > '{}'", dump(k).display()));
+    }
+    let mine = script(
+        bin.path(),
+        "mine.sh",
+        &format!(
+            "env > '{}'\ncat > /dev/null\necho '{{\"schema\": 1, \"summary\": \"ok\", \"findings\": []}}'",
+            dump("mine").display()
+        ),
+    );
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[agents.mine]\nkind = \"command\"\ncommand = [\"{}\"]\npass_env = [\"MY_SERVICE_URL\"]\nenv = {{ MINE_FLAG = \"1\" }}\n",
+            mine.display()
+        ),
+    );
+    let out = run_clean(
+        &repo,
+        bin.path(),
+        &[
+            "review",
+            "--agents",
+            "claude,codex,gemini,mine",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for a in v["agents"].as_array().unwrap() {
+        assert_eq!(a["outcome"]["status"], "ok", "{a:#}");
+    }
+    assert_eq!(
+        env_names(&dump("claude")),
+        sorted(&["HOME", "PATH", "ANTHROPIC_API_KEY"])
+    );
+    assert_eq!(
+        env_names(&dump("codex")),
+        sorted(&["HOME", "PATH", "OPENAI_API_KEY"])
+    );
+    assert_eq!(
+        env_names(&dump("gemini")),
+        sorted(&["HOME", "PATH", "GEMINI_API_KEY"])
+    );
+    assert_eq!(
+        env_names(&dump("mine")),
+        sorted(&["HOME", "PATH", "MY_SERVICE_URL", "MINE_FLAG"])
+    );
+
+    // `agents` says the same, by name only.
+    let out = run_clean(&repo, bin.path(), &["agents"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains("- claude: ANTHROPIC_API_KEY, HOME, PATH\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("- codex: HOME, OPENAI_API_KEY, PATH\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("- gemini: GEMINI_API_KEY, HOME, PATH\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("- mine: HOME, MINE_FLAG, MY_SERVICE_URL, PATH\n"),
+        "{table}"
+    );
+    for (_, value) in PARENT
+        .iter()
+        .filter(|(k, _)| k.contains("KEY") || k.contains("TOKEN"))
+    {
+        assert!(!table.contains(value), "{table}");
+    }
+}
+
+#[test]
+fn config_refuses_shell_forms_that_can_write_and_github_tokens_for_agents() {
+    let repo = Repo::new();
+    let bad = |text: &str, needles: &[&str]| {
+        repo.write(".deep-review.toml", text);
+        let out = run_in(repo.path(), &["agents"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}\n{err}");
+        assert!(err.contains(".deep-review.toml"), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{text}: wanted {n:?} in {err}");
+        }
+    };
+    for entry in [
+        "git",
+        "find -delete",
+        "tree",
+        "git grep",
+        "git log --output=x",
+        "rg --pre=sh",
+    ] {
+        bad(
+            &format!("[agents.c]\nkind = \"claude\"\nallow_bash = [\"{entry}\"]\n"),
+            &[
+                "agents.c.allow_bash",
+                &format!("`{entry}` is not an admitted read-only command"),
+                "git log, git show, git diff, git blame, rg, grep, find, ls, cat, head, tail, wc",
+                "--output",
+            ],
+        );
+    }
+    bad(
+        "[agents.m]\nkind = \"command\"\ncommand = [\"x\"]\npass_env = [\"GITHUB_TOKEN\"]\n",
+        &[
+            "agents.m.pass_env",
+            "`GITHUB_TOKEN` is never given to an agent",
+        ],
+    );
+    bad(
+        "[agents.m]\nkind = \"command\"\ncommand = [\"x\"]\nenv = { GH_TOKEN = \"x\" }\n",
+        &["agents.m.env", "`GH_TOKEN` is never given to an agent"],
+    );
+    bad(
+        "[agents.m]\nkind = \"command\"\ncommand = [\"x\"]\npass_env = [\"NOT-A-NAME\"]\n",
+        &["is not an environment variable name"],
+    );
+    repo.write(
+        ".deep-review.toml",
+        "[agents.c]\nkind = \"claude\"\nallow_bash = [\"git log\", \"rg\", \"find\"]\n",
+    );
+    let out = run_in(repo.path(), &["agents"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
