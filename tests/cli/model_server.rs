@@ -271,11 +271,14 @@ fn anthropic(
         .filter_map(|b| b["tool_use_id"].as_str())
         .collect();
     let model = body["model"].as_str().unwrap_or("claude-mock");
-    let answered = msgs
+    // Claude merges tool results and may end with a system nudge, so count them all.
+    let all_results: Vec<serde_json::Value> = msgs
         .iter()
         .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
         .filter(|b| b["type"] == "tool_result")
-        .count();
+        .collect();
+    let answered = all_results.len();
+    let delivered = all_results.iter().any(|b| b["tool_use_id"] == "toolu_mock_2");
     let (blocks, stop) = if !tools.is_empty() && answered < script.bash.len() {
         (
             vec![
@@ -283,6 +286,18 @@ fn anthropic(
                 "input": {"command": script.bash[answered], "description": "Scripted command"}}),
             ],
             "tool_use",
+        )
+    } else if !tools.is_empty() && !script.bash.is_empty() && !delivered {
+        (
+            vec![
+                serde_json::json!({"type": "tool_use", "id": "toolu_mock_2", "name": "StructuredOutput", "input": script.answer}),
+            ],
+            "tool_use",
+        )
+    } else if !script.bash.is_empty() {
+        (
+            vec![serde_json::json!({"type": "text", "text": "Review delivered."})],
+            "end_turn",
         )
     } else if tools.is_empty() {
         (

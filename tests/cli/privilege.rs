@@ -197,3 +197,91 @@ fn config_refuses_shell_forms_that_can_write_and_github_tokens_for_agents() {
     let out = run_in(repo.path(), &["agents"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// The pinned real `claude`, or `None` (said loudly) where it is not installed.
+fn real_claude() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("DEEP_REVIEW_CLI_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/agent-clis/node_modules/.bin"
+            ))
+        });
+    let bin = dir.join("claude");
+    if bin.exists() {
+        return Some(bin);
+    }
+    let msg = format!("real claude not found in {}", dir.display());
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED real-CLI test: {msg} !!!!!!!!\n");
+    None
+}
+
+#[test]
+fn real_claude_with_allow_bash_git_log_cannot_write_through_it() {
+    let Some(claude) = real_claude() else { return };
+    let repo = Repo::with_base(&[("src/lib.rs", "pub fn f() {}\n")]);
+    // A file whose name is an option: `git log *` would expand to `--output=from-glob`.
+    repo.write("--output=from-glob", "");
+    repo.write("src/lib.rs", "pub fn f() -> u8 { 1 }\n");
+    repo.commit("Return one");
+    let outside = tempfile::tempdir().unwrap();
+    let pwned = outside.path().join("pwned");
+    let attacks = [
+        format!("git log --output={} -1", pwned.display()),
+        format!("git log -1 --out''put {}", pwned.display()),
+        "git log -1 *".to_string(),
+        format!("git log -1 --outpu?=x ; touch {}", pwned.display()),
+        format!("git log -1 > {}", pwned.display()),
+        format!("git log -1 | tee {}", pwned.display()),
+        format!("git log -1 --format=%s$(touch {})", pwned.display()),
+        format!("find . -delete -name {}", pwned.display()),
+    ];
+    let allowed = "git log -1 --format=subject:%s";
+    let mut commands: Vec<&str> = attacks.iter().map(String::as_str).collect();
+    commands.push(allowed);
+    let answer = json!({"schema": 1, "summary": "Fine.", "verdict": "merge", "findings": [],
+        "observations": [], "assessments": {"testing": "-", "documentation": "-", "commits": "-"},
+        "context_updates": []});
+    let server = ModelServer::start_bash(answer, repo.path().to_str().unwrap(), &commands);
+    let home = tempfile::tempdir().unwrap();
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[agents.claude]\nkind = \"claude\"\ncommand = [\"{}\"]\nallow_bash = [\"git log\"]\ntimeout = \"120s\"\nenv = {{ HOME = \"{}\", ANTHROPIC_BASE_URL = \"{}\", ANTHROPIC_API_KEY = \"sk-ant-test-dummy\", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = \"1\", DISABLE_TELEMETRY = \"1\", DISABLE_AUTOUPDATER = \"1\", DISABLE_ERROR_REPORTING = \"1\" }}\n",
+            claude.display(),
+            home.path().display(),
+            server.base()
+        ),
+    );
+    let out = repo.run(&["review", "--agents", "claude", "--uncommitted", "--format", "json"]);
+    let stream = std::fs::read_to_string(repo.round_dir().join("agents/claude/stdout.jsonl"))
+        .unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{}\n{stream}", stderr(&out));
+    // No write happened, inside the tree or outside it.
+    assert!(!pwned.exists(), "{stream}");
+    assert!(!repo.path().join("from-glob").exists(), "{stream}");
+    assert!(!repo.path().join("x").exists(), "{stream}");
+    assert!(repo.path().join("src/lib.rs").exists(), "{stream}");
+    // Claude reports each attack as a permission denial, and ran the read form.
+    let lines: Vec<serde_json::Value> = stream
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let result = lines.iter().find(|v| v["type"] == "result").expect("result line");
+    let denied: Vec<&str> = result["permission_denials"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["tool_input"]["command"].as_str())
+        .collect();
+    assert_eq!(denied, attacks.iter().map(String::as_str).collect::<Vec<_>>(), "{stream}");
+    let ran = lines
+        .iter()
+        .filter(|v| v["type"] == "user")
+        .any(|v| v.to_string().contains("subject:Return one"));
+    assert!(ran, "the admitted read form did not run: {stream}");
+}
