@@ -278,7 +278,9 @@ fn anthropic(
         .filter(|b| b["type"] == "tool_result")
         .collect();
     let answered = all_results.len();
-    let delivered = all_results.iter().any(|b| b["tool_use_id"] == "toolu_mock_2");
+    let delivered = all_results
+        .iter()
+        .any(|b| b["tool_use_id"] == "toolu_mock_2");
     let (blocks, stop) = if !tools.is_empty() && answered < script.bash.len() {
         (
             vec![

@@ -257,7 +257,14 @@ fn real_claude_with_allow_bash_git_log_cannot_write_through_it() {
             server.base()
         ),
     );
-    let out = repo.run(&["review", "--agents", "claude", "--uncommitted", "--format", "json"]);
+    let out = repo.run(&[
+        "review",
+        "--agents",
+        "claude",
+        "--uncommitted",
+        "--format",
+        "json",
+    ]);
     let stream = std::fs::read_to_string(repo.round_dir().join("agents/claude/stdout.jsonl"))
         .unwrap_or_default();
     assert_eq!(out.status.code(), Some(0), "{}\n{stream}", stderr(&out));
@@ -271,14 +278,21 @@ fn real_claude_with_allow_bash_git_log_cannot_write_through_it() {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let result = lines.iter().find(|v| v["type"] == "result").expect("result line");
+    let result = lines
+        .iter()
+        .find(|v| v["type"] == "result")
+        .expect("result line");
     let denied: Vec<&str> = result["permission_denials"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|d| d["tool_input"]["command"].as_str())
         .collect();
-    assert_eq!(denied, attacks.iter().map(String::as_str).collect::<Vec<_>>(), "{stream}");
+    assert_eq!(
+        denied,
+        attacks.iter().map(String::as_str).collect::<Vec<_>>(),
+        "{stream}"
+    );
     let ran = lines
         .iter()
         .filter(|v| v["type"] == "user")
