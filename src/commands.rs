@@ -196,7 +196,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             (Some(_), Some(Some(path))) => (
                 format!("`{}`", path.display()),
                 if a.kind.is_cli() {
-                    version_of(path).unwrap_or_else(|| "?".into())
+                    version_of(path, &crate::agent::env::for_agent(a)).unwrap_or_else(|| "?".into())
                 } else {
                     "—".into()
                 },
@@ -254,10 +254,12 @@ fn resolve(program: &str, root: &Path) -> Option<PathBuf> {
     crate::config::find_on_path(program)
 }
 
-/// `<program> --version`, first line, within five seconds.
-fn version_of(program: &Path) -> Option<String> {
+/// `<program> --version`, first line, within five seconds, with the agent's own environment.
+fn version_of(program: &Path, env: &std::collections::BTreeMap<String, String>) -> Option<String> {
     let mut child = std::process::Command::new(program)
         .arg("--version")
+        .env_clear()
+        .envs(env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

@@ -58,47 +58,55 @@ fn sorted(names: &[&str]) -> Vec<String> {
     v
 }
 
-#[test]
-fn each_agent_sees_only_its_own_vendor_and_what_the_user_passed() {
+fn cache_repo() -> Repo {
     let repo = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
     repo.write("src/cache.rs", "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n");
     repo.commit("Add cache lookups");
-    let bin = tempfile::tempdir().unwrap();
-    let dump = |k: &str| bin.path().join(format!("{k}.env"));
-    for k in ["claude", "codex", "gemini"] {
-        answering_fake(bin.path(), k, &format!("env > '{}'", dump(k).display()));
-    }
-    let mine = script(
-        bin.path(),
-        "mine.sh",
+    repo
+}
+
+/// A command agent that dumps its environment to `dump`, drains the brief and answers.
+fn dumping_command(bin: &Path, name: &str, dump: &Path) -> std::path::PathBuf {
+    script(
+        bin,
+        &format!("{name}.sh"),
         &format!(
             "env > '{}'\ncat > /dev/null\necho '{{\"schema\": 1, \"summary\": \"ok\", \"findings\": []}}'",
-            dump("mine").display()
+            dump.display()
         ),
-    );
-    repo.write(
-        ".deep-review.toml",
-        &format!(
-            "[agents.mine]\nkind = \"command\"\ncommand = [\"{}\"]\npass_env = [\"MY_SERVICE_URL\"]\nenv = {{ MINE_FLAG = \"1\" }}\n",
-            mine.display()
-        ),
-    );
+    )
+}
+
+fn review_all_ok(repo: &Repo, bin: &Path, agents: &str) {
     let out = run_clean(
-        &repo,
-        bin.path(),
-        &[
-            "review",
-            "--agents",
-            "claude,codex,gemini,mine",
-            "--format",
-            "json",
-        ],
+        repo,
+        bin,
+        &["review", "--agents", agents, "--format", "json"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     for a in v["agents"].as_array().unwrap() {
         assert_eq!(a["outcome"]["status"], "ok", "{a:#}");
     }
+}
+
+#[test]
+fn each_agent_sees_only_its_own_vendor_and_never_a_github_token() {
+    let repo = cache_repo();
+    let bin = tempfile::tempdir().unwrap();
+    let dump = |k: &str| bin.path().join(format!("{k}.env"));
+    for k in ["claude", "codex", "gemini"] {
+        answering_fake(bin.path(), k, &format!("env > '{}'", dump(k).display()));
+    }
+    let plain = dumping_command(bin.path(), "plain", &dump("plain"));
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[agents.plain]\nkind = \"command\"\ncommand = [\"{}\"]\nenv = {{ PLAIN_FLAG = \"1\" }}\n",
+            plain.display()
+        ),
+    );
+    review_all_ok(&repo, bin.path(), "claude,codex,gemini,plain");
     assert_eq!(
         env_names(&dump("claude")),
         sorted(&["HOME", "PATH", "ANTHROPIC_API_KEY"])
@@ -112,30 +120,42 @@ fn each_agent_sees_only_its_own_vendor_and_what_the_user_passed() {
         sorted(&["HOME", "PATH", "GEMINI_API_KEY"])
     );
     assert_eq!(
-        env_names(&dump("mine")),
+        env_names(&dump("plain")),
+        sorted(&["HOME", "PATH", "PLAIN_FLAG"])
+    );
+}
+
+#[test]
+fn pass_env_hands_a_command_agent_the_names_it_lists_and_agents_shows_them() {
+    let repo = cache_repo();
+    let bin = tempfile::tempdir().unwrap();
+    let dump = bin.path().join("mine.env");
+    let mine = dumping_command(bin.path(), "mine", &dump);
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[agents.mine]\nkind = \"command\"\ncommand = [\"{}\"]\npass_env = [\"MY_SERVICE_URL\"]\nenv = {{ MINE_FLAG = \"1\" }}\n",
+            mine.display()
+        ),
+    );
+    review_all_ok(&repo, bin.path(), "mine");
+    assert_eq!(
+        env_names(&dump),
         sorted(&["HOME", "PATH", "MY_SERVICE_URL", "MINE_FLAG"])
     );
 
-    // `agents` says the same, by name only.
+    // `agents` says what each would receive, by name only.
     let out = run_clean(&repo, bin.path(), &["agents"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let table = stdout(&out);
-    assert!(
-        table.contains("- claude: ANTHROPIC_API_KEY, HOME, PATH\n"),
-        "{table}"
-    );
-    assert!(
-        table.contains("- codex: HOME, OPENAI_API_KEY, PATH\n"),
-        "{table}"
-    );
-    assert!(
-        table.contains("- gemini: GEMINI_API_KEY, HOME, PATH\n"),
-        "{table}"
-    );
-    assert!(
-        table.contains("- mine: HOME, MINE_FLAG, MY_SERVICE_URL, PATH\n"),
-        "{table}"
-    );
+    for line in [
+        "- claude: ANTHROPIC_API_KEY, HOME, PATH\n",
+        "- codex: HOME, OPENAI_API_KEY, PATH\n",
+        "- gemini: GEMINI_API_KEY, HOME, PATH\n",
+        "- mine: HOME, MINE_FLAG, MY_SERVICE_URL, PATH\n",
+    ] {
+        assert!(table.contains(line), "{line:?} in {table}");
+    }
     for (_, value) in PARENT
         .iter()
         .filter(|(k, _)| k.contains("KEY") || k.contains("TOKEN"))
