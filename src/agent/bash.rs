@@ -10,6 +10,8 @@
 //! named `--output=x` in the tree wrote `x`. So the rules are: one allow rule per admitted
 //! form, a deny rule per refused option of that form, and deny rules for every character the
 //! shell expands or redirects with, so the argv the program gets is the text that was matched.
+//! Once Bash is offered, Claude Code's own read-only check also runs commands it classifies as
+//! read-only without any rule (`git status`, `pwd`); the deny rules hold for those too.
 
 /// A command `allow_bash` may name, with the options of it that write or run programs.
 pub struct Form {
