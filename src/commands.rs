@@ -196,7 +196,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             (Some(_), Some(Some(path))) => (
                 format!("`{}`", path.display()),
                 if a.kind.is_cli() {
-                    version_of(path).unwrap_or_else(|| "?".into())
+                    version_of(path, &crate::agent::env::for_agent(a)).unwrap_or_else(|| "?".into())
                 } else {
                     "—".into()
                 },
@@ -232,6 +232,12 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
     for u in cfg.unavailable.iter().filter(|u| u.name == "command") {
         out.push_str(&format!("\n{}: {}.\n", u.reason, u.hint));
     }
+    // Names only: the values may be secrets.
+    out.push_str("\nEnvironment each agent receives (names only; nothing else is inherited):\n");
+    for a in cfg.defined.iter().filter(|a| a.kind != AgentKind::Builtin) {
+        let names: Vec<String> = crate::agent::env::for_agent(a).into_keys().collect();
+        out.push_str(&format!("- {}: {}\n", a.name, names.join(", ")));
+    }
     Ok(out)
 }
 
@@ -248,10 +254,12 @@ fn resolve(program: &str, root: &Path) -> Option<PathBuf> {
     crate::config::find_on_path(program)
 }
 
-/// `<program> --version`, first line, within five seconds.
-fn version_of(program: &Path) -> Option<String> {
+/// `<program> --version`, first line, within five seconds, with the agent's own environment.
+fn version_of(program: &Path, env: &std::collections::BTreeMap<String, String>) -> Option<String> {
     let mut child = std::process::Command::new(program)
         .arg("--version")
+        .env_clear()
+        .envs(env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

@@ -13,6 +13,7 @@
 //! timeout = "5m"
 //! model = "my-model"             # shown in the header
 //! env = { MY_FLAG = "1" }
+//! pass_env = ["MY_SERVICE_URL"]  # passed on from deep-review's environment
 //! ```
 
 use crate::agent::AgentKind;
@@ -73,6 +74,9 @@ struct AgentTable {
     timeout: Option<toml::Value>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    /// Names of deep-review's environment variables to pass on to the agent.
+    #[serde(default)]
+    pass_env: Vec<String>,
 }
 
 /// Flags that override the files.
@@ -391,14 +395,27 @@ fn agent_from_table(
             "agents.{name}.allow_bash: only `claude` agents take an allow-list of read-only commands"
         )));
     }
-    for prefix in &t.allow_bash {
-        let first = prefix.split_whitespace().next().unwrap_or("");
-        if !READ_ONLY_COMMANDS.contains(&first) || prefix.contains(['>', '|', ';', '&', '`', '$']) {
+    for entry in &t.allow_bash {
+        if crate::agent::bash::form(entry).is_none() {
             return Err(bad(format!(
-                "agents.{name}.allow_bash: `{prefix}` is not a read-only command; allowed: {}",
-                READ_ONLY_COMMANDS.join(", ")
+                "agents.{name}.allow_bash: `{entry}` is not an admitted read-only command; write one of {} (each exactly, without options: the agent adds its own, and these are refused: {})",
+                crate::agent::bash::admitted(),
+                crate::agent::bash::refused()
             )));
         }
+    }
+    if kind == AgentKind::Builtin && !t.pass_env.is_empty() {
+        return Err(bad(format!(
+            "agents.{name}.pass_env: the builtin reviewer runs no process; remove pass_env"
+        )));
+    }
+    for var in t.env.keys() {
+        crate::agent::env::check_name(var)
+            .map_err(|why| bad(format!("agents.{name}.env: `{var}` {why}")))?;
+    }
+    for var in &t.pass_env {
+        crate::agent::env::check_name(var)
+            .map_err(|why| bad(format!("agents.{name}.pass_env: `{var}` {why}")))?;
     }
     if kind == AgentKind::Command && t.command.is_empty() {
         return Err(bad(format!(
@@ -419,13 +436,9 @@ fn agent_from_table(
         effort: t.effort.clone(),
         timeout,
         env: t.env.clone(),
+        pass_env: t.pass_env.clone(),
     })
 }
-
-/// Commands `allow_bash` may name: they only read.
-pub const READ_ONLY_COMMANDS: &[&str] = &[
-    "git", "rg", "grep", "ls", "cat", "head", "tail", "wc", "find", "tree",
-];
 
 /// The reviewers a user may expect that cannot run here, and how to enable each. Nothing
 /// here prints a credential; only whether one is set.

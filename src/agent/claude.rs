@@ -21,8 +21,8 @@ pub const READ_TOOLS: &[&str] = &["Read", "Grep", "Glob"];
 
 pub const INSTRUCTION: &str = "Review the code change described in the brief on stdin, as it instructs. Read the repository as needed; change nothing. Give your answer through the StructuredOutput tool, following the schema.";
 
-/// The argv after `claude`. `allow_bash` lists read-only command prefixes (`git log`) the
-/// user allowed; without them no shell is offered at all.
+/// The argv after `claude`. `allow_bash` lists the admitted read-only command forms
+/// ([`super::bash::FORMS`]) the user allowed; without them no shell is offered at all.
 pub fn args(
     model: Option<&str>,
     effort: Option<&str>,
@@ -52,11 +52,11 @@ pub fn args(
     }
     let mut tools: Vec<String> = READ_TOOLS.iter().map(|s| s.to_string()).collect();
     let mut allowed = tools.clone();
-    if !allow_bash.is_empty() {
+    // Bash only for admitted read-only forms, with their write/exec options denied.
+    let (bash_allow, bash_deny) = super::bash::rules(allow_bash);
+    if !bash_allow.is_empty() {
         tools.push("Bash".into());
-        for prefix in allow_bash {
-            allowed.push(format!("Bash({} *)", prefix.trim()));
-        }
+        allowed.extend(bash_allow);
     }
     // Variadic options last, so nothing after them is taken for a tool name.
     a.push("--tools".into());
@@ -75,6 +75,7 @@ pub fn args(
         ]
         .map(String::from),
     );
+    a.extend(bash_deny);
     a
 }
 

@@ -119,7 +119,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         program: program.clone(),
         args,
         cwd: workdir.clone(),
-        env: spec.env.clone(),
+        env: super::env::for_agent(spec),
         stdin: Some(ctx.brief.as_bytes().to_vec()),
         timeout: spec.timeout,
         stdout_path,

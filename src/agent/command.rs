@@ -28,7 +28,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         program: resolve_program(program, &ctx.change.repo.root),
         args: args.to_vec(),
         cwd: ctx.change.workdir.clone(),
-        env: spec.env.clone(),
+        env: super::env::for_agent(spec),
         stdin: Some(ctx.brief.as_bytes().to_vec()),
         timeout: spec.timeout,
         stdout_path,

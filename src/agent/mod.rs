@@ -3,11 +3,13 @@
 //! Adapters never print; they report through [`RunEvent`]s and return an [`AgentRun`]. A
 //! failed agent is an [`Outcome`], never an error that aborts the review.
 
+pub mod bash;
 pub mod builtin;
 pub mod claude;
 pub mod cli;
 pub mod codex;
 pub mod command;
+pub mod env;
 pub mod gemini;
 pub mod process;
 pub mod stream;
@@ -84,6 +86,8 @@ pub struct AgentSpec {
     pub effort: Option<String>,
     pub timeout: Duration,
     pub env: BTreeMap<String, String>,
+    /// Variables of deep-review's own environment passed on by name ([`env::for_agent`]).
+    pub pass_env: Vec<String>,
 }
 
 impl AgentSpec {
@@ -99,6 +103,7 @@ impl AgentSpec {
             effort: None,
             timeout,
             env: BTreeMap::new(),
+            pass_env: Vec::new(),
         }
     }
 

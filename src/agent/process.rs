@@ -39,6 +39,7 @@ pub struct ProcessSpec {
     pub program: String,
     pub args: Vec<String>,
     pub cwd: PathBuf,
+    /// The child's whole environment (nothing is inherited).
     pub env: BTreeMap<String, String>,
     /// Written to stdin, which is then closed; `None` gives the child a null stdin, because an
     /// agent that waits on stdin would otherwise hang forever.
@@ -107,6 +108,8 @@ pub async fn supervise(
     let mut cmd = tokio::process::Command::new(&spec.program);
     cmd.args(&spec.args)
         .current_dir(&spec.cwd)
+        // Only what `spec.env` holds: the agent's environment is computed in `agent::env`.
+        .env_clear()
         .envs(&spec.env)
         .stdin(if spec.stdin.is_some() {
             Stdio::piped()

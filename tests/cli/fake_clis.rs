@@ -459,3 +459,13 @@ fn agents_table_shows_found_version_and_credentials_without_the_secret() {
     );
     assert!(row("builtin").ends_with("| yes |"));
 }
+
+/// A fake `kind` CLI in `bin_dir` that runs `before` (e.g. dumps its environment), then
+/// replays a real transcript answering one finding. Returns the path of its argv log.
+pub fn answering_fake(bin_dir: &Path, kind: &str, before: &str) -> PathBuf {
+    let stdout = with_answer(
+        kind,
+        &answer(&format!("{kind}: get() panics on a missing key")),
+    );
+    fake(bin_dir, kind, &stdout, before, "")
+}

@@ -15,6 +15,7 @@ mod model_server;
 mod path_guard;
 mod pipeline;
 mod pr;
+mod privilege;
 mod real_clis;
 mod report;
 mod sarif;

@@ -26,10 +26,28 @@ struct Script {
     /// The file the model asks to read, relative to the repository.
     file: String,
     workdir: String,
+    /// Anthropic only: shell commands asked for first, one `Bash` call per turn.
+    bash: Vec<String>,
 }
 
 impl ModelServer {
     pub fn start(answer: serde_json::Value, file: &str, workdir: &str) -> ModelServer {
+        ModelServer::start_scripted(answer, file, workdir, Vec::new())
+    }
+
+    /// Like [`ModelServer::start`], but a claude model first asks for each of `commands`
+    /// through its `Bash` tool, one per turn, then answers.
+    pub fn start_bash(answer: serde_json::Value, workdir: &str, commands: &[&str]) -> ModelServer {
+        let commands = commands.iter().map(|c| c.to_string()).collect();
+        ModelServer::start_scripted(answer, "", workdir, commands)
+    }
+
+    fn start_scripted(
+        answer: serde_json::Value,
+        file: &str,
+        workdir: &str,
+        bash: Vec<String>,
+    ) -> ModelServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -37,6 +55,7 @@ impl ModelServer {
             answer,
             file: file.to_string(),
             workdir: workdir.to_string(),
+            bash,
         });
         let log = Arc::clone(&requests);
         std::thread::spawn(move || {
@@ -252,7 +271,37 @@ fn anthropic(
         .filter_map(|b| b["tool_use_id"].as_str())
         .collect();
     let model = body["model"].as_str().unwrap_or("claude-mock");
-    let (blocks, stop) = if tools.is_empty() {
+    // Claude merges tool results and may end with a system nudge, so count them all.
+    let all_results: Vec<serde_json::Value> = msgs
+        .iter()
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .filter(|b| b["type"] == "tool_result")
+        .collect();
+    let answered = all_results.len();
+    let delivered = all_results
+        .iter()
+        .any(|b| b["tool_use_id"] == "toolu_mock_2");
+    let (blocks, stop) = if !tools.is_empty() && answered < script.bash.len() {
+        (
+            vec![
+                serde_json::json!({"type": "tool_use", "id": format!("toolu_bash_{answered}"), "name": "Bash",
+                "input": {"command": script.bash[answered], "description": "Scripted command"}}),
+            ],
+            "tool_use",
+        )
+    } else if !tools.is_empty() && !script.bash.is_empty() && !delivered {
+        (
+            vec![
+                serde_json::json!({"type": "tool_use", "id": "toolu_mock_2", "name": "StructuredOutput", "input": script.answer}),
+            ],
+            "tool_use",
+        )
+    } else if !script.bash.is_empty() {
+        (
+            vec![serde_json::json!({"type": "text", "text": "Review delivered."})],
+            "end_turn",
+        )
+    } else if tools.is_empty() {
         (
             vec![serde_json::json!({"type": "text", "text": "Scripted side answer"})],
             "end_turn",
