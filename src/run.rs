@@ -55,9 +55,20 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         timeout: args.run.timeout,
         fail_on: args.run.fail_on,
     };
+    agent::isolation::refuse_uncommitted(args.untrusted, args.uncommitted)?;
     // Configuration errors and range errors are reported before anything is written.
-    let cfg = config::load(&repo.root, None, &overrides)?;
     let mut change = Change::local(repo, &spec)?;
+    // An untrusted head configures nothing: configuration and instructions are the base's.
+    let base_config = args.untrusted.then(|| {
+        let at = format!("{}:{}", change.base_sha, config::FILE_NAME);
+        change.repo.git(&["show", &at]).unwrap_or_default()
+    });
+    let cfg = config::load(&change.repo.root, base_config.as_deref(), &overrides)?;
+    if args.untrusted {
+        agent::isolation::refuse_relative_commands(cfg.agents.iter().chain(&cfg.judge))?;
+        change.untrusted = true;
+        change.instructions_at = Some(change.base_sha.clone());
+    }
 
     let out_root = match &args.run.out {
         Some(p) => absolute(p),
@@ -72,7 +83,11 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
 
     // Agents read the head: the repository itself when it is checked out, else a worktree.
     let mut worktree = None;
-    if !change.head_is_checked_out() {
+    if change.untrusted {
+        let wt = agent::isolation::untrusted_worktree(&change.repo, &change.head_sha)?;
+        change.workdir = wt.clone();
+        worktree = Some(wt);
+    } else if !change.head_is_checked_out() {
         let wt = round_dir.join("worktree");
         let wt_s = wt.to_string_lossy().into_owned();
         change.repo.git(&[
@@ -91,8 +106,12 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await?;
     let change_repo = Repo::discover(&args.repo)?;
     if let Some(wt) = worktree {
-        let wt_s = wt.to_string_lossy().into_owned();
-        let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+        if args.untrusted {
+            agent::isolation::remove_worktree(&change_repo, &wt);
+        } else {
+            let wt_s = wt.to_string_lossy().into_owned();
+            let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+        }
     }
     progress::log(&format!("review written to {}", round_dir.display()));
 

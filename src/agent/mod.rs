@@ -9,6 +9,7 @@ pub mod cli;
 pub mod codex;
 pub mod command;
 pub mod gemini;
+pub mod isolation;
 pub mod process;
 pub mod stream;
 
