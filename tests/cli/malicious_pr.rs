@@ -397,3 +397,108 @@ fn attack(bin: &Path) {
         );
     }
 }
+
+/// A fake `claude` that records its argv, stdin and working directory, lists every claude
+/// configuration path it can see from there (below it, and CLAUDE.md above it), and answers
+/// with a real transcript.
+fn recording_claude(dir: &Path) -> PathBuf {
+    let answer = answer();
+    let replay: String = transcript("claude-stream-json-read.stdout")
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["type"] == "result" {
+                v["structured_output"] = answer.clone();
+                v["result"] = json!(answer.to_string());
+            }
+            v.to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(dir.join("claude.replay"), replay).unwrap();
+    script(
+        dir,
+        "claude",
+        &format!(
+            "cd \"$(pwd)\"\nprintf '%s\\n' \"$@\" > '{d}/argv'\npwd > '{d}/cwd'\ncat > '{d}/stdin'\n\
+             find . \\( -name CLAUDE.md -o -name .claude -o -name .mcp.json \\) > '{d}/found'\n\
+             p=$(pwd); while [ \"$p\" != / ]; do p=$(dirname \"$p\"); [ -e \"$p/CLAUDE.md\" ] && echo \"$p/CLAUDE.md\" >> '{d}/found'; done\n\
+             cat '{d}/claude.replay'",
+            d = dir.display()
+        ),
+    )
+}
+
+#[test]
+fn an_untrusted_local_branch_configures_nothing_and_the_checkout_is_untouched() {
+    let tools = tempfile::tempdir().unwrap();
+    let t = tools.path();
+    let claude = recording_claude(t);
+    let marker = t.join("evil-ran");
+    let evil = script(t, "evil.sh", &format!("touch '{}'", marker.display()));
+    let base_config = format!(
+        "[review]\nagents = [\"claude\"]\n\n[agents.claude]\nkind = \"claude\"\ncommand = [\"{}\"]\n",
+        claude.display()
+    );
+    let repo = Repo::with_base(&[
+        ("src/cache.rs", "pub struct Cache;\n"),
+        (".deep-review.toml", &base_config),
+        ("AGENTS.md", "Base instructions: be thorough.\n"),
+    ]);
+    // The contributor's branch, checked out in the user's clone.
+    repo.write(
+        "src/cache.rs",
+        "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n",
+    );
+    plant(&repo, t);
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[review]\nagents = [\"evil\"]\n\n[agents.evil]\nkind = \"command\"\ncommand = [\"{}\"]\n",
+            evil.display()
+        ),
+    );
+    repo.commit("Contributor's change");
+    let status_before = repo.git(&["status", "--porcelain"]);
+
+    let out = repo.run(&["review", "--untrusted", "--format", "json"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        !marker.exists(),
+        "the branch's .deep-review.toml chose the agents"
+    );
+    let read = |f: &str| std::fs::read_to_string(t.join(f)).unwrap_or_default();
+    assert_eq!(read("found"), "", "claude could see agent configuration");
+    let cwd = PathBuf::from(read("cwd").trim());
+    assert!(
+        !cwd.starts_with(repo.path()) && cwd != Path::new(""),
+        "claude ran in {cwd:?}, inside the user's checkout"
+    );
+    let argv = read("argv");
+    assert!(
+        argv.contains("--setting-sources\nuser\n") && argv.contains("--strict-mcp-config\n"),
+        "{argv}"
+    );
+    let brief = read("stdin");
+    assert!(brief.contains("Base instructions: be thorough."), "{brief}");
+    assert!(brief.contains(EVIL), "the diff shows the branch's files");
+    assert!(only_fenced(&brief, EVIL), "{brief}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["agents"][0]["outcome"]["status"], "ok", "{v:#}");
+
+    // The user's checkout is exactly as it was: nothing removed, no worktree left behind.
+    assert!(repo.path().join(".claude/settings.json").exists());
+    assert!(repo.path().join("CLAUDE.md").exists());
+    assert_eq!(repo.git(&["status", "--porcelain"]), status_before);
+    assert_eq!(repo.git(&["worktree", "list"]).lines().count(), 1);
+    assert!(!cwd.exists(), "the scrubbed worktree was removed");
+
+    // The working tree cannot be reviewed as untrusted: it would have to be scrubbed in place.
+    let out = repo.run(&["review", "--untrusted", "--uncommitted"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--untrusted") && stderr(&out).contains("--uncommitted"),
+        "{}",
+        stderr(&out)
+    );
+}
