@@ -341,7 +341,7 @@ fn attack(bin: &Path) {
 
     // Each CLI answered through the scripted server, with the configured model.
     for a in review["agents"].as_array().into_iter().flatten() {
-        assert_eq!(a["outcome"]["status"], "ok", "{:#}\n{err}", a);
+        assert_eq!(a["outcome"]["status"], "ok", "{a:#}\n{err}");
     }
     assert_eq!(review["agents"].as_array().map(Vec::len), Some(3), "{err}");
     let paths = f.server.paths();
