@@ -54,24 +54,29 @@ fn cli_dir() -> Option<PathBuf> {
 
 #[test]
 fn a_malicious_pr_runs_nothing_and_instructs_no_one() {
+    in_namespace(TEST_NAME, attack);
+}
+
+/// Runs `body` with the CLIs' folder inside a user + network namespace with only loopback, so
+/// nothing the CLIs (or the PR) try can leave the machine: this test binary re-runs the test
+/// `name` in there (the servers start in there too).
+fn in_namespace(name: &str, body: fn(&Path)) {
     let Some(bin) = cli_dir() else { return };
     if std::env::var_os(IN_NAMESPACE).is_some() {
-        return attack(&bin);
+        return body(&bin);
     }
-    // Re-run this very test inside a user + network namespace with only loopback, so
-    // nothing the CLIs (or the PR) try can leave the machine; the servers start in there too.
     let probe = Command::new("unshare")
         .args(["-rn", "sh", "-c", "ip link set lo up"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("\n!!!!!!!! malicious-PR test: `unshare -rn` is refused here; running WITHOUT a network namespace !!!!!!!!\n");
-        return attack(&bin);
+        eprintln!("\n!!!!!!!! {name}: `unshare -rn` is refused here; running WITHOUT a network namespace !!!!!!!!\n");
+        return body(&bin);
     }
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("unshare")
         .args(["-rn", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh"])
         .arg(&exe)
-        .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(IN_NAMESPACE, "1")
         .output()
         .unwrap();
@@ -501,4 +506,143 @@ fn an_untrusted_local_branch_configures_nothing_and_the_checkout_is_untouched() 
         "{}",
         stderr(&out)
     );
+}
+
+const FLAGS_TEST: &str = "malicious_pr::each_clis_own_flags_ignore_a_projects_configuration";
+
+/// Defence in depth, verified on the pinned binaries: with only the flags (and environment)
+/// deep-review adds for an untrusted head, and NO scrub, each CLI started in a malicious
+/// tree runs none of its hooks, MCP servers or discovery command; claude and codex also send
+/// none of its instruction files. (gemini still reads GEMINI.md: only the scrub removes it.)
+#[test]
+fn each_clis_own_flags_ignore_a_projects_configuration() {
+    in_namespace(FLAGS_TEST, flags_alone);
+}
+
+fn flags_alone(bin: &Path) {
+    use deep_review::agent::isolation;
+    use deep_review::agent::AgentKind;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let markers = d.join("markers");
+    std::fs::create_dir_all(&markers).unwrap();
+    let tree = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
+    plant(&tree, &markers);
+    tree.commit("Malicious");
+    let server = ModelServer::start(answer(), "src/cache.rs", "/nonexistent");
+    let base = server.base();
+    // Creates each CLI's home (and gemini's user settings).
+    let _ = base_config(bin, d, &server);
+    let home = |n: &str| d.join("homes").join(n);
+    let run = |kind: AgentKind, args: Vec<String>, env: Vec<(&str, String)>| {
+        let mut a = isolation::cli_flags(kind, tree.path());
+        let at = usize::from(kind == AgentKind::Codex);
+        let mut args = args;
+        args.splice(at..at, a.drain(..));
+        let out = Command::new(bin.join(kind.as_str()))
+            .args(&args)
+            .current_dir(tree.path())
+            .envs(env)
+            // The worst case: an inherited workspace trust, which deep-review overrides.
+            .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
+            .envs(isolation::cli_env(kind))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            kind.as_str(),
+            stdout(&out),
+            stderr(&out)
+        );
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    run(
+        AgentKind::Claude,
+        s(&[
+            "-p",
+            "Review",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            "dontAsk",
+            "--tools",
+            "Read",
+        ]),
+        vec![
+            ("HOME", home("claude").display().to_string()),
+            ("ANTHROPIC_BASE_URL", base.clone()),
+            ("ANTHROPIC_API_KEY", "sk-ant-test-dummy".into()),
+            ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1".into()),
+        ],
+    );
+    let claude_bodies = server.bodies().len();
+    let mut codex = s(&[
+        "exec",
+        "--json",
+        "--sandbox",
+        "read-only",
+        "--skip-git-repo-check",
+        "--ephemeral",
+        "-m",
+        "gpt-5.5",
+    ]);
+    for c in [
+        "model_provider=mock".to_string(),
+        "model_providers.mock.name=mock".to_string(),
+        format!("model_providers.mock.base_url={base}/v1"),
+        "model_providers.mock.wire_api=responses".to_string(),
+    ] {
+        codex.push("-c".into());
+        codex.push(c);
+    }
+    codex.push("Review".into());
+    let xh = home("codex").display().to_string();
+    run(
+        AgentKind::Codex,
+        codex,
+        vec![("HOME", xh.clone()), ("CODEX_HOME", xh)],
+    );
+    let instructed = server.bodies().iter().any(|b| b.contains(EVIL));
+    run(
+        AgentKind::Gemini,
+        s(&[
+            "-p",
+            "Review",
+            "--output-format",
+            "stream-json",
+            "--skip-trust",
+            "-m",
+            "gemini-2.5-pro",
+        ]),
+        vec![
+            ("HOME", home("gemini").display().to_string()),
+            ("GEMINI_API_KEY", "test-dummy-key".into()),
+            ("GOOGLE_GEMINI_BASE_URL", base.clone()),
+        ],
+    );
+    let ran: Vec<String> = std::fs::read_dir(&markers)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(ran.is_empty(), "the project's configuration ran: {ran:?}");
+    assert!(claude_bodies > 0, "claude reached the server");
+    assert!(
+        !instructed,
+        "claude or codex sent the project's instruction files"
+    );
+    let paths = server.paths();
+    assert!(!paths.iter().any(|p| p.contains("evil")), "{paths:?}");
+    for needle in [
+        "/v1/messages",
+        "/v1/responses",
+        "gemini-2.5-pro:streamGenerateContent",
+    ] {
+        assert!(
+            paths.iter().any(|p| p.contains(needle)),
+            "no {needle} in {paths:?}"
+        );
+    }
 }
