@@ -82,7 +82,6 @@ pub fn remove_worktree(repo: &Repo, wt: &Path) {
     if let Some(parent) = wt.parent() {
         let _ = std::fs::remove_dir_all(parent);
     }
-    let _ = repo.git(&["worktree", "prune"]);
 }
 
 /// A new, private folder under the system temp dir.
