@@ -268,6 +268,9 @@ pub struct Change {
     /// Where the repository's own instructions (AGENTS.md, …) are read: the head, or for a
     /// PR the base, so a PR cannot rewrite the rules of its own review.
     pub instructions_at: Option<String>,
+    /// The head is untrusted (a PR, or `--untrusted`): agents read a scrubbed worktree and
+    /// run with their CLI's project configuration turned off (`agent::isolation`).
+    pub untrusted: bool,
 }
 
 /// A pull request's own metadata.
@@ -382,6 +385,7 @@ impl Change {
             pr: None,
             round: 1,
             instructions_at: None,
+            untrusted: false,
         })
     }
 

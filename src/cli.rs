@@ -88,6 +88,11 @@ pub struct ReviewArgs {
     /// The repository to review (default: the current directory).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
+    /// Treat the head as untrusted, as for a PR (e.g. a contributor's branch): agents read
+    /// a worktree without its agent configuration and instruction files, and configuration
+    /// and instructions come from the base.
+    #[arg(long)]
+    pub untrusted: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

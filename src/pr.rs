@@ -234,19 +234,22 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     let folder = run::ReviewFolder::open(&out_root, &format!("pr-{}", pr.number), now)?;
     change.round = folder.round;
     let (review_dir, round_dir, id) = (folder.review_dir, folder.round_dir, folder.id);
-    let worktree = round_dir.join("worktree");
-    let wt = worktree.display().to_string();
-    if let Err(e) = repo.git(&["worktree", "add", "--detach", "--quiet", &wt, &pr.head.sha]) {
-        run::ReviewFolder::release(&round_dir);
-        return Err(e);
-    }
+    // The PR's tree is data: agents read a scrubbed worktree outside every repository.
+    let worktree = match crate::agent::isolation::untrusted_worktree(&repo, &pr.head.sha) {
+        Ok(wt) => wt,
+        Err(e) => {
+            run::ReviewFolder::release(&round_dir);
+            return Err(e);
+        }
+    };
     change.workdir = worktree.clone();
+    change.untrusted = true;
 
     // The diff the agents reviewed (the API's, or git's from the merge-base), for placing
     // inline comments.
     let patch = change.diff_text.clone();
     let result = run::execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await;
-    let _ = repo.git(&["worktree", "remove", "--force", &wt]);
+    crate::agent::isolation::remove_worktree(&repo, &worktree);
     if result.is_err() {
         run::ReviewFolder::release(&round_dir);
     }

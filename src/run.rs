@@ -61,9 +61,20 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         timeout: args.run.timeout,
         fail_on: args.run.fail_on,
     };
+    agent::isolation::refuse_uncommitted(args.untrusted, args.uncommitted)?;
     // Configuration errors and range errors are reported before anything is written.
-    let cfg = config::load(&repo.root, None, &overrides)?;
     let mut change = Change::local(repo, &spec)?;
+    // An untrusted head configures nothing: configuration and instructions are the base's.
+    let base_config = args.untrusted.then(|| {
+        let at = format!("{}:{}", change.base_sha, config::FILE_NAME);
+        change.repo.git(&["show", &at]).unwrap_or_default()
+    });
+    let cfg = config::load(&change.repo.root, base_config.as_deref(), &overrides)?;
+    if args.untrusted {
+        agent::isolation::refuse_relative_commands(cfg.agents.iter().chain(&cfg.judge))?;
+        change.untrusted = true;
+        change.instructions_at = Some(change.base_sha.clone());
+    }
 
     let out_root = match &args.run.out {
         Some(p) => absolute(p),
@@ -87,9 +98,13 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     };
     // Removed whatever happened, signals included: `git worktree list` must not keep it.
     if let Some(wt) = worktree {
-        let wt_s = wt.to_string_lossy().into_owned();
         if let Ok(change_repo) = Repo::discover(&args.repo) {
-            let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+            if args.untrusted {
+                agent::isolation::remove_worktree(&change_repo, &wt);
+            } else {
+                let wt_s = wt.to_string_lossy().into_owned();
+                let _ = change_repo.git(&["worktree", "remove", "--force", &wt_s]);
+            }
         }
     }
     if result.is_err() {
@@ -103,8 +118,15 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     Ok(Outcome { report, exit_code })
 }
 
-/// Adds a worktree at the head in `round_dir` unless the head is checked out; returns it.
+/// The worktree agents read, when it is not the repository itself: for an untrusted head a
+/// scrubbed one outside every repository, else one at the head in `round_dir` unless the
+/// head is checked out.
 fn head_worktree(change: &mut Change, round_dir: &Path) -> Result<Option<PathBuf>> {
+    if change.untrusted {
+        let wt = agent::isolation::untrusted_worktree(&change.repo, &change.head_sha)?;
+        change.workdir = wt.clone();
+        return Ok(Some(wt));
+    }
     if change.head_is_checked_out() {
         return Ok(None);
     }

@@ -5,6 +5,7 @@
 use super::claude;
 use super::codex;
 use super::gemini;
+use super::isolation;
 use super::process;
 use super::process::Exit;
 use super::stream::StreamParser;
@@ -51,10 +52,12 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let dir = &ctx.dirs.agent;
     let (mut run, stdout_path, stderr_path) =
         AgentRun::with_outputs(spec, &ctx.dirs, "stdout.jsonl");
+    // A relative path resolves against the repository, never the reviewed worktree (which
+    // the PR's author wrote), as for `command` agents.
     let program = spec
         .command
         .first()
-        .cloned()
+        .map(|p| super::command::resolve_program(p, &ctx.change.repo.root))
         .unwrap_or_else(|| default_binary(kind).to_string());
     let workdir = ctx.change.workdir.clone();
     if let Err(e) = std::fs::create_dir_all(dir) {
@@ -113,13 +116,22 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     if kind != AgentKind::Codex {
         args.extend(spec.args.iter().cloned());
     }
+    if ctx.change.untrusted {
+        // After `exec` for codex; first for the others.
+        let at = usize::from(kind == AgentKind::Codex);
+        args.splice(at..at, isolation::cli_flags(kind, &workdir));
+    }
     args.splice(0..0, spec.command.iter().skip(1).cloned());
 
+    let mut env = super::env::for_agent(spec);
+    if ctx.change.untrusted {
+        env.extend(isolation::cli_env(kind));
+    }
     let proc_spec = process::ProcessSpec {
         program: program.clone(),
         args,
         cwd: workdir.clone(),
-        env: super::env::for_agent(spec),
+        env,
         stdin: Some(ctx.brief.as_bytes().to_vec()),
         timeout: spec.timeout,
         stdout_path,

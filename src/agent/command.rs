@@ -135,7 +135,7 @@ pub fn stopped_after_answering(spec: &AgentSpec, exit: Exit) -> String {
 
 /// Relative programs with a slash are taken from the repository root, so configs can say
 /// `command = ["./scripts/review.sh"]`; bare names are looked up on PATH.
-fn resolve_program(program: &str, repo_root: &std::path::Path) -> String {
+pub fn resolve_program(program: &str, repo_root: &std::path::Path) -> String {
     let p = std::path::Path::new(program);
     if p.is_relative() && program.contains('/') {
         repo_root.join(p).to_string_lossy().into_owned()

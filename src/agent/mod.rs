@@ -11,6 +11,7 @@ pub mod codex;
 pub mod command;
 pub mod env;
 pub mod gemini;
+pub mod isolation;
 pub mod process;
 pub mod stream;
 

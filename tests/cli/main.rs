@@ -11,6 +11,7 @@ mod fake_clis;
 mod github_server;
 mod histories;
 mod judge;
+mod malicious_pr;
 mod model_server;
 mod path_guard;
 mod pipeline;

@@ -78,6 +78,29 @@ impl ModelServer {
     pub fn paths(&self) -> Vec<String> {
         self.requests.lock().expect("lock").clone()
     }
+
+    /// The body of every request this server received, in order.
+    pub fn bodies(&self) -> Vec<String> {
+        BODIES
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(port, _)| *port == self.port)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}
+
+/// Request bodies of every server in this process, by the server's port (kept beside the
+/// servers so their constructors stay as they are).
+static BODIES: Mutex<Vec<(u16, String)>> = Mutex::new(Vec::new());
+
+fn record_body(stream: &TcpStream, body: &[u8]) {
+    let port = stream.local_addr().map(|a| a.port()).unwrap_or(0);
+    BODIES
+        .lock()
+        .expect("lock")
+        .push((port, String::from_utf8_lossy(body).into_owned()));
 }
 
 fn handle(stream: TcpStream, script: &Script, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
@@ -126,6 +149,7 @@ fn handle(stream: TcpStream, script: &Script, log: &Mutex<Vec<String>>) -> std::
         reader.read_exact(&mut body)?;
     }
     log.lock().expect("lock").push(format!("{method} {path}"));
+    record_body(&stream, &body);
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let route = path.split('?').next().unwrap_or("");
     let mut out = stream;

@@ -1,0 +1,330 @@
+//! The reviewed tree is data, never configuration: how an untrusted head (a PR, or a local
+//! review with `--untrusted`) is put in front of the agent CLIs.
+//!
+//! Each CLI loads project files from the folder it runs in and from its parents: claude
+//! `.claude/` (hooks, permissions, env, skills), `.mcp.json`, CLAUDE.md; gemini `.gemini/`
+//! (MCP servers, tool discovery command, model), GEMINI.md and `.env`; codex `.codex/`
+//! (config, rules, skills), `.agents/skills`, AGENTS.md. Two layers keep a PR's versions of
+//! them away from the agents:
+//!
+//! 1. The agents read a deep-review-made worktree of the head in a fresh folder under the
+//!    system temp dir (so no repository, and no checkout of the PR, sits above it), from which
+//!    every one of those paths is removed, at any depth, before any agent starts. The
+//!    repository's instructions reach agents only through the brief, read from the base.
+//! 2. Each CLI also gets its own flags that ignore project configuration ([`cli_flags`]), in
+//!    case a CLI learns a new place to look.
+
+use super::AgentKind;
+use super::AgentSpec;
+use crate::change::Repo;
+use crate::errors::Error;
+use crate::errors::Result;
+use std::path::Path;
+use std::path::PathBuf;
+
+/// Folders an agent CLI reads configuration, skills or instructions from, removed at any depth.
+pub const CONFIG_DIRS: &[&str] = &[".claude", ".gemini", ".codex", ".agents"];
+
+/// Files an agent CLI reads as configuration or instructions, removed at any depth.
+pub const CONFIG_FILES: &[&str] = &[
+    ".mcp.json",
+    "CLAUDE.md",
+    "CLAUDE.local.md",
+    "GEMINI.md",
+    "AGENTS.md",
+    "AGENTS.override.md",
+];
+
+/// Files read from the working directory only: gemini loads `.env` (which could point
+/// `GOOGLE_GEMINI_BASE_URL` at the PR author's server, with the user's key) from its folder
+/// upwards; a `.env` deeper in the tree is just a file.
+pub const ROOT_FILES: &[&str] = &[".env"];
+
+/// Whether a tree entry named `name` (at the root when `at_root`) is agent configuration.
+/// Case is ignored, so a case-insensitive file system cannot smuggle `Claude.md` through.
+pub fn is_agent_config(name: &str, at_root: bool) -> bool {
+    let is = |list: &[&str]| list.iter().any(|n| n.eq_ignore_ascii_case(name));
+    is(CONFIG_DIRS) || is(CONFIG_FILES) || (at_root && is(ROOT_FILES))
+}
+
+/// Checks out `sha` of `repo` in a new folder under the system temp dir and removes every
+/// agent configuration and instruction path from it. Returns the worktree's path; remove it
+/// with [`remove_worktree`].
+pub fn untrusted_worktree(repo: &Repo, sha: &str) -> Result<PathBuf> {
+    let parent = fresh_dir()?;
+    let wt = parent.join("head");
+    let wt_s = wt.to_string_lossy().into_owned();
+    if let Err(e) = repo.git(&["worktree", "add", "--detach", "--quiet", &wt_s, sha]) {
+        let _ = std::fs::remove_dir_all(&parent);
+        return Err(e);
+    }
+    match scrub(&wt) {
+        Ok(removed) => {
+            if !removed.is_empty() {
+                crate::progress::log(&format!(
+                    "untrusted tree: agents do not see its {} (agent configuration and instructions; the diff shows their changes)",
+                    removed.join(", ")
+                ));
+            }
+            Ok(wt)
+        }
+        Err(e) => {
+            remove_worktree(repo, &wt);
+            Err(e)
+        }
+    }
+}
+
+/// Removes a worktree made by [`untrusted_worktree`] and the folder around it.
+pub fn remove_worktree(repo: &Repo, wt: &Path) {
+    let _ = repo.git(&["worktree", "remove", "--force", &wt.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(wt);
+    if let Some(parent) = wt.parent() {
+        let _ = std::fs::remove_dir_all(parent);
+    }
+}
+
+/// A new, private folder under the system temp dir.
+fn fresh_dir() -> Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let tmp = std::env::temp_dir();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mut last = None;
+    for i in 0..100u32 {
+        let p = tmp.join(format!(
+            "deep-review-{}-{:08x}",
+            std::process::id(),
+            nanos.wrapping_add(i.wrapping_mul(0x9e37_79b9))
+        ));
+        match std::fs::DirBuilder::new().mode(0o700).create(&p) {
+            Ok(()) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(Error::io("create", &p, e)),
+        }
+    }
+    Err(Error::io(
+        "create",
+        &tmp,
+        last.unwrap_or_else(|| std::io::Error::other("no free name")),
+    ))
+}
+
+/// Removes every agent configuration path under `root` (never following a symlink: a link
+/// with such a name is removed itself, a linked folder is not entered). Returns what was
+/// removed, relative to `root`.
+pub fn scrub(root: &Path) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io("read", &dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("read", &dir, e))?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+            if name == ".git" && dir == root {
+                continue;
+            }
+            if is_agent_config(&name, dir == root) {
+                let gone = if meta.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                gone.map_err(|e| Error::io("remove", &path, e))?;
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                removed.push(rel.display().to_string());
+            } else if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+/// Each CLI's own switches for not loading project configuration or instructions, as
+/// defence in depth behind [`scrub`]. Verified on the pinned binaries (claude 2.1.332, codex
+/// 0.171.0, gemini 0.61.0) by tests/cli/malicious_pr.rs.
+pub fn cli_flags(kind: AgentKind, workdir: &Path) -> Vec<String> {
+    let strs = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    match kind {
+        // Only the user's own settings (no project or local settings: hooks, permissions,
+        // env, apiKeyHelper, model); no MCP server but those given on the command line (none).
+        AgentKind::Claude => strs(&["--setting-sources", "user", "--strict-mcp-config"]),
+        // No AGENTS.md; no project `.rules`; the worktree is an untrusted project, so its
+        // `.codex/config.toml` is not loaded even if a user setting trusts a parent folder.
+        AgentKind::Codex => {
+            let mut a = strs(&["--ignore-rules", "-c", "project_doc_max_bytes=0", "-c"]);
+            a.push(format!(
+                "projects.{}.trust_level=\"untrusted\"",
+                toml_key(&workdir.display().to_string())
+            ));
+            a
+        }
+        // Gemini must trust its folder to run headless (`--skip-trust`, else exit 55), so it
+        // relies on the scrub for `.gemini/`; these refuse every MCP server and extension.
+        AgentKind::Gemini => strs(&[
+            "--allowed-mcp-server-names",
+            "deep-review-none",
+            "--extensions",
+            "none",
+        ]),
+        AgentKind::Builtin | AgentKind::Command => Vec::new(),
+    }
+}
+
+/// Environment each CLI gets on an untrusted head. gemini with `--skip-trust` does not load
+/// the folder's `.gemini/settings.json`, but `GEMINI_CLI_TRUST_WORKSPACE=true` (measured on
+/// 0.61.0) makes it load that file's model, MCP servers and tool discovery command, so an
+/// inherited `true` is overridden.
+pub fn cli_env(kind: AgentKind) -> Vec<(String, String)> {
+    match kind {
+        AgentKind::Gemini => vec![("GEMINI_CLI_TRUST_WORKSPACE".into(), "false".into())],
+        _ => Vec::new(),
+    }
+}
+
+/// A TOML basic-string key, for a path inside a dotted `-c` key.
+fn toml_key(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An untrusted review always gets its own worktree (deep-review never deletes anything in
+/// the user's checkout), so the working tree itself cannot be reviewed as untrusted.
+pub fn refuse_uncommitted(untrusted: bool, uncommitted: bool) -> Result<()> {
+    if untrusted && uncommitted {
+        return Err(Error::Usage(
+            "--untrusted reviews a commit in a worktree of its own, so it cannot be combined with --uncommitted (which reviews your checkout in place); commit the changes, or review them without --untrusted"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// With `--untrusted`, a command given as a path relative to the repository is refused: the
+/// user's checkout may be the very branch under review, so the path could name its script.
+pub fn refuse_relative_commands<'a>(specs: impl Iterator<Item = &'a AgentSpec>) -> Result<()> {
+    for a in specs {
+        if let Some(p) = a.command.first() {
+            if p.contains('/') && !Path::new(p).is_absolute() {
+                return Err(Error::Usage(format!(
+                    "agent `{}` runs `{p}`, a path relative to the repository, which the reviewed branch may have changed; with --untrusted, configure an absolute path (or a program on PATH)",
+                    a.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_names_match_at_any_depth_and_in_any_case() {
+        for n in [
+            ".claude",
+            ".Claude",
+            "CLAUDE.md",
+            "claude.md",
+            ".mcp.json",
+            "GEMINI.md",
+        ] {
+            assert!(is_agent_config(n, false), "{n}");
+        }
+        for n in [
+            "AGENTS.md",
+            "AGENTS.override.md",
+            ".codex",
+            ".agents",
+            ".gemini",
+        ] {
+            assert!(is_agent_config(n, false), "{n}");
+        }
+        assert!(is_agent_config(".env", true));
+        assert!(
+            !is_agent_config(".env", false),
+            "a nested .env is just a file"
+        );
+        for n in [
+            "README.md",
+            "src",
+            ".geminiignore",
+            ".github",
+            "CONTRIBUTING.md",
+        ] {
+            assert!(!is_agent_config(n, true), "{n}");
+        }
+    }
+
+    #[test]
+    fn scrub_removes_config_everywhere_without_following_links() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("tree");
+        let outside = d.path().join("outside");
+        std::fs::create_dir_all(root.join(".claude")).unwrap();
+        std::fs::create_dir_all(root.join("a/b/.gemini")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("keep.txt"), "mine").unwrap();
+        std::fs::write(outside.join("CLAUDE.md"), "the user's own").unwrap();
+        std::fs::write(root.join(".claude/settings.json"), "{}").unwrap();
+        std::fs::write(root.join("a/b/.gemini/settings.json"), "{}").unwrap();
+        std::fs::write(root.join("a/AGENTS.md"), "x").unwrap();
+        std::fs::write(root.join(".env"), "X=1").unwrap();
+        std::fs::write(root.join("a/.env"), "X=1").unwrap();
+        std::fs::write(root.join("src.rs"), "fn main() {}").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("linked")).unwrap();
+        std::os::unix::fs::symlink(outside.join("keep.txt"), root.join("GEMINI.md")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join(".codex")).unwrap();
+        let removed = scrub(&root).unwrap();
+        assert_eq!(
+            removed,
+            [
+                ".claude",
+                ".codex",
+                ".env",
+                "GEMINI.md",
+                "a/AGENTS.md",
+                "a/b/.gemini"
+            ]
+        );
+        assert!(root.join("src.rs").exists() && root.join("a/.env").exists());
+        // Links were removed, never what they point at.
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep.txt")).unwrap(),
+            "mine"
+        );
+        assert!(outside.join("CLAUDE.md").exists());
+    }
+
+    #[test]
+    fn flags_turn_off_project_configuration() {
+        let w = Path::new("/tmp/x \"y\"/head");
+        let c = cli_flags(AgentKind::Claude, w).join(" ");
+        assert_eq!(c, "--setting-sources user --strict-mcp-config");
+        let x = cli_flags(AgentKind::Codex, w);
+        assert!(x.contains(&"project_doc_max_bytes=0".to_string()), "{x:?}");
+        assert_eq!(
+            x.last().unwrap(),
+            r#"projects."/tmp/x \"y\"/head".trust_level="untrusted""#
+        );
+        let g = cli_flags(AgentKind::Gemini, w).join(" ");
+        assert!(g.contains("--allowed-mcp-server-names"), "{g}");
+        assert!(cli_flags(AgentKind::Command, w).is_empty());
+    }
+}
