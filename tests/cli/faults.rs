@@ -13,6 +13,8 @@ use std::time::Instant;
 #[test]
 fn an_absurd_timeout_is_a_clear_error_not_a_panic() {
     let repo = Repo::with_base(&[("a.txt", "a\n")]);
+    repo.write("a.txt", "b\n");
+    repo.commit("Change a");
     for (flag, says) in [
         ("99999999999999999999h", "not a duration"),
         ("18446744073709551615", "longer than the limit"),
