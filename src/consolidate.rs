@@ -362,7 +362,8 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         review.notes.extend(j.notes);
         review.notes.extend(judge_notes);
     }
-    review
+    // Every string of the review masked once, before anything renders or writes it.
+    crate::secrets::mask_value(review)
 }
 
 /// A judge that ran but whose answer could not be used: its column and a note, nothing else.
@@ -374,10 +375,10 @@ pub fn add_failed_judge(review: &mut Review, run: &AgentRun, why: &str) {
         Outcome::Failed { .. } => retro_paragraph(&col, &[]),
     };
     review.agents.push(col);
-    review.notes.push(format!(
+    review.notes.push(crate::secrets::redact_text(&format!(
         "Judge {}: {why}; the deterministic review stands.",
         run.name
-    ));
+    )));
 }
 
 /// Assigns IDs (`C1.. I1.. S1..` reported by severity, then agreement, then place; `H..`

@@ -115,7 +115,7 @@ impl Progress {
                                 if *ok { "✓" } else { "✗" },
                                 w = self.width
                             ));
-                            bar.finish_with_message(text);
+                            bar.finish_with_message(crate::secrets::redact_text(&text));
                         }
                         None => log(&format!("{agent}: {text}")),
                     }
@@ -128,7 +128,7 @@ impl Progress {
     pub fn println(&self, msg: &str) {
         match &self.multi {
             Some(m) => {
-                let _ = m.println(format!("deep-review: {msg}"));
+                let _ = m.println(format!("deep-review: {}", crate::secrets::mask(msg)));
             }
             None => log(msg),
         }
@@ -160,7 +160,7 @@ fn running_message(line: &Line) -> String {
     s
 }
 
-/// A plain log line on stderr.
+/// A plain log line on stderr, masked like everything deep-review writes.
 pub fn log(msg: &str) {
-    eprintln!("deep-review: {msg}");
+    eprintln!("deep-review: {}", crate::secrets::mask(msg));
 }

@@ -242,72 +242,135 @@ fn exit_of(status: std::process::ExitStatus) -> Exit {
     Exit::Code(-1)
 }
 
+/// The raw output kept on disk per stream; past it, writing stops (with a marker line) while
+/// the pipe is still drained, so the agent never blocks.
+pub const RAW_DISK_CAP: u64 = 64 * 1024 * 1024;
+
+/// The marker written where a raw stream was cut at [`RAW_DISK_CAP`].
+pub const DISK_CAP_MARKER: &str =
+    "\n[deep-review: output past 64 MiB was not written; the agent was drained]\n";
+
+/// A raw stream's file: masked pieces appended as they come, flushed so an interrupted review
+/// keeps them, and cut at [`RAW_DISK_CAP`].
+struct RawFile {
+    file: tokio::fs::File,
+    written: u64,
+    capped: bool,
+}
+
+impl RawFile {
+    async fn append(&mut self, piece: &[u8]) {
+        if self.capped {
+            return;
+        }
+        let room = RAW_DISK_CAP.saturating_sub(self.written) as usize;
+        if piece.len() > room {
+            let _ = self.file.write_all(&piece[..room]).await;
+            let _ = self.file.write_all(DISK_CAP_MARKER.as_bytes()).await;
+            self.capped = true;
+        } else {
+            let _ = self.file.write_all(piece).await;
+        }
+        self.written += piece.len().min(room) as u64;
+        let _ = self.file.flush().await;
+    }
+}
+
+/// Masks a chunk on line boundaries ([`crate::secrets::LineMasker`]) and returns the masked
+/// pieces ready to write.
+fn masked_pieces(masker: &mut crate::secrets::LineMasker, chunk: Option<&[u8]>) -> Vec<Vec<u8>> {
+    let mut pieces = Vec::new();
+    match chunk {
+        Some(c) => masker.push(c, |p| pieces.push(p.to_vec())),
+        None => masker.finish(|p| pieces.push(p.to_vec())),
+    }
+    pieces
+}
+
 async fn pump_stdout(
     pipe: Option<tokio::process::ChildStdout>,
-    mut file: tokio::fs::File,
+    file: tokio::fs::File,
     lines: tokio::sync::mpsc::UnboundedSender<String>,
 ) -> (Vec<u8>, bool) {
     let Some(mut pipe) = pipe else {
         return (Vec::new(), false);
     };
+    let mut raw = RawFile {
+        file,
+        written: 0,
+        capped: false,
+    };
+    let mut masker = crate::secrets::LineMasker::new();
     let mut kept = Vec::new();
     let mut truncated = false;
+    // The current line for the parser: masked, cut at LINE_CAP.
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let chunk = match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(&buf[..n]),
         };
-        let chunk = &buf[..n];
-        // Written and flushed as it streams, so nothing is lost if we are killed.
-        let _ = file.write_all(chunk).await;
-        let _ = file.flush().await;
-        if kept.len() + n <= STDOUT_MEMORY_CAP {
-            kept.extend_from_slice(chunk);
-        } else {
-            truncated = true;
-        }
-        for &b in chunk {
-            if b == b'\n' {
-                let line = String::from_utf8_lossy(&pending).into_owned();
-                let _ = lines.send(line);
-                pending.clear();
-            } else if pending.len() < LINE_CAP {
-                pending.push(b);
+        let done = chunk.is_none();
+        for piece in masked_pieces(&mut masker, chunk) {
+            raw.append(&piece).await;
+            if kept.len() + piece.len() <= STDOUT_MEMORY_CAP {
+                kept.extend_from_slice(&piece);
+            } else {
+                truncated = true;
             }
+            for &b in &piece {
+                if b == b'\n' {
+                    let line = String::from_utf8_lossy(&pending).into_owned();
+                    let _ = lines.send(line);
+                    pending.clear();
+                } else if pending.len() < LINE_CAP {
+                    pending.push(b);
+                }
+            }
+        }
+        if done {
+            break;
         }
     }
     if !pending.is_empty() {
         let _ = lines.send(String::from_utf8_lossy(&pending).into_owned());
     }
-    let _ = file.sync_all().await;
-    (kept, truncated)
+    let _ = raw.file.sync_all().await;
+    (kept, truncated || raw.capped)
 }
 
-async fn pump_stderr(
-    pipe: Option<tokio::process::ChildStderr>,
-    mut file: tokio::fs::File,
-) -> String {
+async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, file: tokio::fs::File) -> String {
     let Some(mut pipe) = pipe else {
         return String::new();
     };
+    let mut raw = RawFile {
+        file,
+        written: 0,
+        capped: false,
+    };
+    let mut masker = crate::secrets::LineMasker::new();
     let mut tail: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let chunk = match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(&buf[..n]),
         };
-        let _ = file.write_all(&buf[..n]).await;
-        let _ = file.flush().await;
-        tail.extend_from_slice(&buf[..n]);
-        if tail.len() > 2 * STDERR_TAIL {
-            let cut = tail.len() - STDERR_TAIL;
-            tail.drain(..cut);
+        let done = chunk.is_none();
+        for piece in masked_pieces(&mut masker, chunk) {
+            raw.append(&piece).await;
+            tail.extend_from_slice(&piece);
+            if tail.len() > 2 * STDERR_TAIL {
+                let cut = tail.len() - STDERR_TAIL;
+                tail.drain(..cut);
+            }
+        }
+        if done {
+            break;
         }
     }
-    let _ = file.sync_all().await;
+    let _ = raw.file.sync_all().await;
     let start = tail.len().saturating_sub(STDERR_TAIL);
     let text = String::from_utf8_lossy(&tail[start..]).into_owned();
     crate::secrets::redact_text(text.trim_end())
