@@ -9,6 +9,7 @@ mod eval;
 mod fake_clis;
 mod github_server;
 mod judge;
+mod masking;
 mod model_server;
 mod pipeline;
 mod pr;
