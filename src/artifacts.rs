@@ -15,7 +15,10 @@ use std::path::PathBuf;
 /// `path` (an earlier version stays as it was) and the error names `path`.
 pub fn write(path: &Path, contents: &str) -> Result<()> {
     let masked = crate::secrets::mask(contents);
-    write_whole(path, masked.as_bytes()).map_err(|e| Error::io("write", path, e))
+    write_whole(path, masked.as_bytes()).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// [`write`], for artifacts a review can do without (a failure is logged, naming the file,
@@ -24,7 +27,13 @@ pub fn write_or_log(path: &Path, contents: &str) -> bool {
     match write(path, contents) {
         Ok(()) => true,
         Err(e) => {
-            crate::progress::log(&format!("warning: could not {e}"));
+            let why = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            crate::progress::log(&format!(
+                "warning: could not write {}: {why}; the review goes on without it",
+                path.display()
+            ));
             false
         }
     }

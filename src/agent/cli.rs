@@ -93,7 +93,12 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             {
                 run.outcome = Outcome::failed(
                     FailureKind::Crashed,
-                    format!("could not {e}"),
+                    format!(
+                        "{e}: {}",
+                        std::error::Error::source(&e)
+                            .map(|s| s.to_string())
+                            .unwrap_or_default()
+                    ),
                     "free space on the review folder's disk, or pass --out on another one",
                 );
                 return run;

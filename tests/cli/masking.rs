@@ -187,3 +187,113 @@ fn no_secret_reaches_any_file_stdout_or_stderr() {
         .unwrap()
         .contains("export const x = 1;"));
 }
+
+fn small_repo() -> (Repo, tempfile::TempDir) {
+    let r = Repo::with_base(&[("src/lib.rs", "pub fn one() -> i32 {\n    1\n}\n")]);
+    r.write(
+        "src/lib.rs",
+        "pub fn one() -> i32 {\n    1\n}\n\npub fn two() -> i32 {\n    2\n}\n",
+    );
+    r.commit("Add two");
+    let tools = tempfile::tempdir().unwrap();
+    let agent = answering_agent(
+        tools.path(),
+        "good",
+        &json!({"schema": 1, "summary": "Fine.", "findings": []}),
+    );
+    config(&r, &[("good", &agent)], "");
+    (r, tools)
+}
+
+/// Runs a review whose `--out` is a fresh tmpfs with `free` bytes left, in a private mount
+/// namespace (`unshare -rm`), and lists what it left there (size and path per file) in
+/// `listing`; None when this machine cannot do that.
+fn review_on_full_disk(repo: &Repo, out: &Path, listing: &Path, free: u64) -> Option<Output> {
+    let probe = Command::new("unshare").args(["-rm", "true"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: `unshare -rm` is not available here");
+        return None;
+    }
+    std::fs::create_dir_all(out).unwrap();
+    let size: u64 = 256 * 1024;
+    let script = format!(
+        "mount -t tmpfs -o size={size} tmpfs '{out}' && head -c {fill} /dev/zero > '{out}/filler' || exit 99
+        \"$@\"; rc=$?
+        find '{out}' -type f ! -name filler -printf '%s %P\\n' > '{listing}'
+        exit $rc",
+        out = out.display(),
+        listing = listing.display(),
+        fill = size - free,
+    );
+    let o = Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script, "sh", BIN])
+        .args(["review", "--agents", "good", "--out"])
+        .arg(out)
+        .current_dir(repo.path())
+        .env(
+            "DEEP_REVIEW_CONFIG",
+            repo.path().join("no-user-config.toml"),
+        )
+        .env("DEEP_REVIEW_PROGRESS", "plain")
+        .output()
+        .expect("unshare runs");
+    Some(o)
+}
+
+#[test]
+fn a_full_disk_names_the_file_and_leaves_nothing_cut_or_empty() {
+    let (repo, _tools) = small_repo();
+    // The brief's size on a roomy disk, to leave exactly the pages it needs and no more.
+    let roomy = tempfile::tempdir().unwrap();
+    let o = repo.run(&[
+        "review",
+        "--agents",
+        "good",
+        "--out",
+        &roomy.path().display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let files = files_under(roomy.path());
+    let brief = files
+        .iter()
+        .find(|f| f.ends_with("brief.md"))
+        .expect("brief.md");
+    let brief_len = std::fs::metadata(brief).unwrap().len();
+    let schema_len = std::fs::metadata(brief.with_file_name("findings.schema.json"))
+        .unwrap()
+        .len();
+    let page = 4096;
+    let brief_pages = brief_len.div_ceil(page);
+    assert!(
+        (brief_len + schema_len).div_ceil(page) > brief_pages,
+        "the schema must not fit in the brief's last page"
+    );
+
+    for (free, culprit) in [
+        (0, "brief.md"),
+        (brief_pages * page, "findings.schema.json"),
+    ] {
+        let base = tempfile::tempdir().unwrap();
+        let out = base.path().join("out");
+        let listing = base.path().join("listing.txt");
+        let Some(o) = review_on_full_disk(&repo, &out, &listing, free) else {
+            return;
+        };
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(culprit), "the error names {culprit}: {err}");
+        assert!(err.contains("No space left on device"), "{err}");
+        // Nothing cut, nothing empty, no temporary file left behind: each file there is
+        // whole, or absent.
+        let listing = std::fs::read_to_string(&listing).expect("listing");
+        for line in listing.lines() {
+            let (size, path) = line.split_once(' ').unwrap();
+            assert_ne!(size, "0", "{path} is empty\n{listing}");
+            assert!(!path.ends_with(".partial"), "{path} left behind\n{listing}");
+            assert!(!path.ends_with(culprit), "{path} exists, cut\n{listing}");
+        }
+        if culprit == "findings.schema.json" {
+            assert!(listing.contains("brief.md"), "{listing}");
+        }
+    }
+}
