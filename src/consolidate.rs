@@ -362,6 +362,12 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         review.notes.extend(j.notes);
         review.notes.extend(judge_notes);
     }
+    // What each answer's caps held back or cut (see crate::finding::MAX_FINDINGS).
+    for run in input.runs {
+        for n in run.answer.iter().flat_map(|a| &a.notes) {
+            review.notes.push(format!("{}: {n}", run.name));
+        }
+    }
     // Every string of the review masked once, before anything renders or writes it.
     crate::secrets::mask_value(review)
 }

@@ -206,7 +206,12 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         return run;
     }
     match finding::parse_answer(&raw) {
-        Ok(answer) => run.answer = Some(answer),
+        Ok(mut answer) => {
+            if output.stdout_truncated {
+                answer.notes.push(process::STDOUT_CAP_NOTE.to_string());
+            }
+            run.answer = Some(answer)
+        }
         Err(e) => {
             run.outcome = Outcome::failed(
                 FailureKind::Malformed,

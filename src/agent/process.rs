@@ -246,6 +246,10 @@ fn exit_of(status: std::process::ExitStatus) -> Exit {
 /// the pipe is still drained, so the agent never blocks.
 pub const RAW_DISK_CAP: u64 = 64 * 1024 * 1024;
 
+/// The review's note for an agent whose stdout passed [`RAW_DISK_CAP`] (or the memory cap).
+pub const STDOUT_CAP_NOTE: &str =
+    "its raw output passed 64 MiB; the rest was drained but not written to disk";
+
 /// The marker written where a raw stream was cut at [`RAW_DISK_CAP`].
 pub const DISK_CAP_MARKER: &str =
     "\n[deep-review: output past 64 MiB was not written; the agent was drained]\n";
@@ -255,15 +259,25 @@ pub const DISK_CAP_MARKER: &str =
 struct RawFile {
     file: tokio::fs::File,
     written: u64,
+    cap: u64,
     capped: bool,
 }
 
 impl RawFile {
+    fn new(file: tokio::fs::File) -> RawFile {
+        RawFile {
+            file,
+            written: 0,
+            cap: RAW_DISK_CAP,
+            capped: false,
+        }
+    }
+
     async fn append(&mut self, piece: &[u8]) {
         if self.capped {
             return;
         }
-        let room = RAW_DISK_CAP.saturating_sub(self.written) as usize;
+        let room = self.cap.saturating_sub(self.written) as usize;
         if piece.len() > room {
             let _ = self.file.write_all(&piece[..room]).await;
             let _ = self.file.write_all(DISK_CAP_MARKER.as_bytes()).await;
@@ -295,11 +309,7 @@ async fn pump_stdout(
     let Some(mut pipe) = pipe else {
         return (Vec::new(), false);
     };
-    let mut raw = RawFile {
-        file,
-        written: 0,
-        capped: false,
-    };
+    let mut raw = RawFile::new(file);
     let mut masker = crate::secrets::LineMasker::new();
     let mut kept = Vec::new();
     let mut truncated = false;
@@ -344,11 +354,7 @@ async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, file: tokio::fs:
     let Some(mut pipe) = pipe else {
         return String::new();
     };
-    let mut raw = RawFile {
-        file,
-        written: 0,
-        capped: false,
-    };
+    let mut raw = RawFile::new(file);
     let mut masker = crate::secrets::LineMasker::new();
     let mut tail: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -506,6 +512,45 @@ mod tests {
         .unwrap();
         assert_eq!(out.exit, Exit::Cancelled);
         assert_eq!(out.stdout, b"partial\n");
+    }
+
+    #[tokio::test]
+    async fn raw_output_stops_at_the_cap_with_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stdout");
+        let mut raw = RawFile::new(create(&path).await.unwrap());
+        raw.cap = 10;
+        raw.append(b"012345").await;
+        raw.append(b"6789ab").await;
+        raw.append(b"cdef").await;
+        assert!(raw.capped);
+        let on_disk = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(on_disk, format!("0123456789{DISK_CAP_MARKER}"));
+    }
+
+    #[tokio::test]
+    async fn a_secret_is_masked_in_the_transcript_even_when_split_across_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "printf 'a ghp_0123456789abcd'; sleep 0.2; printf 'efghijABCDEFGHIJ0123456789 b\\n'; \
+                      printf 'e ghp_0123456789abcd' >&2; sleep 0.2; printf 'efghijABCDEFGHIJ0123456789 f' >&2";
+        let mut seen = Vec::new();
+        let out = supervise(
+            &spec(dir.path(), script, 10_000),
+            |l| seen.push(l.to_string()),
+            no_cancel(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(seen, vec!["a ghp_…[redacted] b"]);
+        assert_eq!(out.stdout, "a ghp_…[redacted] b\n".as_bytes());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/stdout")).unwrap(),
+            "a ghp_…[redacted] b\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/stderr")).unwrap(),
+            "e ghp_…[redacted] f"
+        );
     }
 
     #[tokio::test]

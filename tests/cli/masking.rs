@@ -297,3 +297,50 @@ fn a_full_disk_names_the_file_and_leaves_nothing_cut_or_empty() {
         }
     }
 }
+
+#[test]
+fn caps_hold_back_findings_cut_fields_and_drop_only_the_bad_location() {
+    let (repo, tools) = small_repo();
+    let mut findings = vec![
+        // One bad end_line: today it rejects the whole answer.
+        json!({"severity": "important", "title": "two() lacks a test", "body": "b",
+               "locations": [{"path": "src/lib.rs", "start_line": 5, "end_line": 1},
+                             {"path": "src/lib.rs", "start_line": 5, "quote": "pub fn two() -> i32 {"}]}),
+        json!({"severity": "suggestion", "title": "X".repeat(5 * 1024 * 1024), "body": "huge title"}),
+    ];
+    for i in 0..300 {
+        findings.push(json!({"severity": "suggestion", "title": format!("nit number {i}"), "body": format!("distinct body {i}")}));
+    }
+    let agent = answering_agent(
+        tools.path(),
+        "flood",
+        &json!({"schema": 1, "summary": "Many.", "findings": findings}),
+    );
+    config(&repo, &[("flood", &agent)], "");
+    let o = repo.run(&["review", "--agents", "flood"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let review = repo.review_json();
+    let col = &review["agents"][0];
+    assert_eq!(col["outcome"]["status"], "ok", "{col}");
+    let all = review["findings"].as_array().unwrap();
+    assert!(all.len() <= 200, "{} findings kept", all.len());
+    let two = all
+        .iter()
+        .find(|f| f["title"] == "two() lacks a test")
+        .expect("the finding with one bad location is kept");
+    assert_eq!(two["locations"].as_array().unwrap().len(), 1, "{two}");
+    let notes = review["notes"].to_string();
+    assert!(notes.contains("102 more findings held back"), "{notes}");
+    assert!(
+        notes.contains("locations[0]` dropped: `end_line`: 1 is before start_line 5"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("`findings[1].title` cut to 300 bytes"),
+        "{notes}"
+    );
+    let md = std::fs::read_to_string(repo.round_dir().join("report.md")).unwrap();
+    assert!(md.len() < 1024 * 1024, "report.md is {} bytes", md.len());
+    assert!(md.contains("more bytes]"), "the cut is marked");
+    assert!(!md.contains(&"X".repeat(400)));
+}
