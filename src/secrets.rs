@@ -88,6 +88,9 @@ pub fn scan_line(line: &str) -> Vec<SecretHit> {
             if looks_like_placeholder(m.as_str()) {
                 continue;
             }
+            if p.min_entropy > 0.0 && looks_like_variable_name(m.as_str()) {
+                continue;
+            }
             if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
                 continue;
             }
@@ -100,6 +103,15 @@ pub fn scan_line(line: &str) -> Vec<SecretHit> {
     }
     hits.sort_by_key(|h| h.start);
     hits
+}
+
+/// `ANTHROPIC_API_KEY` as a value names where a key comes from (claude's
+/// `"apiKeySource":"ANTHROPIC_API_KEY"`), it is not one.
+fn looks_like_variable_name(value: &str) -> bool {
+    value.contains('_')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn looks_like_placeholder(value: &str) -> bool {
@@ -386,6 +398,7 @@ mod tests {
             "token = \"aaaaaaaaaaaaaaaaaaaaaaaa\"",
             "api_key = \"${API_KEY_FROM_ENVIRONMENT}\"",
             "let token = tokens.next();",
+            r#"{"apiKeySource":"ANTHROPIC_API_KEY","type":"system"}"#,
         ] {
             assert!(scan_line(line).is_empty(), "{line}");
         }
