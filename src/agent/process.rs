@@ -1,10 +1,10 @@
 //! Spawning and supervising agent subprocesses. All agent spawning goes through here.
 //!
 //! Each child gets its own process group, so a timeout or Ctrl-C kills the agent and every
-//! grandchild it started. stdout and stderr are streamed to files as they arrive (an
-//! interrupted review keeps every byte), stderr is drained concurrently into a capped tail so
-//! a chatty agent never blocks on a full pipe, and stdout lines are handed to the adapter's
-//! parser as they come. This module never prints.
+//! grandchild it started. stdout and stderr are streamed to files as they arrive, masked line
+//! by line ([`crate::secrets::LineMasker`]; an interrupted review keeps every line), stderr
+//! is drained concurrently into a capped tail so a chatty agent never blocks on a full pipe,
+//! and stdout lines are handed to the adapter's parser as they come. This module never prints.
 
 use std::collections::BTreeMap;
 use std::collections::HashSet;
@@ -57,7 +57,8 @@ pub enum Exit {
 pub struct ProcessOutput {
     pub exit: Exit,
     pub stdout: Vec<u8>,
-    /// True when stdout exceeded the memory cap (the file is still complete).
+    /// True when stdout passed the memory cap or [`RAW_DISK_CAP`] (the file then ends with
+    /// [`DISK_CAP_MARKER`]).
     pub stdout_truncated: bool,
     pub stderr_tail: String,
     pub duration: Duration,
