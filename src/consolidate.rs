@@ -376,7 +376,14 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         review.notes.extend(j.notes);
         review.notes.extend(judge_notes);
     }
-    review
+    // What each answer's caps held back or cut (see crate::finding::MAX_FINDINGS).
+    for run in input.runs {
+        for n in run.answer.iter().flat_map(|a| &a.notes) {
+            review.notes.push(format!("{}: {n}", run.name));
+        }
+    }
+    // Every string of the review masked once, before anything renders or writes it.
+    crate::secrets::mask_value(review)
 }
 
 /// A judge that ran but whose answer could not be used: its column and a note, nothing else.
@@ -388,10 +395,10 @@ pub fn add_failed_judge(review: &mut Review, run: &AgentRun, why: &str) {
         Outcome::Failed { .. } => retro_paragraph(&col, &[]),
     };
     review.agents.push(col);
-    review.notes.push(format!(
+    review.notes.push(crate::secrets::redact_text(&format!(
         "Judge {}: {why}; the deterministic review stands.",
         run.name
-    ));
+    )));
 }
 
 /// Assigns IDs (`C1.. I1.. S1..` reported by severity, then agreement, then place; `H..`

@@ -46,6 +46,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A review artifact could not be written (full disk, permissions); nothing cut is left.
+    #[error("could not write {} (free space on its disk, or pass --out DIR on another)", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Other(String),
 }

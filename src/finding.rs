@@ -213,6 +213,10 @@ pub struct Answer {
     pub assessments: Assessments,
     #[serde(default)]
     pub context_updates: Vec<ContextUpdate>,
+    /// What parsing held back or cut (caps, dropped locations), for the review's notes. Never
+    /// read from the agent's JSON.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl Answer {
@@ -225,6 +229,7 @@ impl Answer {
             observations: Vec::new(),
             assessments: Assessments::default(),
             context_updates: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -272,10 +277,14 @@ pub fn parse_answer(text: &str) -> Result<Answer, AnswerError> {
 }
 
 fn parse_candidate(candidate: &str) -> Result<Answer, AnswerError> {
-    let value: serde_json::Value =
+    /// Only the version, the rest skipped unread: no copy of the whole answer is built.
+    #[derive(Deserialize)]
+    struct Version {
+        schema: Option<serde_json::Value>,
+    }
+    let version: Version =
         serde_json::from_str(candidate).map_err(|e| AnswerError::Invalid(e.to_string()))?;
-    let version = value.get("schema").and_then(|v| v.as_u64());
-    match version {
+    match version.schema.as_ref().and_then(|v| v.as_u64()) {
         Some(v) if v != u64::from(SCHEMA_VERSION) => {
             return Err(AnswerError::Version(u32::try_from(v).unwrap_or(u32::MAX)))
         }
@@ -286,10 +295,12 @@ fn parse_candidate(candidate: &str) -> Result<Answer, AnswerError> {
         }
         Some(_) => {}
     }
-    let answer: Answer = serde_path_to_error::deserialize(value).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_str(candidate);
+    let raw: caps::RawAnswer = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         AnswerError::Invalid(format!("at `{path}`: {}", e.into_inner()))
     })?;
+    let answer = raw.into_answer();
     validate(&answer)?;
     Ok(answer)
 }
@@ -307,38 +318,25 @@ fn validate(answer: &Answer) -> Result<(), AnswerError> {
                 ));
             }
         }
-        for (j, l) in f.locations.iter().enumerate() {
-            check_location(l, &format!("findings[{i}].locations[{j}]"))?;
-        }
-    }
-    for (i, o) in answer.observations.iter().enumerate() {
-        for (j, l) in o.locations.iter().enumerate() {
-            check_location(l, &format!("observations[{i}].locations[{j}]"))?;
-        }
     }
     Ok(())
 }
 
-fn check_location(l: &Location, at: &str) -> Result<(), AnswerError> {
+/// Why a cited location cannot be used, or None when it can.
+fn location_problem(l: &Location) -> Option<String> {
     if l.path.trim().is_empty() {
-        return Err(AnswerError::Invalid(format!(
-            "at `{at}.path`: must not be empty"
-        )));
+        return Some("`path` must not be empty".to_string());
     }
     if l.start_line == 0 {
-        return Err(AnswerError::Invalid(format!(
-            "at `{at}.start_line`: lines are numbered from 1"
-        )));
+        return Some("`start_line`: lines are numbered from 1".to_string());
     }
-    if let Some(end) = l.end_line {
-        if end < l.start_line {
-            return Err(AnswerError::Invalid(format!(
-                "at `{at}.end_line`: {end} is before start_line {}",
-                l.start_line
-            )));
-        }
+    match l.end_line {
+        Some(end) if end < l.start_line => Some(format!(
+            "`end_line`: {end} is before start_line {}",
+            l.start_line
+        )),
+        _ => None,
     }
-    Ok(())
 }
 
 /// Every span of `text` that may hold the answer object, in order of appearance.
@@ -374,150 +372,15 @@ pub(crate) fn json_candidates(text: &str) -> Vec<&str> {
     out
 }
 
-/// The JSON Schema (draft 2020-12) of [`Answer`], as published by `deep-review schema` and
-/// handed to agents that can enforce it.
-pub fn json_schema() -> serde_json::Value {
-    let location = serde_json::json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["path", "start_line"],
-        "properties": {
-            "path": { "type": "string", "description": "Path relative to the repository root." },
-            "start_line": { "type": "integer", "minimum": 1, "description": "First cited line, in the new (head) file." },
-            "end_line": { "type": "integer", "minimum": 1, "description": "Last cited line; defaults to start_line." },
-            "quote": { "type": "string", "description": "The exact text of start_line, used to verify the citation." }
-        }
-    });
-    let scope = serde_json::json!({ "type": "string", "enum": ["regression", "in_scope", "pre_existing", "future"] });
-    serde_json::json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://github.com/deep-review/deep-review/schema/findings-1.json",
-        "title": "deep-review findings, schema 1",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["schema", "summary", "findings"],
-        "properties": {
-            "schema": { "const": 1 },
-            "summary": { "type": "string", "description": "Two or three sentences: what the change does and whether it is sound." },
-            "verdict": { "type": "string", "enum": ["merge", "merge_with_fixes", "do_not_merge"] },
-            "findings": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["severity", "title", "body"],
-                    "properties": {
-                        "severity": { "type": "string", "enum": ["critical", "important", "suggestion"] },
-                        "title": { "type": "string", "minLength": 1 },
-                        "body": { "type": "string", "description": "Markdown: the mechanism and its impact." },
-                        "locations": { "type": "array", "items": location },
-                        "fix": { "type": "string", "description": "Markdown: the concrete change to make." },
-                        "scope": scope,
-                        "category": { "type": "string", "description": "correctness, concurrency, security, resource, performance, api, tests, docs, …" },
-                        "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
-                    }
-                }
-            },
-            "observations": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["kind", "title"],
-                    "properties": {
-                        "kind": { "type": "string", "enum": ["concern", "strength"] },
-                        "title": { "type": "string" },
-                        "body": { "type": "string" },
-                        "scope": scope,
-                        "locations": { "type": "array", "items": location }
-                    }
-                }
-            },
-            "assessments": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "testing": { "type": "string" },
-                    "documentation": { "type": "string" },
-                    "commits": { "type": "string" }
-                }
-            },
-            "context_updates": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["action", "note"],
-                    "properties": {
-                        "action": { "type": "string", "enum": ["add", "remove"] },
-                        "note": { "type": "string" },
-                        "why": { "type": "string" }
-                    }
-                }
-            }
-        }
-    })
-}
+mod caps;
+pub use caps::MAX_FINDINGS;
+pub use caps::MAX_ITEMS;
+pub use caps::MAX_LOCATIONS;
 
-/// [`json_schema`] in the form OpenAI's strict structured outputs accept (codex
-/// `--output-schema`): every property listed in `required`, the optional ones nullable, and
-/// only the keywords strict mode supports. [`parse_answer`] reads nulls as absent.
-pub fn json_schema_strict() -> serde_json::Value {
-    strictify(json_schema())
-}
-
-/// Turns a JSON Schema into the strict form (see [`json_schema_strict`]).
-pub fn strictify(mut schema: serde_json::Value) -> serde_json::Value {
-    fn strict(v: &mut serde_json::Value) {
-        let Some(obj) = v.as_object_mut() else { return };
-        for k in ["$schema", "$id", "minLength", "minimum", "maximum", "title"] {
-            obj.remove(k);
-        }
-        if let Some(c) = obj.remove("const") {
-            obj.insert("type".into(), serde_json::json!("integer"));
-            obj.insert("enum".into(), serde_json::json!([c]));
-        }
-        if let Some(items) = obj.get_mut("items") {
-            strict(items);
-        }
-        let required: Vec<String> = obj
-            .get("required")
-            .and_then(|r| r.as_array())
-            .map(|r| {
-                r.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let Some(props) = obj.get_mut("properties").and_then(|p| p.as_object_mut()) else {
-            return;
-        };
-        let mut all = Vec::new();
-        for (name, prop) in props.iter_mut() {
-            strict(prop);
-            all.push(serde_json::Value::String(name.clone()));
-            if required.contains(name) {
-                continue;
-            }
-            let Some(p) = prop.as_object_mut() else {
-                continue;
-            };
-            match p.get("type").cloned() {
-                Some(serde_json::Value::String(t)) if t != "array" && t != "object" => {
-                    p.insert("type".into(), serde_json::json!([t, "null"]));
-                    if let Some(serde_json::Value::Array(e)) = p.get_mut("enum") {
-                        e.push(serde_json::Value::Null);
-                    }
-                }
-                _ => {}
-            }
-        }
-        obj.insert("required".into(), serde_json::Value::Array(all));
-        obj.insert("additionalProperties".into(), serde_json::json!(false));
-    }
-    strict(&mut schema);
-    schema
-}
+mod schema;
+pub use schema::json_schema;
+pub use schema::json_schema_strict;
+pub use schema::strictify;
 
 #[cfg(test)]
 mod tests {
@@ -576,11 +439,86 @@ mod tests {
             parse_answer(r#"{"schema":2,"summary":"","findings":[]}"#),
             Err(AnswerError::Version(2))
         );
-        let err = parse_answer(
-            r#"{"schema":1,"summary":"","findings":[{"severity":"important","title":"t","body":"","locations":[{"path":"a","start_line":0}]}]}"#,
+    }
+
+    #[test]
+    fn a_bad_location_drops_that_location_not_the_answer() {
+        let a = parse_answer(
+            r#"{"schema":1,"summary":"s","findings":[{"severity":"important","title":"t","body":"","locations":[
+                {"path":"a.rs","start_line":5,"end_line":2},
+                {"path":"a.rs","start_line":0},
+                {"path":"a.rs","start_line":3,"end_line":"four"},
+                "a.rs:9",
+                {"path":"a.rs","start_line":7,"end_line":8}]}],
+              "observations":[{"kind":"concern","title":"o","locations":[{"path":"","start_line":1}]}]}"#,
         )
-        .unwrap_err();
-        assert!(err.to_string().contains("numbered from 1"), "{err}");
+        .unwrap();
+        let kept: Vec<u32> = a.findings[0]
+            .locations
+            .iter()
+            .map(|l| l.start_line)
+            .collect();
+        assert_eq!(kept, vec![7]);
+        assert!(a.observations[0].locations.is_empty());
+        let notes = a.notes.join("\n");
+        assert!(
+            notes.contains(
+                "`findings[0].locations[0]` dropped: `end_line`: 2 is before start_line 5"
+            ),
+            "{notes}"
+        );
+        assert!(
+            notes.contains(
+                "`findings[0].locations[1]` dropped: `start_line`: lines are numbered from 1"
+            ),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("`findings[0].locations[2]` dropped: invalid type"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("`findings[0].locations[3]` dropped"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("`observations[0].locations[0]` dropped: `path` must not be empty"),
+            "{notes}"
+        );
+    }
+
+    #[test]
+    fn lists_keep_their_first_items_and_say_how_many_were_held_back() {
+        let finding = r#"{"severity":"suggestion","title":"t","body":"b"}"#;
+        let text = format!(
+            r#"{{"schema":1,"summary":"","findings":[{}]}}"#,
+            vec![finding; MAX_FINDINGS + 50].join(",")
+        );
+        let a = parse_answer(&text).unwrap();
+        assert_eq!(a.findings.len(), MAX_FINDINGS);
+        assert_eq!(
+            a.notes,
+            vec![format!(
+                "50 more findings held back (an answer keeps its first {MAX_FINDINGS})"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_huge_title_is_cut_with_a_marker() {
+        let title = "é".repeat(2_500_000);
+        let text = format!(
+            r#"{{"schema":1,"summary":"","findings":[{{"severity":"important","title":"{title}","body":"b"}}]}}"#
+        );
+        let a = parse_answer(&text).unwrap();
+        let t = &a.findings[0].title;
+        assert!(t.len() < caps::TITLE_CAP + 40, "{}", t.len());
+        assert!(t.ends_with("more bytes]"), "{t}");
+        assert!(
+            a.notes[0].contains("`findings[0].title` cut to 300 bytes (it had 5000000)"),
+            "{:?}",
+            a.notes
+        );
     }
 
     #[test]

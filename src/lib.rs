@@ -16,6 +16,7 @@
 #![deny(clippy::print_stdout)]
 
 pub mod agent;
+pub mod artifacts;
 pub mod change;
 pub mod cli;
 pub mod commands;
@@ -44,11 +45,12 @@ use clap::Parser;
 use errors::exit_codes;
 use std::io::Write;
 
-/// Writes the report to stdout. A closed pipe (`deep-review review | head`) is not an error.
+/// Writes the report, masked, to stdout. A closed pipe (`deep-review review | head`) is not
+/// an error.
 #[allow(clippy::print_stdout)]
 fn emit(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(secrets::mask(text).as_bytes())?;
     out.flush()
 }
 
@@ -115,7 +117,7 @@ pub fn main_impl() -> i32 {
                 msg.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            eprintln!("{msg}");
+            eprintln!("{}", secrets::mask(&msg));
             exit_codes::ERROR
         }
     }

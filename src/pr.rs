@@ -264,13 +264,11 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         api: target.api.clone(),
         head_sha: pr.head.sha.clone(),
     };
-    std::fs::write(
-        round_dir.join("pr.json"),
-        serde_json::to_string_pretty(&saved).unwrap_or_default(),
-    )
-    .map_err(|e| Error::io("write", round_dir.join("pr.json"), e))?;
-    std::fs::write(round_dir.join("diff.patch"), &patch)
-        .map_err(|e| Error::io("write", round_dir.join("diff.patch"), e))?;
+    crate::artifacts::write(
+        &round_dir.join("pr.json"),
+        &serde_json::to_string_pretty(&saved).unwrap_or_default(),
+    )?;
+    crate::artifacts::write(&round_dir.join("diff.patch"), &patch)?;
     let mut printed = report::render(args.run.format, &review);
     if args.post || args.dry_run {
         let text = publish_review(
@@ -323,7 +321,7 @@ async fn publish_review(
         .unwrap_or_default()
         + "\n";
     let plan_path = round_dir.join("github-plan.json");
-    std::fs::write(&plan_path, &text).map_err(|e| Error::io("write", &plan_path, e))?;
+    crate::artifacts::write(&plan_path, &text)?;
     if !dry_run {
         let outcome = post(client, &target, &saved.head_sha, plan).await?;
         progress::log(&outcome);

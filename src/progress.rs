@@ -115,7 +115,7 @@ impl Progress {
                                 if *ok { "✓" } else { "✗" },
                                 w = self.width
                             ));
-                            bar.finish_with_message(text);
+                            bar.finish_with_message(crate::secrets::redact_text(&text));
                         }
                         None => log(&format!("{agent}: {text}")),
                     }
@@ -128,7 +128,7 @@ impl Progress {
     pub fn println(&self, msg: &str) {
         match &self.multi {
             Some(m) => {
-                let _ = m.println(format!("deep-review: {msg}"));
+                let _ = m.println(format!("deep-review: {}", crate::secrets::mask(msg)));
             }
             None => log(msg),
         }
@@ -160,9 +160,14 @@ fn running_message(line: &Line) -> String {
     s
 }
 
-/// A plain log line on stderr. A stderr that is gone (the terminal closed: SIGHUP) is not a
-/// reason to panic and lose the review; the line is dropped.
+/// A plain log line on stderr, masked like everything deep-review writes. A stderr that is
+/// gone (the terminal closed: SIGHUP) is not a reason to panic and lose the review; the line
+/// is dropped.
 pub fn log(msg: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "deep-review: {msg}");
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "deep-review: {}",
+        crate::secrets::mask(msg)
+    );
 }

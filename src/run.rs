@@ -8,6 +8,7 @@ use crate::agent;
 use crate::agent::AgentRun;
 use crate::agent::AgentSpec;
 use crate::agent::RunDirs;
+use crate::artifacts;
 use crate::change::Change;
 use crate::change::RangeSpec;
 use crate::change::Repo;
@@ -16,7 +17,6 @@ use crate::config;
 use crate::consolidate;
 use crate::diff::LineKind;
 use crate::errors::exit_codes;
-use crate::errors::Error;
 use crate::errors::Result;
 use crate::events::RunEvent;
 use crate::progress;
@@ -165,14 +165,13 @@ pub async fn execute(
             .and_then(|p| p.body.clone())
             .filter(|b| !b.trim().is_empty()),
     };
-    let brief = prompt::build(&change, &info);
-    let brief_path = round_dir.join("brief.md");
-    std::fs::write(&brief_path, &brief).map_err(|e| Error::io("write", &brief_path, e))?;
-    let schema_path = round_dir.join("findings.schema.json");
-    let _ = std::fs::write(
-        &schema_path,
-        serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default(),
-    );
+    // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.
+    let brief = crate::secrets::redact_text(&prompt::build(&change, &info));
+    artifacts::write(&round_dir.join("brief.md"), &brief)?;
+    artifacts::write(
+        &round_dir.join("findings.schema.json"),
+        &serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default(),
+    )?;
 
     progress::log(&format!(
         "reviewing {} ({} commit{}, {} file{}) with {}; artifacts in {}",
@@ -212,15 +211,15 @@ pub async fn execute(
         )
         .await;
     }
-    let review_json = round_dir.join("review.json");
-    std::fs::write(&review_json, report::json(&review))
-        .map_err(|e| Error::io("write", &review_json, e))?;
-    let md = report::markdown::render(&review);
-    let report_sarif = round_dir.join("report.sarif");
-    std::fs::write(&report_sarif, report::sarif::render(&review))
-        .map_err(|e| Error::io("write", &report_sarif, e))?;
-    let report_md = round_dir.join("report.md");
-    std::fs::write(&report_md, &md).map_err(|e| Error::io("write", &report_md, e))?;
+    artifacts::write(&round_dir.join("review.json"), &report::json(&review))?;
+    artifacts::write(
+        &round_dir.join("report.sarif"),
+        &report::sarif::render(&review),
+    )?;
+    artifacts::write(
+        &round_dir.join("report.md"),
+        &report::markdown::render(&review),
+    )?;
 
     Ok((review, runs, partial))
 }
@@ -297,7 +296,7 @@ async fn judge_review(
     round_dir: &Path,
 ) -> Review {
     let brief = crate::judge::brief(&review);
-    let _ = std::fs::write(round_dir.join("judge-brief.md"), &brief);
+    artifacts::write_or_log(&round_dir.join("judge-brief.md"), &brief);
     progress::log(&format!(
         "judging the consolidated findings with {}",
         judge.name
@@ -401,9 +400,8 @@ async fn run_agents(
         set.spawn(async move {
             let run = agent::run_agent(&spec, ctx).await;
             // The parsed run sits beside the raw output, written as soon as it exists.
-            let _ = std::fs::create_dir_all(&agent_dir);
             if let Ok(text) = serde_json::to_string_pretty(&run) {
-                let _ = std::fs::write(agent_dir.join("run.json"), text);
+                artifacts::write_or_log(&agent_dir.join("run.json"), &text);
             }
             (i, run)
         });

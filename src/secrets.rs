@@ -1,8 +1,13 @@
 //! Credentials: finding them in added lines (for the builtin reviewer) and masking them in
-//! anything deep-review writes (reports, stderr tails, quoted code), so a secret never travels
-//! further than the file it was committed in.
+//! anything deep-review writes (reports, transcripts, logs, stdout), so a secret never travels
+//! further than the file it was committed in or the environment it was set in.
+//!
+//! One masking step, [`redact_text`] (and [`redact_line`], [`LineMasker`] for streams), masks
+//! two things: the known token formats below, and the exact values of the environment's
+//! secret variables (see [`env_secrets`]).
 
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 /// One kind of credential and how to recognise it.
@@ -48,8 +53,10 @@ fn patterns() -> &'static [Pattern] {
                 0.0,
             ),
             p("Google API key", r"\b(AIza[0-9A-Za-z_-]{35})\b", 1, 0.0),
-            p("OpenAI API key", r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b", 1, 3.0),
+            // Before OpenAI's: `sk-ant-…` also matches the looser `sk-…` form, and the first
+            // pattern to claim a span names it.
             p("Anthropic API key", r"\b(sk-ant-[A-Za-z0-9_-]{32,})\b", 1, 0.0),
+            p("OpenAI API key", r"\b(sk-(?:proj-)?[A-Za-z0-9_-]{32,})\b", 1, 3.0),
             p(
                 "credential assignment",
                 r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|secret|token|api_?key|access_?key|auth_?key|private_?key|client_?secret)[a-z0-9_.-]*["']?\s*(?::=|=|:)\s*["']([^"'\s]{16,})["']"#,
@@ -81,6 +88,9 @@ pub fn scan_line(line: &str) -> Vec<SecretHit> {
             if looks_like_placeholder(m.as_str()) {
                 continue;
             }
+            if p.min_entropy > 0.0 && looks_like_variable_name(m.as_str()) {
+                continue;
+            }
             if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
                 continue;
             }
@@ -93,6 +103,15 @@ pub fn scan_line(line: &str) -> Vec<SecretHit> {
     }
     hits.sort_by_key(|h| h.start);
     hits
+}
+
+/// `ANTHROPIC_API_KEY` as a value names where a key comes from (claude's
+/// `"apiKeySource":"ANTHROPIC_API_KEY"`), it is not one.
+fn looks_like_variable_name(value: &str) -> bool {
+    value.contains('_')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn looks_like_placeholder(value: &str) -> bool {
@@ -133,12 +152,77 @@ pub fn entropy(s: &str) -> f64 {
         .sum()
 }
 
-/// Masks every credential in `line`, keeping its first four characters so a reader can still
-/// tell which one it was.
+/// Environment variables whose names contain one of these (case-insensitively) hold secrets.
+const SECRET_NAME_PARTS: [&str; 5] = ["KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL"];
+/// Values shorter than this are not masked: a short value ("1", "true", "us-east") is not a
+/// credential, and masking it everywhere it occurs would garble the reports.
+pub const MIN_SECRET_VALUE: usize = 8;
+
+/// An environment secret: the variable's name and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvSecret {
+    pub name: String,
+    pub value: String,
+}
+
+/// The secrets among `vars`, longest value first (so a value that contains another is masked
+/// whole). Names match [`SECRET_NAME_PARTS`]; values under [`MIN_SECRET_VALUE`] characters, or
+/// made of one repeated character, are left alone.
+pub fn secrets_among(vars: impl IntoIterator<Item = (String, String)>) -> Vec<EnvSecret> {
+    let mut out: Vec<EnvSecret> = vars
+        .into_iter()
+        .filter(|(name, _)| {
+            let upper = name.to_ascii_uppercase();
+            SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
+        })
+        .map(|(name, value)| EnvSecret {
+            name,
+            value: value.trim().to_string(),
+        })
+        .filter(|s| {
+            let mut chars = s.value.chars();
+            let first = chars.clone().next();
+            s.value.chars().count() >= MIN_SECRET_VALUE && !chars.all(|c| Some(c) == first)
+        })
+        .collect();
+    out.sort_by(|a, b| b.value.len().cmp(&a.value.len()).then(a.name.cmp(&b.name)));
+    out.dedup_by(|a, b| a.value == b.value);
+    out
+}
+
+/// The secrets of this process's environment, read once.
+pub fn env_secrets() -> &'static [EnvSecret] {
+    static SECRETS: OnceLock<Vec<EnvSecret>> = OnceLock::new();
+    SECRETS.get_or_init(|| {
+        secrets_among(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    })
+}
+
+/// Replaces every environment secret's value in `text` with `$NAME…[redacted]`.
+fn mask_env<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for s in secrets {
+        if out.contains(s.value.as_str()) {
+            out = Cow::Owned(out.replace(s.value.as_str(), &format!("${}…[redacted]", s.name)));
+        }
+    }
+    out
+}
+
+/// Masks every credential in `line`: environment secrets by name, token formats keeping their
+/// first four characters so a reader can still tell which one it was.
 pub fn redact_line(line: &str) -> String {
-    let hits = scan_line(line);
+    mask_line(line, env_secrets()).into_owned()
+}
+
+fn mask_line<'a>(line: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
+    let line = mask_env(line, secrets);
+    let hits = scan_line(&line);
     if hits.is_empty() {
-        return line.to_string();
+        return line;
     }
     let mut out = String::with_capacity(line.len());
     let mut at = 0;
@@ -155,18 +239,123 @@ pub fn redact_line(line: &str) -> String {
         at = h.end;
     }
     out.push_str(&line[at..]);
-    out
+    Cow::Owned(out)
 }
 
-/// [`redact_line`] over every line of a text.
+/// [`redact_line`] over every line of a text: the one masking step in front of every string
+/// deep-review writes.
 pub fn redact_text(text: &str) -> String {
-    if !text.lines().any(|l| !scan_line(l).is_empty()) {
-        return text.to_string();
+    mask(text).into_owned()
+}
+
+/// [`redact_text`], borrowing when nothing needed masking.
+pub fn mask(text: &str) -> Cow<'_, str> {
+    mask_with(text, env_secrets())
+}
+
+fn mask_with<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
+    let needs = secrets.iter().any(|s| text.contains(s.value.as_str()))
+        || text.split('\n').any(|l| !scan_line(l).is_empty());
+    if !needs {
+        return Cow::Borrowed(text);
     }
-    text.split('\n')
-        .map(redact_line)
-        .collect::<Vec<_>>()
-        .join("\n")
+    Cow::Owned(
+        text.split('\n')
+            .map(|l| mask_line(l, secrets))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// Masks bytes that may not be UTF-8: valid runs are masked, other bytes kept as they are, so
+/// a raw transcript stays byte-faithful apart from its secrets.
+pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return match mask(text) {
+            Cow::Borrowed(_) => Cow::Borrowed(bytes),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        };
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.extend_from_slice(mask(chunk.valid()).as_bytes());
+        out.extend_from_slice(chunk.invalid());
+    }
+    Cow::Owned(out)
+}
+
+/// Every string inside a serializable value masked, e.g. a whole review before it is written or
+/// rendered. Values that do not round-trip through JSON are returned unchanged.
+pub fn mask_value<T>(value: T) -> T
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => {
+                if let Cow::Owned(m) = mask(s) {
+                    *s = m;
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut json) = serde_json::to_value(&value) else {
+        return value;
+    };
+    walk(&mut json);
+    serde_json::from_value(json).unwrap_or(value)
+}
+
+/// Longest run of bytes a [`LineMasker`] holds back waiting for a line's end.
+pub const PENDING_CAP: usize = 1024 * 1024;
+
+/// Masks a byte stream that arrives in arbitrary chunks. Masking happens on line boundaries,
+/// so a secret split across two reads is still whole when it is masked; a line longer than
+/// [`PENDING_CAP`] is released early, cut after its last delimiter (whitespace, quote, comma,
+/// brace), where no token continues.
+#[derive(Debug, Default)]
+pub struct LineMasker {
+    pending: Vec<u8>,
+}
+
+impl LineMasker {
+    pub fn new() -> LineMasker {
+        LineMasker::default()
+    }
+
+    /// Feeds a chunk; calls `emit` with each masked piece ready to be written. A piece that
+    /// ends a line ends with `\n`.
+    pub fn push(&mut self, chunk: &[u8], mut emit: impl FnMut(&[u8])) {
+        let mut rest = chunk;
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            self.pending.extend_from_slice(&rest[..=nl]);
+            let line = std::mem::take(&mut self.pending);
+            emit(&mask_bytes(&line));
+            rest = &rest[nl + 1..];
+        }
+        self.pending.extend_from_slice(rest);
+        while self.pending.len() > PENDING_CAP {
+            let window = &self.pending[..PENDING_CAP];
+            let cut = window
+                .iter()
+                .rposition(|b| b" \t\r\",{}[]".contains(b))
+                .map(|i| i + 1)
+                .unwrap_or(PENDING_CAP);
+            let head: Vec<u8> = self.pending.drain(..cut).collect();
+            emit(&mask_bytes(&head));
+        }
+    }
+
+    /// Releases what is left (the last line, without a newline).
+    pub fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            emit(&mask_bytes(&line));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -209,9 +398,85 @@ mod tests {
             "token = \"aaaaaaaaaaaaaaaaaaaaaaaa\"",
             "api_key = \"${API_KEY_FROM_ENVIRONMENT}\"",
             "let token = tokens.next();",
+            r#"{"apiKeySource":"ANTHROPIC_API_KEY","type":"system"}"#,
         ] {
             assert!(scan_line(line).is_empty(), "{line}");
         }
+    }
+
+    #[test]
+    fn anthropic_keys_are_named_for_anthropic() {
+        let hits = scan_line("ANTHROPIC=sk-ant-api03-Zq8rT2mLp9Wx4nB7vK3cD6fH1jS5gA0eYuIoPl");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].kind, "Anthropic API key");
+    }
+
+    #[test]
+    fn env_secrets_are_masked_by_name_and_trivial_values_are_not() {
+        let vars = [
+            ("MY_API_KEY", "s3cr3t-value-1234"),
+            ("GITHUB_TOKEN", "tok_abcdefgh"),
+            ("SHORT_TOKEN", "1234"),
+            ("FLAG_SECRET", "aaaaaaaaaaaa"),
+            ("PATH", "/usr/bin:/bin:/usr/local/bin"),
+        ];
+        let secrets = secrets_among(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, vec!["MY_API_KEY", "GITHUB_TOKEN"]);
+        let masked = mask_with("a s3cr3t-value-1234 b tok_abcdefgh 1234", &secrets);
+        assert_eq!(
+            masked,
+            "a $MY_API_KEY…[redacted] b $GITHUB_TOKEN…[redacted] 1234"
+        );
+    }
+
+    #[test]
+    fn a_token_split_across_chunks_is_still_masked() {
+        let token = "ghp_0123456789abcdefghijABCDEFGHIJ0123456789";
+        let mut bytes = format!("{{\"line\": \"x {token} y\"}}\n").into_bytes();
+        bytes.extend_from_slice(b"\xff\xfe tail");
+        let mut out = Vec::new();
+        let mut m = LineMasker::new();
+        for chunk in bytes.chunks(7) {
+            // 7 bytes: the token arrives in pieces.
+            m.push(chunk, |b| out.extend_from_slice(b));
+        }
+        m.finish(|b| out.extend_from_slice(b));
+        assert!(
+            out.ends_with(b"\xff\xfe tail"),
+            "invalid bytes kept as they were"
+        );
+        let out = String::from_utf8_lossy(&out);
+        assert!(!out.contains(token), "{out}");
+        assert!(out.contains("ghp_…[redacted]"), "{out}");
+        assert!(out.ends_with(" tail"), "{out}");
+    }
+
+    #[test]
+    fn an_overlong_line_is_released_at_a_delimiter() {
+        let token = "ghp_0123456789abcdefghijABCDEFGHIJ0123456789";
+        let mut line = "x".repeat(PENDING_CAP - 10);
+        line.push(' ');
+        line.push_str(token);
+        line.push_str(" end");
+        let mut out = Vec::new();
+        let mut m = LineMasker::new();
+        for chunk in line.as_bytes().chunks(64 * 1024) {
+            m.push(chunk, |b| out.extend_from_slice(b));
+        }
+        m.finish(|b| out.extend_from_slice(b));
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains(token));
+        assert!(out.ends_with("ghp_…[redacted] end"));
+    }
+
+    #[test]
+    fn mask_value_reaches_nested_strings() {
+        let v =
+            serde_json::json!({"a": ["x ghp_0123456789abcdefghijABCDEFGHIJ0123456789"], "n": 3});
+        let m = mask_value(v);
+        assert_eq!(m["a"][0], "x ghp_…[redacted]");
+        assert_eq!(m["n"], 3);
     }
 
     #[test]

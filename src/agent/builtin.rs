@@ -37,8 +37,7 @@ pub fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let mut run = AgentRun::new(spec, Outcome::Ok);
     let path = ctx.dirs.agent.join("stdout.txt");
     if let Ok(text) = serde_json::to_string_pretty(&answer) {
-        let _ = std::fs::create_dir_all(&ctx.dirs.agent);
-        if std::fs::write(&path, text).is_ok() {
+        if crate::artifacts::write_or_log(&path, &text) {
             run.stdout_path = path.strip_prefix(&ctx.dirs.round).ok().map(Into::into);
         }
     }

@@ -91,7 +91,21 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         }
         AgentKind::Codex => {
             let schema_path = dir.join("output-schema.json");
-            let _ = std::fs::write(&schema_path, ctx.task.strict_schema().to_string());
+            if let Err(e) =
+                crate::artifacts::write(&schema_path, &ctx.task.strict_schema().to_string())
+            {
+                run.outcome = Outcome::failed(
+                    FailureKind::Crashed,
+                    format!(
+                        "{e}: {}",
+                        std::error::Error::source(&e)
+                            .map(|s| s.to_string())
+                            .unwrap_or_default()
+                    ),
+                    "free space on the review folder's disk, or pass --out on another one",
+                );
+                return run;
+            }
             let mut a = codex::args(
                 spec.model.as_deref(),
                 spec.effort.as_deref(),
@@ -202,13 +216,18 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             std::fs::read_to_string(dir.join("last-message.txt")).unwrap_or_default()
         }
     };
-    let _ = std::fs::write(dir.join("answer.txt"), &raw);
+    crate::artifacts::write_or_log(&dir.join("answer.txt"), &raw);
     if ctx.task == super::Task::Judge {
         run.answer_text = Some(raw);
         return run;
     }
     match finding::parse_answer(&raw) {
-        Ok(answer) => run.answer = Some(answer),
+        Ok(mut answer) => {
+            if output.stdout_truncated {
+                answer.notes.push(process::STDOUT_CAP_NOTE.to_string());
+            }
+            run.answer = Some(answer)
+        }
         Err(e) => {
             run.outcome = Outcome::failed(
                 FailureKind::Malformed,

@@ -64,7 +64,10 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             Outcome::Ok
         }
         Exit::Code(0) => match finding::parse_answer(&text) {
-            Ok(answer) => {
+            Ok(mut answer) => {
+                if output.stdout_truncated {
+                    answer.notes.push(process::STDOUT_CAP_NOTE.to_string());
+                }
                 run.answer = Some(answer);
                 Outcome::Ok
             }

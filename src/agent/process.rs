@@ -2,10 +2,11 @@
 //!
 //! Each child gets its own process group, so a timeout or Ctrl-C kills the agent and every
 //! grandchild it started; the group is led by a keeper that kills it if deep-review dies,
-//! even by SIGKILL (see [`Keeper`]). stdout and stderr are streamed to files as they arrive (an
-//! interrupted review keeps every byte), stderr is drained concurrently into a capped tail so
-//! a chatty agent never blocks on a full pipe, and stdout lines are handed to the adapter's
-//! parser as they come. This module never prints.
+//! even by SIGKILL (see [`Keeper`]). stdout and stderr are streamed to files as they arrive,
+//! masked line by line ([`crate::secrets::LineMasker`]; an interrupted review keeps every
+//! line), stderr is drained concurrently into a capped tail so a chatty agent never blocks on
+//! a full pipe, and stdout lines are handed to the adapter's parser as they come. This module
+//! never prints.
 
 use std::collections::BTreeMap;
 use std::collections::HashSet;
@@ -62,7 +63,8 @@ pub enum Exit {
 pub struct ProcessOutput {
     pub exit: Exit,
     pub stdout: Vec<u8>,
-    /// True when stdout exceeded the memory cap (the file is still complete).
+    /// True when stdout passed the memory cap or [`RAW_DISK_CAP`] (the file then ends with
+    /// [`DISK_CAP_MARKER`]).
     pub stdout_truncated: bool,
     pub stderr_tail: String,
     pub duration: Duration,
@@ -144,7 +146,8 @@ pub async fn supervise(
 
     let (line_tx, mut line_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let stdout = child.stdout.take();
-    let stdout_task = tokio::spawn(pump_stdout(stdout, stdout_file, line_tx));
+    let (stop_stdout, stdout_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let stdout_task = tokio::spawn(pump_stdout(stdout, stdout_file, line_tx, stdout_stop_rx));
     let stderr = child.stderr.take();
     let stderr_task = tokio::spawn(pump_stderr(stderr, stderr_file));
 
@@ -196,24 +199,30 @@ pub async fn supervise(
     }
     let (stdout, stdout_truncated) = if stdout_open {
         // A descendant that left the group (setsid, daemonized) still holds the pipe after the
-        // agent ended. What the agent printed is its answer: take it from the file, which the
-        // pump writes as it reads, and stop waiting for the pipe.
+        // agent ended. What the agent printed is its answer: the pump treats the stop as the
+        // end of its input, so the last line (masked, without a newline) is written and handed
+        // over like any other.
         let mut stdout_task = stdout_task;
         let _ = tokio::time::timeout(PUMP_SETTLE, &mut stdout_task).await;
-        stdout_task.abort();
-        let (kept, truncated) = read_capped(&spec.stdout_path).await;
-        // The last line without a newline was never handed over: the pump sends it at EOF.
-        if let Some(tail) = kept.rsplit(|&b| b == b'\n').next() {
-            if !tail.is_empty() && kept.len() < STDOUT_MEMORY_CAP {
-                on_line(&String::from_utf8_lossy(tail));
-            }
-        }
-        (kept, truncated)
-    } else {
-        match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
+        let _ = stop_stdout.send(());
+        let out = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
             Ok(Ok(v)) => v,
             _ => read_capped(&spec.stdout_path).await,
+        };
+        while let Ok(line) = line_rx.try_recv() {
+            on_line(&line);
         }
+        out
+    } else {
+        drop(stop_stdout);
+        let out = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
+            Ok(Ok(v)) => v,
+            _ => read_capped(&spec.stdout_path).await,
+        };
+        while let Ok(line) = line_rx.try_recv() {
+            on_line(&line);
+        }
+        out
     };
     if let Some(k) = keeper {
         k.release().await;
@@ -330,72 +339,144 @@ fn exit_of(status: std::process::ExitStatus) -> Exit {
     Exit::Code(-1)
 }
 
+/// The raw output kept on disk per stream; past it, writing stops (with a marker line) while
+/// the pipe is still drained, so the agent never blocks.
+pub const RAW_DISK_CAP: u64 = 64 * 1024 * 1024;
+
+/// The review's note for an agent whose stdout passed [`RAW_DISK_CAP`] (or the memory cap).
+pub const STDOUT_CAP_NOTE: &str =
+    "its raw output passed 64 MiB; the rest was drained but not written to disk";
+
+/// The marker written where a raw stream was cut at [`RAW_DISK_CAP`].
+pub const DISK_CAP_MARKER: &str =
+    "\n[deep-review: output past 64 MiB was not written; the agent was drained]\n";
+
+/// A raw stream's file: masked pieces appended as they come, flushed so an interrupted review
+/// keeps them, and cut at [`RAW_DISK_CAP`].
+struct RawFile {
+    file: tokio::fs::File,
+    written: u64,
+    cap: u64,
+    capped: bool,
+}
+
+impl RawFile {
+    fn new(file: tokio::fs::File) -> RawFile {
+        RawFile {
+            file,
+            written: 0,
+            cap: RAW_DISK_CAP,
+            capped: false,
+        }
+    }
+
+    async fn append(&mut self, piece: &[u8]) {
+        if self.capped {
+            return;
+        }
+        let room = self.cap.saturating_sub(self.written) as usize;
+        if piece.len() > room {
+            let _ = self.file.write_all(&piece[..room]).await;
+            let _ = self.file.write_all(DISK_CAP_MARKER.as_bytes()).await;
+            self.capped = true;
+        } else {
+            let _ = self.file.write_all(piece).await;
+        }
+        self.written += piece.len().min(room) as u64;
+        let _ = self.file.flush().await;
+    }
+}
+
+/// Masks a chunk on line boundaries ([`crate::secrets::LineMasker`]) and returns the masked
+/// pieces ready to write.
+fn masked_pieces(masker: &mut crate::secrets::LineMasker, chunk: Option<&[u8]>) -> Vec<Vec<u8>> {
+    let mut pieces = Vec::new();
+    match chunk {
+        Some(c) => masker.push(c, |p| pieces.push(p.to_vec())),
+        None => masker.finish(|p| pieces.push(p.to_vec())),
+    }
+    pieces
+}
+
 async fn pump_stdout(
     pipe: Option<tokio::process::ChildStdout>,
-    mut file: tokio::fs::File,
+    file: tokio::fs::File,
     lines: tokio::sync::mpsc::UnboundedSender<String>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
 ) -> (Vec<u8>, bool) {
     let Some(mut pipe) = pipe else {
         return (Vec::new(), false);
     };
+    let mut raw = RawFile::new(file);
+    let mut masker = crate::secrets::LineMasker::new();
     let mut kept = Vec::new();
     let mut truncated = false;
+    // The current line for the parser: masked, cut at LINE_CAP.
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        // A stop (the agent is gone, a detached descendant holds the pipe) ends the input.
+        let read = tokio::select! {
+            r = pipe.read(&mut buf) => r.ok().filter(|&n| n > 0),
+            _ = &mut stop => None,
         };
-        let chunk = &buf[..n];
-        // Written and flushed as it streams, so nothing is lost if we are killed.
-        let _ = file.write_all(chunk).await;
-        let _ = file.flush().await;
-        if kept.len() + n <= STDOUT_MEMORY_CAP {
-            kept.extend_from_slice(chunk);
-        } else {
-            truncated = true;
-        }
-        for &b in chunk {
-            if b == b'\n' {
-                let line = String::from_utf8_lossy(&pending).into_owned();
-                let _ = lines.send(line);
-                pending.clear();
-            } else if pending.len() < LINE_CAP {
-                pending.push(b);
+        let chunk = read.map(|n| &buf[..n]);
+        let done = chunk.is_none();
+        for piece in masked_pieces(&mut masker, chunk) {
+            raw.append(&piece).await;
+            if kept.len() + piece.len() <= STDOUT_MEMORY_CAP {
+                kept.extend_from_slice(&piece);
+            } else {
+                truncated = true;
             }
+            for &b in &piece {
+                if b == b'\n' {
+                    let line = String::from_utf8_lossy(&pending).into_owned();
+                    let _ = lines.send(line);
+                    pending.clear();
+                } else if pending.len() < LINE_CAP {
+                    pending.push(b);
+                }
+            }
+        }
+        if done {
+            break;
         }
     }
     if !pending.is_empty() {
         let _ = lines.send(String::from_utf8_lossy(&pending).into_owned());
     }
-    let _ = file.sync_all().await;
-    (kept, truncated)
+    let _ = raw.file.sync_all().await;
+    (kept, truncated || raw.capped)
 }
 
-async fn pump_stderr(
-    pipe: Option<tokio::process::ChildStderr>,
-    mut file: tokio::fs::File,
-) -> String {
+async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, file: tokio::fs::File) -> String {
     let Some(mut pipe) = pipe else {
         return String::new();
     };
+    let mut raw = RawFile::new(file);
+    let mut masker = crate::secrets::LineMasker::new();
     let mut tail: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let chunk = match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(&buf[..n]),
         };
-        let _ = file.write_all(&buf[..n]).await;
-        let _ = file.flush().await;
-        tail.extend_from_slice(&buf[..n]);
-        if tail.len() > 2 * STDERR_TAIL {
-            let cut = tail.len() - STDERR_TAIL;
-            tail.drain(..cut);
+        let done = chunk.is_none();
+        for piece in masked_pieces(&mut masker, chunk) {
+            raw.append(&piece).await;
+            tail.extend_from_slice(&piece);
+            if tail.len() > 2 * STDERR_TAIL {
+                let cut = tail.len() - STDERR_TAIL;
+                tail.drain(..cut);
+            }
+        }
+        if done {
+            break;
         }
     }
-    let _ = file.sync_all().await;
+    let _ = raw.file.sync_all().await;
     let start = tail.len().saturating_sub(STDERR_TAIL);
     let text = String::from_utf8_lossy(&tail[start..]).into_owned();
     crate::secrets::redact_text(text.trim_end())
@@ -560,6 +641,45 @@ mod tests {
         assert_eq!(out.stdout, b"line one\n{\"last\": true}");
         assert_eq!(seen, vec!["line one", "{\"last\": true}"]);
         assert!(out.duration < Duration::from_secs(8), "{:?}", out.duration);
+    }
+
+    #[tokio::test]
+    async fn raw_output_stops_at_the_cap_with_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stdout");
+        let mut raw = RawFile::new(create(&path).await.unwrap());
+        raw.cap = 10;
+        raw.append(b"012345").await;
+        raw.append(b"6789ab").await;
+        raw.append(b"cdef").await;
+        assert!(raw.capped);
+        let on_disk = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(on_disk, format!("0123456789{DISK_CAP_MARKER}"));
+    }
+
+    #[tokio::test]
+    async fn a_secret_is_masked_in_the_transcript_even_when_split_across_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = "printf 'a ghp_0123456789abcd'; sleep 0.2; printf 'efghijABCDEFGHIJ0123456789 b\\n'; \
+                      printf 'e ghp_0123456789abcd' >&2; sleep 0.2; printf 'efghijABCDEFGHIJ0123456789 f' >&2";
+        let mut seen = Vec::new();
+        let out = supervise(
+            &spec(dir.path(), script, 10_000),
+            |l| seen.push(l.to_string()),
+            no_cancel(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(seen, vec!["a ghp_…[redacted] b"]);
+        assert_eq!(out.stdout, "a ghp_…[redacted] b\n".as_bytes());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/stdout")).unwrap(),
+            "a ghp_…[redacted] b\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/stderr")).unwrap(),
+            "e ghp_…[redacted] f"
+        );
     }
 
     #[tokio::test]

@@ -12,6 +12,7 @@ mod github_server;
 mod histories;
 mod judge;
 mod malicious_pr;
+mod masking;
 mod model_server;
 mod path_guard;
 mod pipeline;
