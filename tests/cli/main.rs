@@ -11,6 +11,7 @@ mod github_server;
 mod judge;
 mod model_server;
 mod pipeline;
+mod posting;
 mod pr;
 mod real_clis;
 mod report;
