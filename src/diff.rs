@@ -129,21 +129,18 @@ pub fn parse(text: &str) -> Vec<FileDiff> {
                     continue;
                 }
             };
-            let (old_line, new_line) = match kind {
-                LineKind::Added => {
-                    new_no += 1;
-                    (None, Some(new_no - 1))
-                }
-                LineKind::Removed => {
-                    old_no += 1;
-                    (Some(old_no - 1), None)
-                }
-                LineKind::Context => {
-                    old_no += 1;
-                    new_no += 1;
-                    (Some(old_no - 1), Some(new_no - 1))
-                }
+            // A hunk header numbering past u32::MAX (only a crafted diff has one) ends the
+            // hunk: the lines after it could not be cited anyway.
+            let (Some(old_next), Some(new_next)) = (
+                old_no.checked_add(u32::from(kind != LineKind::Added)),
+                new_no.checked_add(u32::from(kind != LineKind::Removed)),
+            ) else {
+                in_hunk = false;
+                continue;
             };
+            let old_line = (kind != LineKind::Added).then_some(old_no);
+            let new_line = (kind != LineKind::Removed).then_some(new_no);
+            (old_no, new_no) = (old_next, new_next);
             hunk.lines.push(DiffLine {
                 kind,
                 new_line,
