@@ -519,22 +519,24 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
     let what = "read the PR's reviews and comments";
     let mut plan = Plan::default();
     let mut posted: Vec<String> = Vec::new();
+    let mut account = None;
     if client.has_token() {
-        let account = github::account(client).await?;
+        let who = github::account(client).await?;
         let reviews: Vec<github::Comment> = client
             .get_all(&format!("{base}/reviews"), what, 3000)
             .await?;
         let comments: Vec<github::Comment> = client
             .get_all(&format!("{base}/comments"), what, 10_000)
             .await?;
-        let found = existing::sort(&account, &reviews, &comments);
-        for line in existing::log_lines(&account, &found.ignored) {
+        let found = existing::sort(&who, &reviews, &comments);
+        for line in existing::log_lines(&who, &found.ignored) {
             progress::log(&line);
         }
         plan.existing_summary = found.summary;
-        plan.posting_as = account.login().map(str::to_string);
+        plan.posting_as = who.login().map(str::to_string);
         plan.ignored_markers = found.ignored;
         posted = found.ours;
+        account = Some(who);
     }
     for f in r.reported() {
         let fp = report::sarif::fingerprint(f);
@@ -563,7 +565,10 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         });
     }
     plan.summary = summary_body(r, &plan.outside_diff);
-    if let Some(note) = existing::summary_note(&plan.ignored_markers) {
+    if let Some(note) = account
+        .as_ref()
+        .and_then(|a| existing::summary_note(a, &plan.ignored_markers))
+    {
         plan.summary.push_str(&note);
     }
     Ok(plan)

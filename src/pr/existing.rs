@@ -95,21 +95,27 @@ pub fn authors(ignored: &[IgnoredMarker]) -> Vec<String> {
 /// The log lines that say what was not trusted, and why (empty when nothing was ignored).
 pub fn log_lines(account: &Account, ignored: &[IgnoredMarker]) -> Vec<String> {
     let mut lines = Vec::new();
-    let whose = match account {
-        Account::Known { login, how } => format!("{login} (the token's account, {how})"),
+    let (whose, by) = match account {
+        Account::Known { login, how } => (
+            format!("{login} (the token's account, {how})"),
+            "written by other accounts",
+        ),
         Account::Unknown { why } => {
             lines.push(format!(
                 "could not learn which account the token posts as ({why}): no deep-review summary or comment already on the PR is trusted, so a new summary is posted and inline comments may repeat; set {}=LOGIN to name the account",
                 crate::github::LOGIN_VAR
             ));
-            "the token's account".into()
+            (
+                "the token's account".into(),
+                "that may not be the token's account's",
+            )
         }
     };
     let count = |kind: &str| ignored.iter().filter(|m| m.kind == kind).count();
     let (summaries, findings) = (count("summary"), count("finding"));
     if summaries + findings > 0 {
         lines.push(format!(
-            "ignored deep-review markers written by other accounts ({}): {summaries} summary review{} and {findings} finding comment{}; only what {whose} wrote is edited or counts as already posted",
+            "ignored deep-review markers {by} ({}): {summaries} summary review{} and {findings} finding comment{}; only what {whose} wrote is edited or counts as already posted",
             authors(ignored).join(", "),
             if summaries == 1 { "" } else { "s" },
             if findings == 1 { "" } else { "s" },
@@ -120,16 +126,20 @@ pub fn log_lines(account: &Account, ignored: &[IgnoredMarker]) -> Vec<String> {
 
 /// The note the posted summary carries about markers it did not trust. Logins are in code
 /// spans so the note mentions (and notifies) no one.
-pub fn summary_note(ignored: &[IgnoredMarker]) -> Option<String> {
+pub fn summary_note(account: &Account, ignored: &[IgnoredMarker]) -> Option<String> {
     if ignored.is_empty() {
         return None;
     }
+    let by = match account {
+        Account::Known { .. } => "written by other accounts",
+        Account::Unknown { .. } => "already on this PR (the token's account could not be learned)",
+    };
     let names: Vec<String> = authors(ignored)
         .iter()
         .map(|a| format!("`{}`", a.replace('`', "'")))
         .collect();
     Some(format!(
-        "<sub>Not trusted: {} deep-review marker{} written by other accounts ({}); this review neither edits them nor counts them as posted.</sub>\n",
+        "<sub>Not trusted: {} deep-review marker{} {by} ({}); this review neither edits them nor counts them as posted.</sub>\n",
         ignored.len(),
         if ignored.len() == 1 { "" } else { "s" },
         names.join(", ")
@@ -175,7 +185,7 @@ mod tests {
         let ids: Vec<(&str, u64)> = e.ignored.iter().map(|m| (m.kind, m.id)).collect();
         assert_eq!(ids, vec![("summary", 1), ("summary", 3), ("finding", 10)]);
         assert_eq!(authors(&e.ignored), vec!["mallory", "a deleted account"]);
-        let note = summary_note(&e.ignored).unwrap();
+        let note = summary_note(&me(), &e.ignored).unwrap();
         assert!(
             note.contains("3 deep-review markers") && note.contains("`mallory`"),
             "{note}"
@@ -201,5 +211,8 @@ mod tests {
             lines[1].contains("1 summary review and 1 finding comment"),
             "{lines:?}"
         );
+        assert!(!lines[1].contains("other accounts"), "{lines:?}");
+        let note = summary_note(&unknown, &e.ignored).unwrap();
+        assert!(note.contains("could not be learned"), "{note}");
     }
 }
