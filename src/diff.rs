@@ -173,12 +173,24 @@ pub fn parse(text: &str) -> Vec<FileDiff> {
             }
         }
     }
-    // Trailing empty context lines come from the final newline of the text; drop them.
+    // Trailing empty context lines past the header's count come from the final newline of
+    // the text (or blank lines between diffs); drop them. Those within it are the file's own
+    // empty lines, shown as " ". A header without a readable count drops them all.
     for f in &mut files {
         for h in &mut f.hunks {
-            while matches!(h.lines.last(), Some(l) if l.kind == LineKind::Context && l.text.is_empty())
+            let declared = h
+                .header
+                .split_whitespace()
+                .nth(2)
+                .and_then(|p| p.strip_prefix('+'))
+                .and_then(|p| p.split_once(',').map_or(Some(1), |(_, n)| n.parse().ok()))
+                .unwrap_or(0usize);
+            let mut shown = h.lines.iter().filter(|l| l.new_line.is_some()).count();
+            while shown > declared
+                && matches!(h.lines.last(), Some(l) if l.kind == LineKind::Context && l.text.is_empty())
             {
                 h.lines.pop();
+                shown -= 1;
             }
         }
     }

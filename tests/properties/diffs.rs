@@ -128,18 +128,42 @@ fn path() -> impl Strategy<Value = String> {
         .prop_map(|segs| segs.join("/") + ".txt")
 }
 
+/// A head that is the base with a few lines replaced, inserted or deleted (so hunks carry
+/// context), or unrelated contents, or no file.
 fn file_case() -> impl Strategy<Value = FileCase> {
+    let edits = prop::collection::vec((any::<usize>(), 0u8..3, content_line()), 1..4);
     (
         path(),
         prop::option::weighted(0.8, contents()),
         prop::option::weighted(0.8, contents()),
+        edits,
+        0u8..4,
         any::<bool>(),
     )
-        .prop_map(|(path, base, head, final_newline)| FileCase {
-            path,
-            base,
-            head,
-            final_newline,
+        .prop_map(|(path, base, other, edits, how, final_newline)| {
+            let head = match (how, &base) {
+                (0 | 1, Some(b)) => {
+                    let mut h = b.clone();
+                    for (at, op, line) in edits {
+                        let i = at % (h.len() + 1);
+                        match op {
+                            0 if i < h.len() => h[i] = line,
+                            2 if i < h.len() => {
+                                h.remove(i);
+                            }
+                            _ => h.insert(i, line),
+                        }
+                    }
+                    Some(h)
+                }
+                _ => other,
+            };
+            FileCase {
+                path,
+                base,
+                head,
+                final_newline,
+            }
         })
 }
 
@@ -165,6 +189,20 @@ fn change() -> impl Strategy<Value = Vec<FileCase>> {
         }
         seen
     })
+}
+
+/// The old and new line counts a hunk header declares (`@@ -1,3 +1 @@`: 3 and 1).
+fn declared(header: &str) -> (usize, usize) {
+    let mut parts = header.split_whitespace().skip(1);
+    let mut count = |sign: char| {
+        let part = parts
+            .next()
+            .and_then(|p| p.strip_prefix(sign))
+            .expect("header");
+        part.split_once(',')
+            .map_or(1, |(_, n)| n.parse().expect("count"))
+    };
+    (count('-'), count('+'))
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -255,6 +293,18 @@ proptest! {
         let text = git(dir, &args);
         let parsed = diff::parse(&text);
         check_numbering(&parsed)?;
+        for d in &parsed {
+            for h in &d.hunks {
+                prop_assert_eq!(
+                    declared(&h.header),
+                    (
+                        h.lines.iter().filter(|l| l.old_line.is_some()).count(),
+                        h.lines.iter().filter(|l| l.new_line.is_some()).count()
+                    ),
+                    "every line of {} is kept\n{}", h.header, text
+                );
+            }
+        }
 
         let by_path: BTreeMap<&str, &FileCase> = files.iter().map(|f| (f.path.as_str(), f)).collect();
         let mut seen_paths = Vec::new();
@@ -293,4 +343,20 @@ proptest! {
             }
         }
     }
+}
+
+/// An empty line of context at the end of a hunk is a line of the diff, not the text's
+/// final newline.
+#[test]
+fn an_empty_last_context_line_is_kept() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let dir = repo.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join("f.txt"), "a\nb\n\nc\nd\ne\nf\n").expect("write");
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "base"]);
+    std::fs::write(dir.join("f.txt"), "a\nB\n\nc\nd\ne\nf\n").expect("write");
+    let text = git(dir, &["diff", "-U1"]);
+    let parsed = diff::parse(&text);
+    assert!(parsed[0].shows_new_line(3), "{text}{parsed:#?}");
 }

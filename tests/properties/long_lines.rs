@@ -64,4 +64,12 @@ fn long_lines_are_parsed_in_bounded_time() {
             ));
         });
     }
+    let blanks = format!(
+        "diff --git a/x b/x\n@@ -1 +1 @@\n x\n{}",
+        " \n".repeat(LONG / 2)
+    );
+    timed("diff::parse on a hunk followed by many blank lines", || {
+        let files = diff::parse(&blanks);
+        assert_eq!(files[0].hunks[0].lines.len(), 1);
+    });
 }
