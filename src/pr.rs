@@ -677,7 +677,7 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
         plan.outside_diff.len() + rejected.len(),
         match plan.ignored_markers.len() {
             0 => String::new(),
-            n => format!(", {n} marker{} by other accounts ignored", if n == 1 { "" } else { "s" }),
+            n => format!(", {n} marker{} on the PR not trusted", if n == 1 { "" } else { "s" }),
         }
     ))
 }
