@@ -129,21 +129,18 @@ pub fn parse(text: &str) -> Vec<FileDiff> {
                     continue;
                 }
             };
-            let (old_line, new_line) = match kind {
-                LineKind::Added => {
-                    new_no += 1;
-                    (None, Some(new_no - 1))
-                }
-                LineKind::Removed => {
-                    old_no += 1;
-                    (Some(old_no - 1), None)
-                }
-                LineKind::Context => {
-                    old_no += 1;
-                    new_no += 1;
-                    (Some(old_no - 1), Some(new_no - 1))
-                }
+            // A hunk header numbering past u32::MAX (only a crafted diff has one) ends the
+            // hunk: the lines after it could not be cited anyway.
+            let (Some(old_next), Some(new_next)) = (
+                old_no.checked_add(u32::from(kind != LineKind::Added)),
+                new_no.checked_add(u32::from(kind != LineKind::Removed)),
+            ) else {
+                in_hunk = false;
+                continue;
             };
+            let old_line = (kind != LineKind::Added).then_some(old_no);
+            let new_line = (kind != LineKind::Removed).then_some(new_no);
+            (old_no, new_no) = (old_next, new_next);
             hunk.lines.push(DiffLine {
                 kind,
                 new_line,
@@ -176,12 +173,24 @@ pub fn parse(text: &str) -> Vec<FileDiff> {
             }
         }
     }
-    // Trailing empty context lines come from the final newline of the text; drop them.
+    // Trailing empty context lines past the header's count come from the final newline of
+    // the text (or blank lines between diffs); drop them. Those within it are the file's own
+    // empty lines, shown as " ". A header without a readable count drops them all.
     for f in &mut files {
         for h in &mut f.hunks {
-            while matches!(h.lines.last(), Some(l) if l.kind == LineKind::Context && l.text.is_empty())
+            let declared = h
+                .header
+                .split_whitespace()
+                .nth(2)
+                .and_then(|p| p.strip_prefix('+'))
+                .and_then(|p| p.split_once(',').map_or(Some(1), |(_, n)| n.parse().ok()))
+                .unwrap_or(0usize);
+            let mut shown = h.lines.iter().filter(|l| l.new_line.is_some()).count();
+            while shown > declared
+                && matches!(h.lines.last(), Some(l) if l.kind == LineKind::Context && l.text.is_empty())
             {
                 h.lines.pop();
+                shown -= 1;
             }
         }
     }

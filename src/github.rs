@@ -388,7 +388,7 @@ fn next_link(link: &str) -> Option<String> {
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct User {
     pub login: String,
 }
@@ -468,6 +468,94 @@ pub struct Comment {
     pub id: u64,
     #[serde(default)]
     pub body: Option<String>,
+    /// Who wrote it; GitHub sends `null` for deleted accounts.
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
+impl Comment {
+    /// The author's login, when GitHub names one.
+    pub fn author(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.login.as_str())
+    }
+}
+
+/// The login GitHub Actions' `GITHUB_TOKEN` posts as.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
+
+/// Names the account to trust as ours when `GET /user` cannot (a GitHub App's token).
+pub const LOGIN_VAR: &str = "DEEP_REVIEW_GITHUB_LOGIN";
+
+/// The account the token posts as: only reviews and comments it wrote are deep-review's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Account {
+    /// The login, and how it was learned (for the log).
+    Known { login: String, how: String },
+    /// It could not be learned, and why; then nothing already on the PR is trusted.
+    Unknown { why: String },
+}
+
+impl Account {
+    pub fn login(&self) -> Option<&str> {
+        match self {
+            Account::Known { login, .. } => Some(login),
+            Account::Unknown { .. } => None,
+        }
+    }
+
+    /// Whether `author` is this account (logins are case-insensitive on GitHub).
+    pub fn wrote(&self, author: Option<&str>) -> bool {
+        matches!((self.login(), author), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+    }
+}
+
+/// Learns which account the token belongs to: `DEEP_REVIEW_GITHUB_LOGIN` when set, else
+/// `GET /user` (user tokens), else `github-actions[bot]` for an app token inside GitHub
+/// Actions (`GITHUB_ACTIONS=true`, where `GET /user` answers 403). Anything else is
+/// [`Account::Unknown`]: guessing a login would let whoever holds it steer our posting.
+pub async fn account(client: &Client) -> Result<Account> {
+    if let Ok(login) = std::env::var(LOGIN_VAR) {
+        if !login.trim().is_empty() {
+            return Ok(Account::Known {
+                login: login.trim().to_string(),
+                how: format!("from {LOGIN_VAR}"),
+            });
+        }
+    }
+    let page = client
+        .send(
+            reqwest::Method::GET,
+            "/user",
+            "application/vnd.github+json",
+            None,
+        )
+        .await?;
+    if page.status == 200 {
+        if let Ok(user) = serde_json::from_str::<User>(&page.body) {
+            return Ok(Account::Known {
+                login: user.login,
+                how: "from GET /user".into(),
+            });
+        }
+    }
+    if page.status == 401 {
+        return Err(client.error("learn the token's account (GET /user)", &page));
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        return Ok(Account::Known {
+            login: ACTIONS_BOT.into(),
+            how: format!(
+                "GET /user answered {}, and this is GitHub Actions",
+                page.status
+            ),
+        });
+    }
+    Ok(Account::Unknown {
+        why: format!(
+            "GET /user answered {} (an app token?), this is not GitHub Actions, and {LOGIN_VAR} is not set",
+            page.status
+        ),
+    })
 }
 
 /// Everything fetched about a PR.

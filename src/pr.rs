@@ -7,7 +7,8 @@
 //!
 //! Publishing is idempotent: the summary is one review whose body carries a hidden marker and
 //! is edited in place on the next run, and each inline comment carries the finding's
-//! fingerprint, so a finding already commented on is not commented on again.
+//! fingerprint, so a finding already commented on is not commented on again. Markers count
+//! only on what the token's own account wrote (see [`existing`]).
 
 use crate::change::Change;
 use crate::change::PrMeta;
@@ -30,11 +31,11 @@ use crate::run;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub const SUMMARY_MARKER: &str = "<!-- deep-review:summary -->";
+mod existing;
 
-fn finding_marker(fingerprint: &str) -> String {
-    format!("<!-- deep-review:finding:{fingerprint} -->")
-}
+use existing::finding_marker;
+pub use existing::IgnoredMarker;
+pub use existing::SUMMARY_MARKER;
 
 /// Where cached clones live: `$DEEP_REVIEW_CACHE`, else `$XDG_CACHE_HOME/deep-review`, else
 /// `~/.cache/deep-review`.
@@ -393,6 +394,10 @@ pub struct Plan {
     pub already_posted: Vec<String>,
     /// Findings whose lines are not in the diff: they live in the summary only.
     pub outside_diff: Vec<String>,
+    /// The account posting, when it could be learned.
+    pub posting_as: Option<String>,
+    /// deep-review markers other accounts wrote, which were not trusted.
+    pub ignored_markers: Vec<IgnoredMarker>,
 }
 
 impl Plan {
@@ -417,6 +422,8 @@ impl Plan {
             "requests": reqs,
             "already_posted": self.already_posted,
             "outside_diff": self.outside_diff,
+            "posting_as": self.posting_as,
+            "ignored_markers": self.ignored_markers,
         })
     }
 }
@@ -512,34 +519,32 @@ pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
     b
 }
 
-/// Decides what to post, reading what is already on the PR.
+/// Decides what to post, reading what is already on the PR: only the token's own account's
+/// summary and comments count (see [`existing`]).
 pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff]) -> Result<Plan> {
     let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
     let what = "read the PR's reviews and comments";
-    let (existing_summary, posted) = if client.has_token() {
+    let mut plan = Plan::default();
+    let mut posted: Vec<String> = Vec::new();
+    let mut account = None;
+    if client.has_token() {
+        let who = github::account(client).await?;
         let reviews: Vec<github::Comment> = client
             .get_all(&format!("{base}/reviews"), what, 3000)
             .await?;
         let comments: Vec<github::Comment> = client
             .get_all(&format!("{base}/comments"), what, 10_000)
             .await?;
-        let summary = reviews
-            .iter()
-            .find(|c| {
-                c.body
-                    .as_deref()
-                    .is_some_and(|b| b.contains(SUMMARY_MARKER))
-            })
-            .map(|c| c.id);
-        let posted: Vec<String> = comments.iter().filter_map(|c| c.body.clone()).collect();
-        (summary, posted)
-    } else {
-        (None, Vec::new())
-    };
-    let mut plan = Plan {
-        existing_summary,
-        ..Plan::default()
-    };
+        let found = existing::sort(&who, &reviews, &comments);
+        for line in existing::log_lines(&who, &found.ignored) {
+            progress::log(&line);
+        }
+        plan.existing_summary = found.summary;
+        plan.posting_as = who.login().map(str::to_string);
+        plan.ignored_markers = found.ignored;
+        posted = found.ours;
+        account = Some(who);
+    }
     for f in r.reported() {
         let fp = report::sarif::fingerprint(f);
         if posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
@@ -567,6 +572,12 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         });
     }
     plan.summary = summary_body(r, &plan.outside_diff);
+    if let Some(note) = account
+        .as_ref()
+        .and_then(|a| existing::summary_note(a, &plan.ignored_markers))
+    {
+        plan.summary.push_str(&note);
+    }
     Ok(plan)
 }
 
@@ -604,6 +615,12 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
             };
             if !(200..300).contains(&status) {
                 return Err(fail("post the review", status, &v));
+            }
+            if let (None, Some(login)) = (&plan.posting_as, v["user"]["login"].as_str()) {
+                progress::log(&format!(
+                    "the summary was posted as {login}; set {}={login} so later runs edit it in place",
+                    github::LOGIN_VAR
+                ));
             }
             v.get("id").and_then(|i| i.as_u64())
         }
@@ -658,13 +675,17 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
         }
     }
     Ok(format!(
-        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} in the summary only",
+        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} in the summary only{}",
         t.slug(),
         t.number,
         if plan.existing_summary.is_some() { "updated" } else { "created" },
         if placed == 1 { "" } else { "s" },
         plan.already_posted.len(),
-        plan.outside_diff.len() + rejected.len()
+        plan.outside_diff.len() + rejected.len(),
+        match plan.ignored_markers.len() {
+            0 => String::new(),
+            n => format!(", {n} marker{} on the PR not trusted", if n == 1 { "" } else { "s" }),
+        }
     ))
 }
 

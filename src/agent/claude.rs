@@ -97,9 +97,10 @@ impl Parser {
         if let Some(u) = v.get("usage") {
             let cached = u64_of(u, "cache_read_input_tokens");
             s.tokens = Some(Tokens {
+                // Saturating: the counts are the CLI's word, and must not panic on absurd ones.
                 input: u64_of(u, "input_tokens")
-                    + cached
-                    + u64_of(u, "cache_creation_input_tokens"),
+                    .saturating_add(cached)
+                    .saturating_add(u64_of(u, "cache_creation_input_tokens")),
                 output: u64_of(u, "output_tokens"),
                 cached,
             });

@@ -130,10 +130,13 @@ impl StreamParser for Parser {
             "turn.completed" => {
                 let u = v.get("usage").cloned().unwrap_or_default();
                 let prev = self.summary.tokens.take().unwrap_or_default();
+                // Saturating: the counts are the CLI's word, and must not panic on absurd ones.
                 self.summary.tokens = Some(Tokens {
-                    input: prev.input + u64_of(&u, "input_tokens"),
-                    output: prev.output + u64_of(&u, "output_tokens"),
-                    cached: prev.cached + u64_of(&u, "cached_input_tokens"),
+                    input: prev.input.saturating_add(u64_of(&u, "input_tokens")),
+                    output: prev.output.saturating_add(u64_of(&u, "output_tokens")),
+                    cached: prev
+                        .cached
+                        .saturating_add(u64_of(&u, "cached_input_tokens")),
                 });
                 self.summary.completed = !self.turn_failed;
             }

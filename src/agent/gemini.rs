@@ -226,7 +226,10 @@ impl Parser {
                 .and_then(|t| t.get("byName"))
                 .and_then(|b| b.as_object());
             for (name, t) in by_name.into_iter().flatten() {
-                *s.tool_calls.entry(name.clone()).or_insert(0) += u64_of(t, "count") as u32;
+                // Counts are the CLI's word; saturate rather than overflow on absurd ones.
+                let count = u32::try_from(u64_of(t, "count")).unwrap_or(u32::MAX);
+                let n = s.tool_calls.entry(name.clone()).or_insert(0);
+                *n = n.saturating_add(count);
             }
             let mut tokens = Tokens::default();
             for (name, m) in stats
@@ -236,9 +239,9 @@ impl Parser {
                 .flatten()
             {
                 if let Some(t) = m.get("tokens") {
-                    tokens.input += u64_of(t, "prompt");
-                    tokens.output += u64_of(t, "candidates");
-                    tokens.cached += u64_of(t, "cached");
+                    tokens.input = tokens.input.saturating_add(u64_of(t, "prompt"));
+                    tokens.output = tokens.output.saturating_add(u64_of(t, "candidates"));
+                    tokens.cached = tokens.cached.saturating_add(u64_of(t, "cached"));
                 }
                 s.model.get_or_insert_with(|| name.clone());
             }

@@ -2,6 +2,10 @@
 //! uses, with GitHub's response shapes, `Link` pagination, the diff media type, reviews and
 //! review comments that persist across runs, and scripted failures (a 422 for comments on
 //! one path, a 403 rate limit with X-RateLimit-Reset, a private repository).
+//!
+//! Each token is an account: `GET /user` names it (or answers 403 for an app token, as
+//! GitHub does), what it posts carries it as `user`, and editing another account's review is
+//! refused with 403.
 
 use std::io::BufRead;
 use std::io::BufReader;
@@ -29,6 +33,31 @@ pub struct State {
     /// "METHOD path" of each request.
     pub log: Vec<String>,
     pub next_id: u64,
+    /// The account behind each token; any other token is a user named [`DEFAULT_LOGIN`].
+    pub accounts: Vec<(String, Account)>,
+}
+
+/// Who a token belongs to.
+#[derive(Clone)]
+pub struct Account {
+    pub login: String,
+    /// An app's installation token (or Actions' GITHUB_TOKEN): `GET /user` answers 403.
+    pub app: bool,
+}
+
+pub const DEFAULT_LOGIN: &str = "reviewer-bot";
+
+impl State {
+    fn account(&self, token: &str) -> Account {
+        self.accounts
+            .iter()
+            .find(|(t, _)| t == token)
+            .map(|(_, a)| a.clone())
+            .unwrap_or(Account {
+                login: DEFAULT_LOGIN.into(),
+                app: false,
+            })
+    }
 }
 
 pub struct GitHub {
@@ -146,7 +175,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
         .unwrap_or((full.clone(), String::new()));
     let mut len = 0usize;
     let mut accept = String::new();
-    let mut authorized = false;
+    let mut token: Option<String> = None;
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" {
@@ -160,7 +189,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             accept = v.trim().to_string();
         }
         if lower.starts_with("authorization: bearer ") {
-            authorized = true;
+            token = Some(h["authorization: bearer ".len()..].trim().to_string());
         }
     }
     let mut body = vec![0u8; len];
@@ -187,8 +216,31 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             r#"{"message":"API rate limit exceeded"}"#,
         );
     }
-    if s.private && !authorized {
+    if s.private && token.is_none() {
         return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
+    }
+    let account = token.as_deref().map(|t| s.account(t));
+    let user = serde_json::json!(account
+        .as_ref()
+        .map(|a| serde_json::json!({"login": a.login})));
+    if path == "/user" && method == "GET" {
+        return match &account {
+            None => json(
+                &mut out,
+                401,
+                &serde_json::json!({"message": "Requires authentication"}),
+            ),
+            Some(a) if a.app => json(
+                &mut out,
+                403,
+                &serde_json::json!({"message": "Resource not accessible by integration"}),
+            ),
+            Some(a) => json(
+                &mut out,
+                200,
+                &serde_json::json!({"login": a.login, "type": "User"}),
+            ),
+        };
     }
     let number = s.pr["number"].as_u64().unwrap_or(0);
     let pulls = format!(
@@ -239,13 +291,14 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             }
             s.next_id += 1;
             let id = 1000 + s.next_id;
-            let review = serde_json::json!({"id": id, "body": body["body"], "state": "COMMENTED", "commit_id": body["commit_id"]});
+            let review = serde_json::json!({"id": id, "body": body["body"], "state": "COMMENTED", "commit_id": body["commit_id"], "user": user});
             s.reviews.push(review.clone());
             for c in comments {
                 s.next_id += 1;
                 let mut c = c.clone();
                 c["id"] = serde_json::json!(2000 + s.next_id);
                 c["pull_request_review_id"] = serde_json::json!(id);
+                c["user"] = user.clone();
                 s.comments.push(c);
             }
             json(&mut out, 200, &review)
@@ -264,12 +317,18 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             s.next_id += 1;
             let mut c = body.clone();
             c["id"] = serde_json::json!(2000 + s.next_id);
+            c["user"] = user.clone();
             s.comments.push(c.clone());
             json(&mut out, 201, &c)
         }
         ("PUT", r) if r.starts_with("/reviews/") => {
             let id: u64 = r["/reviews/".len()..].parse().unwrap_or(0);
             match s.reviews.iter_mut().find(|x| x["id"] == id) {
+                Some(x) if x["user"] != user => json(
+                    &mut out,
+                    403,
+                    &serde_json::json!({"message": "Resource not accessible by integration"}),
+                ),
                 Some(x) => {
                     x["body"] = body["body"].clone();
                     let v = x.clone();

@@ -16,6 +16,7 @@ mod masking;
 mod model_server;
 mod path_guard;
 mod pipeline;
+mod posting;
 mod pr;
 mod privilege;
 mod real_clis;

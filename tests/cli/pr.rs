@@ -9,11 +9,11 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::process::Command;
 
-struct Fixture {
+pub(crate) struct Fixture {
     _work: Repo,
     _dirs: tempfile::TempDir,
-    dirs: PathBuf,
-    github: GitHub,
+    pub(crate) dirs: PathBuf,
+    pub(crate) github: GitHub,
     marker: PathBuf,
 }
 
@@ -31,7 +31,7 @@ fn panic_finding(severity: &str) -> serde_json::Value {
 /// A repository whose base branch configures agents `a` and `b`, a PR #7 that changes
 /// src/cache.rs and src/stats.rs (and, with `evil_config`, .deep-review.toml), a bare remote
 /// holding refs/pull/7/head, and the API server describing it all.
-fn fixture(evil_config: bool) -> Fixture {
+pub(crate) fn fixture(evil_config: bool) -> Fixture {
     let dirs = tempfile::tempdir().unwrap();
     let d = dirs.path().to_path_buf();
     let a = answering_agent(
@@ -144,7 +144,18 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-fn run_pr(f: &Fixture, extra: &[&str], token: Option<&str>) -> std::process::Output {
+pub(crate) fn run_pr(f: &Fixture, extra: &[&str], token: Option<&str>) -> std::process::Output {
+    run_pr_with(f, extra, token, &[])
+}
+
+/// [`run_pr`] with extra environment; the ambient GitHub Actions and login variables are
+/// removed so the account deep-review posts as is what the test says.
+pub(crate) fn run_pr_with(
+    f: &Fixture,
+    extra: &[&str],
+    token: Option<&str>,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let cwd = f.dirs.join("elsewhere");
     std::fs::create_dir_all(&cwd).unwrap();
     let mut cmd = Command::new(BIN);
@@ -157,7 +168,10 @@ fn run_pr(f: &Fixture, extra: &[&str], token: Option<&str>) -> std::process::Out
         .env("DEEP_REVIEW_CACHE", f.dirs.join("cache"))
         .env_remove("GITHUB_TOKEN")
         .env_remove("GH_TOKEN")
-        .env("PATH", "/usr/bin:/bin:/usr/local/bin");
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("DEEP_REVIEW_GITHUB_LOGIN")
+        .env("PATH", "/usr/bin:/bin:/usr/local/bin")
+        .envs(env.iter().copied());
     if let Some(t) = token {
         cmd.env("GITHUB_TOKEN", t);
     }
@@ -358,6 +372,8 @@ fn review_without_a_token_then_publish_the_saved_review() {
         ])
         .env_remove("GITHUB_TOKEN")
         .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("DEEP_REVIEW_GITHUB_LOGIN")
         .env("PATH", "/usr/bin:/bin");
         if let Some(t) = token {
             cmd.env("GITHUB_TOKEN", t);
