@@ -147,6 +147,7 @@ fn answer() -> impl Strategy<Value = Answer> {
                         commits,
                     },
                     context_updates,
+                    notes: Vec::new(),
                 }
             },
         )
