@@ -211,7 +211,8 @@ fn small_repo() -> (Repo, tempfile::TempDir) {
 fn review_on_full_disk(repo: &Repo, out: &Path, listing: &Path, free: u64) -> Option<Output> {
     let probe = Command::new("unshare").args(["-rm", "true"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        let msg = "`unshare -rm` (a private mount namespace for a small tmpfs) is not available here";
+        let msg =
+            "`unshare -rm` (a private mount namespace for a small tmpfs) is not available here";
         if std::env::var_os("CI").is_some() {
             panic!("{msg}");
         }
