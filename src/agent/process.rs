@@ -193,37 +193,24 @@ pub async fn supervise(
     if let Ok(mut g) = live_groups().lock() {
         g.remove(&pgid);
     }
-    // Lines already queued still count.
-    while let Ok(line) = line_rx.try_recv() {
-        on_line(&line);
-    }
-    let (stdout, stdout_truncated) = if stdout_open {
+    let mut stdout_task = stdout_task;
+    if stdout_open {
         // A descendant that left the group (setsid, daemonized) still holds the pipe after the
         // agent ended. What the agent printed is its answer: the pump treats the stop as the
         // end of its input, so the last line (masked, without a newline) is written and handed
         // over like any other.
-        let mut stdout_task = stdout_task;
         let _ = tokio::time::timeout(PUMP_SETTLE, &mut stdout_task).await;
         let _ = stop_stdout.send(());
-        let out = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
-            Ok(Ok(v)) => v,
-            _ => read_capped(&spec.stdout_path).await,
-        };
-        while let Ok(line) = line_rx.try_recv() {
-            on_line(&line);
-        }
-        out
-    } else {
-        drop(stop_stdout);
-        let out = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
-            Ok(Ok(v)) => v,
-            _ => read_capped(&spec.stdout_path).await,
-        };
-        while let Ok(line) = line_rx.try_recv() {
-            on_line(&line);
-        }
-        out
+    }
+    let (stdout, stdout_truncated) = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await
+    {
+        Ok(Ok(v)) => v,
+        _ => read_capped(&spec.stdout_path).await,
     };
+    // Lines still queued (the pump's last ones among them) count.
+    while let Ok(line) = line_rx.try_recv() {
+        on_line(&line);
+    }
     if let Some(k) = keeper {
         k.release().await;
     }
