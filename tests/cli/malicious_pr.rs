@@ -488,6 +488,10 @@ fn an_untrusted_local_branch_configures_nothing_and_the_checkout_is_untouched() 
     assert!(brief.contains("Base instructions: be thorough."), "{brief}");
     assert!(brief.contains(EVIL), "the diff shows the branch's files");
     assert!(only_fenced(&brief, EVIL), "{brief}");
+    assert!(
+        brief.contains("were removed from the working directory"),
+        "agents are told the scrubbed files are not part of the change: {brief}"
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["agents"][0]["outcome"]["status"], "ok", "{v:#}");
 
