@@ -1,0 +1,425 @@
+//! Publishing a review on its pull request: the plan (which summary to edit, which inline
+//! comments to post, which markers on the PR are ours) and the requests that carry it out.
+//! `deep-review publish` runs only this, from the saved review folder.
+
+use super::existing;
+use super::existing::finding_marker;
+use super::existing::IgnoredMarker;
+use super::existing::SUMMARY_MARKER;
+use crate::diff::FileDiff;
+use crate::errors::exit_codes;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::github;
+use crate::github::Client;
+use crate::github::PrTarget;
+use crate::progress;
+use crate::report;
+use crate::review::ConsolidatedFinding;
+use crate::review::Review;
+use crate::run;
+
+/// Where a saved PR review goes: written as `pr.json` beside review.json.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SavedPr {
+    pub owner: String,
+    pub repo: String,
+    pub number: u64,
+    pub api: String,
+    pub head_sha: String,
+}
+
+/// Plans and (unless `dry_run`) posts; returns the plan's requests as JSON text.
+pub(super) async fn publish_review(
+    client: &Client,
+    saved: &SavedPr,
+    review: &Review,
+    files: &[FileDiff],
+    round_dir: &std::path::Path,
+    dry_run: bool,
+) -> Result<String> {
+    let target = PrTarget {
+        owner: saved.owner.clone(),
+        repo: saved.repo.clone(),
+        number: saved.number,
+        api: saved.api.clone(),
+    };
+    let plan = plan(client, &target, review, files).await?;
+    let text = serde_json::to_string_pretty(&plan.requests(&target, &saved.head_sha))
+        .unwrap_or_default()
+        + "\n";
+    let plan_path = round_dir.join("github-plan.json");
+    crate::artifacts::write(&plan_path, &text)?;
+    if !dry_run {
+        let outcome = post(client, &target, &saved.head_sha, plan).await?;
+        progress::log(&outcome);
+    }
+    Ok(text)
+}
+
+/// `deep-review publish DIR`: posts a saved PR review (review.json, pr.json, diff.patch in
+/// the round folder). It runs nothing from the PR: it only reads those files.
+pub async fn publish(args: crate::cli::PublishArgs) -> Result<run::Outcome> {
+    let review_json = crate::commands::find_review_json(&args.path)?;
+    let round = review_json
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let read = |name: &str| -> Result<String> {
+        let p = round.join(name);
+        std::fs::read_to_string(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Usage(format!(
+                "{} has no {name}; publish takes the folder of a `deep-review pr` review",
+                round.display()
+            )),
+            _ => Error::io("read", &p, e),
+        })
+    };
+    let review: Review = serde_json::from_str(&read("review.json")?).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a deep-review review.json: {e}",
+            review_json.display()
+        ))
+    })?;
+    let saved: SavedPr = serde_json::from_str(&read("pr.json")?)
+        .map_err(|e| Error::Usage(format!("{}: pr.json is not valid: {e}", round.display())))?;
+    let files = crate::diff::parse(&read("diff.patch")?);
+    let token = github::discover_token();
+    if token.is_none() && !args.dry_run {
+        return Err(Error::Usage(
+            "publish needs a token with write access: set GITHUB_TOKEN or GH_TOKEN (or use --dry-run)".into(),
+        ));
+    }
+    let api = args.api_url.clone().unwrap_or_else(|| saved.api.clone());
+    let client = Client::new(&api, token)?;
+    let saved = SavedPr { api, ..saved };
+    let text = publish_review(&client, &saved, &review, &files, &round, args.dry_run).await?;
+    Ok(run::Outcome {
+        report: if args.dry_run { text } else { String::new() },
+        exit_code: exit_codes::OK,
+    })
+}
+
+/// One inline comment to post.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inline {
+    pub finding: String,
+    pub path: String,
+    pub start_line: Option<u32>,
+    pub line: u32,
+    pub body: String,
+}
+
+/// What publishing will do.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The summary review to edit, if one exists.
+    pub existing_summary: Option<u64>,
+    pub summary: String,
+    pub inline: Vec<Inline>,
+    /// Findings already commented on (by fingerprint).
+    pub already_posted: Vec<String>,
+    /// Findings whose lines are not in the diff: they live in the summary only.
+    pub outside_diff: Vec<String>,
+    /// The account posting, when it could be learned.
+    pub posting_as: Option<String>,
+    /// deep-review markers other accounts wrote, which were not trusted.
+    pub ignored_markers: Vec<IgnoredMarker>,
+}
+
+impl Plan {
+    /// The exact requests publishing makes, for `--dry-run`.
+    pub fn requests(&self, t: &PrTarget, head_sha: &str) -> serde_json::Value {
+        let base = format!("/repos/{}/{}", t.owner, t.repo);
+        let comments: Vec<serde_json::Value> = self.inline.iter().map(inline_json).collect();
+        let mut reqs = Vec::new();
+        match self.existing_summary {
+            Some(id) => {
+                reqs.push(serde_json::json!({"method": "PUT", "path": format!("{base}/pulls/{}/reviews/{id}", t.number), "body": {"body": self.summary}}));
+                for c in &comments {
+                    let mut c = c.clone();
+                    c["commit_id"] = serde_json::json!(head_sha);
+                    reqs.push(serde_json::json!({"method": "POST", "path": format!("{base}/pulls/{}/comments", t.number), "body": c}));
+                }
+            }
+            None => reqs.push(serde_json::json!({"method": "POST", "path": format!("{base}/pulls/{}/reviews", t.number),
+                "body": {"commit_id": head_sha, "event": "COMMENT", "body": self.summary, "comments": comments}})),
+        }
+        serde_json::json!({
+            "requests": reqs,
+            "already_posted": self.already_posted,
+            "outside_diff": self.outside_diff,
+            "posting_as": self.posting_as,
+            "ignored_markers": self.ignored_markers,
+        })
+    }
+}
+
+fn inline_json(c: &Inline) -> serde_json::Value {
+    let mut v =
+        serde_json::json!({"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body});
+    if let Some(s) = c.start_line {
+        v["start_line"] = serde_json::json!(s);
+        v["start_side"] = serde_json::json!("RIGHT");
+    }
+    v
+}
+
+fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
+    let who: Vec<String> = f
+        .severity_by_agent()
+        .iter()
+        .map(|(a, s)| format!("{} ({s})", r.agent_display(a)))
+        .collect();
+    let mut b = format!(
+        "**{} · {}: {}**\n\n{}\n",
+        f.id,
+        f.severity.title(),
+        f.title.trim(),
+        f.body.trim()
+    );
+    if let Some(fix) = &f.fix {
+        b.push_str(&format!("\n**Fix:** {}\n", fix.trim()));
+    }
+    b.push_str(&format!(
+        "\n<sub>Found by {}. {}</sub>\n{}",
+        who.join(", "),
+        f.calibration.trim(),
+        finding_marker(fp)
+    ));
+    b
+}
+
+/// The summary review's body: verdict, summary, the findings (with those not placed inline),
+/// and the retro table, under the hidden marker.
+pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
+    let mut b = format!(
+        "{SUMMARY_MARKER}\n## deep-review: {}\n\n",
+        r.verdict_title()
+    );
+    b.push_str(&format!("{}\n\n", r.verdict_rationale.trim()));
+    b.push_str(r.summary.trim());
+    b.push_str("\n\n");
+    let reported: Vec<&ConsolidatedFinding> = r.reported().collect();
+    if reported.is_empty() {
+        b.push_str("No findings survived consolidation.\n\n");
+    } else {
+        b.push_str("| | Finding | Where | Found by |\n|---|---|---|---|\n");
+        for f in &reported {
+            let place = f
+                .locations
+                .iter()
+                .find(|l| l.verified)
+                .map(|l| format!("`{}:{}`", l.path, l.start_line))
+                .unwrap_or_else(|| "—".into());
+            b.push_str(&format!(
+                "| **{}** | {} | {place} | {} |\n",
+                f.id,
+                f.title.replace('|', "\\|"),
+                f.agents().join(", ")
+            ));
+        }
+        b.push('\n');
+    }
+    let details: Vec<&&ConsolidatedFinding> = reported
+        .iter()
+        .filter(|f| not_inline.contains(&f.id))
+        .collect();
+    if !details.is_empty() {
+        b.push_str("### Findings outside the diff\n\n");
+        for f in details {
+            b.push_str(&format!(
+                "**{} · {}: {}**\n\n{}\n\n",
+                f.id,
+                f.severity.title(),
+                f.title.trim(),
+                f.body.trim()
+            ));
+        }
+    }
+    b.push_str(&report::markdown::metrics_table(r));
+    b.push_str(&format!(
+        "\n<sub>{} · review {}</sub>\n",
+        concat!("deep-review ", env!("CARGO_PKG_VERSION")),
+        r.id
+    ));
+    b
+}
+
+/// Decides what to post, reading what is already on the PR: only the token's own account's
+/// summary and comments count (see [`existing`]).
+pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff]) -> Result<Plan> {
+    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+    let what = "read the PR's reviews and comments";
+    let mut plan = Plan::default();
+    let mut posted: Vec<String> = Vec::new();
+    let mut account = None;
+    if client.has_token() {
+        let who = github::account(client).await?;
+        let reviews: Vec<github::Comment> = client
+            .get_all(&format!("{base}/reviews"), what, 3000)
+            .await?;
+        let comments: Vec<github::Comment> = client
+            .get_all(&format!("{base}/comments"), what, 10_000)
+            .await?;
+        let found = existing::sort(&who, &reviews, &comments);
+        for line in existing::log_lines(&who, &found.ignored) {
+            progress::log(&line);
+        }
+        plan.existing_summary = found.summary;
+        plan.posting_as = who.login().map(str::to_string);
+        plan.ignored_markers = found.ignored;
+        posted = found.ours;
+        account = Some(who);
+    }
+    for f in r.reported() {
+        let fp = report::sarif::fingerprint(f);
+        if posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
+            plan.already_posted.push(f.id.clone());
+            continue;
+        }
+        let Some(l) = f.locations.iter().find(|l| l.verified) else {
+            plan.outside_diff.push(f.id.clone());
+            continue;
+        };
+        let in_diff = files
+            .iter()
+            .find(|d| d.path() == l.path)
+            .is_some_and(|d| d.shows_new_line(l.start_line) && d.shows_new_line(l.end_line));
+        if !in_diff {
+            plan.outside_diff.push(f.id.clone());
+            continue;
+        }
+        plan.inline.push(Inline {
+            finding: f.id.clone(),
+            path: l.path.clone(),
+            start_line: (l.end_line > l.start_line).then_some(l.start_line),
+            line: l.end_line.max(l.start_line),
+            body: inline_body(r, f, &fp),
+        });
+    }
+    plan.summary = summary_body(r, &plan.outside_diff);
+    if let Some(note) = account
+        .as_ref()
+        .and_then(|a| existing::summary_note(a, &plan.ignored_markers))
+    {
+        plan.summary.push_str(&note);
+    }
+    Ok(plan)
+}
+
+/// Publishes `plan`; returns a one-line account of what was done.
+pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan) -> Result<String> {
+    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+    let fail = |what: &str, status: u16, v: &serde_json::Value| {
+        Error::Other(format!(
+            "{what}: GitHub answered {status}: {}",
+            v.get("message").and_then(|m| m.as_str()).unwrap_or("")
+        ))
+    };
+    let mut placed = 0usize;
+    let mut rejected: Vec<String> = Vec::new();
+    let review_id = match plan.existing_summary {
+        None => {
+            let comments: Vec<serde_json::Value> = plan.inline.iter().map(inline_json).collect();
+            let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary, "comments": comments});
+            let (status, v) = client
+                .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                .await?;
+            // One comment GitHub will not place sinks the whole review: then post the summary
+            // alone, and the comments one by one below.
+            let (status, v) = if status == 422 && !plan.inline.is_empty() {
+                let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary});
+                client
+                    .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                    .await?
+            } else {
+                if (200..300).contains(&status) {
+                    placed = plan.inline.len();
+                    plan.inline.clear();
+                }
+                (status, v)
+            };
+            if !(200..300).contains(&status) {
+                return Err(fail("post the review", status, &v));
+            }
+            if let (None, Some(login)) = (&plan.posting_as, v["user"]["login"].as_str()) {
+                progress::log(&format!(
+                    "the summary was posted as {login}; set {}={login} so later runs edit it in place",
+                    github::LOGIN_VAR
+                ));
+            }
+            v.get("id").and_then(|i| i.as_u64())
+        }
+        Some(id) => {
+            let (status, v) = client
+                .write(
+                    reqwest::Method::PUT,
+                    &format!("{base}/reviews/{id}"),
+                    &serde_json::json!({"body": plan.summary}),
+                )
+                .await?;
+            if !(200..300).contains(&status) {
+                return Err(fail("update the review", status, &v));
+            }
+            Some(id)
+        }
+    };
+    for c in std::mem::take(&mut plan.inline) {
+        let mut body = inline_json(&c);
+        body["commit_id"] = serde_json::json!(head_sha);
+        let (status, v) = client
+            .write(reqwest::Method::POST, &format!("{base}/comments"), &body)
+            .await?;
+        match status {
+            200 | 201 => placed += 1,
+            422 => {
+                progress::log(&format!(
+                    "GitHub would not place {} on {}:{}; it goes in the summary",
+                    c.finding, c.path, c.line
+                ));
+                rejected.push(c.finding.clone());
+            }
+            _ => return Err(fail("post an inline comment", status, &v)),
+        }
+    }
+    if !rejected.is_empty() {
+        if let Some(id) = review_id {
+            // The summary now carries the findings GitHub would not place.
+            let mut not_inline = plan.outside_diff.clone();
+            not_inline.extend(rejected.iter().cloned());
+            let updated = summary_with_extra(&plan.summary, &not_inline);
+            let (status, v) = client
+                .write(
+                    reqwest::Method::PUT,
+                    &format!("{base}/reviews/{id}"),
+                    &serde_json::json!({"body": updated}),
+                )
+                .await?;
+            if !(200..300).contains(&status) {
+                return Err(fail("update the review", status, &v));
+            }
+        }
+    }
+    Ok(format!(
+        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} in the summary only{}",
+        t.slug(),
+        t.number,
+        if plan.existing_summary.is_some() { "updated" } else { "created" },
+        if placed == 1 { "" } else { "s" },
+        plan.already_posted.len(),
+        plan.outside_diff.len() + rejected.len(),
+        match plan.ignored_markers.len() {
+            0 => String::new(),
+            n => format!(", {n} marker{} on the PR not trusted", if n == 1 { "" } else { "s" }),
+        }
+    ))
+}
+
+/// Appends a note listing findings that had to move into the summary.
+fn summary_with_extra(summary: &str, ids: &[String]) -> String {
+    format!(
+        "{summary}\n<sub>Not placed inline (outside the diff or refused by GitHub): {}</sub>\n",
+        ids.join(", ")
+    )
+}
