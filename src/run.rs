@@ -195,7 +195,7 @@ pub async fn execute(
     }
 
     let change = Arc::new(change);
-    let (runs, partial) = run_agents(
+    let (runs, mut partial) = run_agents(
         &cfg.agents,
         &change,
         &brief,
@@ -210,6 +210,12 @@ pub async fn execute(
             judge, review, &change, &runs, cfg, id, now, started, &round_dir,
         )
         .await;
+        // A signal during the judge cancelled it: the deterministic review stands (with the
+        // judge's note), and it is as partial as the user's interrupt made it.
+        if crate::interrupt::exit_code().is_some() {
+            partial = true;
+            review.partial = true;
+        }
     }
     artifacts::write(&round_dir.join("review.json"), &report::json(&review))?;
     artifacts::write(

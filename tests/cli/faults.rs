@@ -440,3 +440,35 @@ fn agents_die_with_deep_review_when_it_is_sigkilled_during_the_grace_period() {
         !alive(pid) && !alive(grandchild)
     });
 }
+
+#[test]
+fn a_signal_while_the_judge_runs_marks_the_review_partial() {
+    let repo = div_repo();
+    let tools = tempfile::tempdir().unwrap();
+    let good = answering_agent(tools.path(), "good", &div_answer());
+    let (hang, pid, grandchild) = hanging_agent(tools.path(), false);
+    config(&repo, &[("good", &good), ("hang", &hang)], "");
+    let child = spawn_review(
+        &repo,
+        &[
+            "review", "--base", "main", "--head", "feature", "--agents", "good", "--judge", "hang",
+        ],
+    );
+    wait_for("the judge's pids", 30, || {
+        pid.exists() && grandchild.exists() && std::fs::metadata(&pid).unwrap().len() > 0
+    });
+    let (judge, judge_child) = (read_pid(&pid), read_pid(&grandchild));
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    let review = repo.review_json();
+    assert_eq!(review["partial"], true, "{review:#}");
+    // The deterministic review stands: the good agent's finding, and a note on the judge.
+    assert_eq!(review["findings"][0]["members"][0]["agent"], "good");
+    let notes = review["notes"].to_string();
+    assert!(notes.contains("hang"), "{notes}");
+    wait_for("the judge and its child to die", 5, || {
+        !alive(judge) && !alive(judge_child)
+    });
+}
