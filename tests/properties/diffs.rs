@@ -122,9 +122,11 @@ fn contents() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(content_line(), 0..30)
 }
 
-/// A path of one to three segments; `a` and `b` directories test prefix stripping.
+/// A path of one to three segments; `a` and `b` directories test prefix stripping, and the
+/// other segments may hold what git quotes or pads (spaces, tabs, newlines, quotes,
+/// backslashes, non-ASCII letters).
 fn path() -> impl Strategy<Value = String> {
-    prop::collection::vec("(a|b|src|[a-z0-9_][a-z0-9_.-]{0,6})", 1..4)
+    prop::collection::vec(r#"(a|b|src|[a-z0-9_ü][a-z0-9_. \t\n"\\ü-]{0,6})"#, 1..4)
         .prop_map(|segs| segs.join("/") + ".txt")
 }
 
@@ -288,7 +290,8 @@ proptest! {
         write_side(dir, &files, true);
         git(dir, &["add", "-A"]);
         let unified = format!("-U{context}");
-        let mut args = vec!["diff", "--cached", "--src-prefix=a/", "--dst-prefix=b/", &unified];
+        // As deep-review reads git: non-ASCII names raw, the rest C-quoted.
+        let mut args = vec!["-c", "core.quotePath=false", "diff", "--cached", "--src-prefix=a/", "--dst-prefix=b/", &unified];
         args.push(if renames { "-M" } else { "--no-renames" });
         let text = git(dir, &args);
         let parsed = diff::parse(&text);
