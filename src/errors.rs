@@ -18,6 +18,9 @@ pub mod exit_codes {
     pub const NO_MODEL_REVIEWER: i32 = 3;
 }
 
+/// What ends a command. A variant's message says what was wrong and what to do; the cause, when
+/// there is one, is its `#[source]`, never part of its message: `main` prints the message, then
+/// `: <cause>` for each error in the chain, so each cause appears exactly once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Retrying does not help: run inside a repository or pass `--repo`.
@@ -29,17 +32,23 @@ pub enum Error {
     NoDefaultBranch,
     #[error("nothing to review: {0}")]
     EmptyChange(String),
-    #[error("git {args} failed: {stderr}")]
-    Git { args: String, stderr: String },
-    #[error("could not run git: {0}; is git installed and on PATH?")]
-    GitMissing(#[source] std::io::Error),
+    /// git could not be run, or refused.
+    #[error(transparent)]
+    Git(#[from] crate::change::GitError),
+    /// The GitHub API could not be reached, or refused.
+    #[error(transparent)]
+    GitHub(#[from] crate::github::GitHubError),
+    /// A pull request could not be prepared for review, or a saved one published.
+    #[error(transparent)]
+    Pr(#[from] crate::pr::PrError),
     #[error("invalid configuration in {path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
     #[error("no review could be produced: every reviewer failed")]
     AllAgentsFailed,
-    #[error("{what} {}: {source}", path.display())]
+    /// A file or folder could not be read, created or removed; the OS error is the source.
+    #[error("could not {what} {}", path.display())]
     Io {
         what: &'static str,
         path: PathBuf,
@@ -53,11 +62,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Other(String),
 }
 
 impl Error {
+    /// `what` is a verb that reads after "could not": `read`, `create`, `remove`.
     pub fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             what,

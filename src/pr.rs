@@ -34,6 +34,35 @@ pub use existing::SUMMARY_MARKER;
 pub use publish::publish;
 use publish::SavedPr;
 
+/// Why a pull request could not be prepared for review, or a saved one published. GitHub's
+/// and git's own failures are [`crate::github::GitHubError`] and [`crate::change::GitError`].
+#[derive(Debug, thiserror::Error)]
+pub enum PrError {
+    /// The cached clone could not fetch the PR; git's error is the source. Retrying helps
+    /// when the network was the cause.
+    #[error("could not fetch pull request {number} from {url} into the cached clone; check that the URL is reachable from here, then try again")]
+    Fetch {
+        number: u64,
+        url: String,
+        #[source]
+        source: crate::change::GitError,
+    },
+    /// The API named a commit the fetch did not bring: the branch moved in between.
+    #[error("the PR's {which} commit {sha} is not in {url} after fetching; was the branch force-pushed? Try again")]
+    MissingCommit {
+        which: &'static str,
+        sha: String,
+        url: String,
+    },
+    /// A saved review's file is not what `deep-review pr` writes.
+    #[error("{} is not what `deep-review pr` saved; publish takes the folder of a `deep-review pr` review", path.display())]
+    SavedFile {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 /// Where cached clones live: `$DEEP_REVIEW_CACHE`, else `$XDG_CACHE_HOME/deep-review`, else
 /// `~/.cache/deep-review`.
 fn cache_root() -> PathBuf {
@@ -120,23 +149,33 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         root: cache.clone(),
     };
     let n = pr.number;
-    repo.git(&[
-        "fetch",
-        "--quiet",
-        "--force",
-        &clone_url,
-        &format!("+refs/pull/{n}/head:refs/deep-review/pull/{n}/head"),
-        &format!(
-            "+refs/heads/{}:refs/deep-review/pull/{n}/base",
-            pr.base.ref_name
-        ),
-    ])
-    .map_err(|e| Error::Other(format!("could not fetch PR {n} from {clone_url}: {e}")))?;
-    for (what, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
+    crate::change::run_git(
+        Some(&repo.root),
+        &[
+            "fetch",
+            "--quiet",
+            "--force",
+            &clone_url,
+            &format!("+refs/pull/{n}/head:refs/deep-review/pull/{n}/head"),
+            &format!(
+                "+refs/heads/{}:refs/deep-review/pull/{n}/base",
+                pr.base.ref_name
+            ),
+        ],
+    )
+    .map_err(|source| PrError::Fetch {
+        number: n,
+        url: clone_url.clone(),
+        source,
+    })?;
+    for (which, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
         if repo.resolve(sha).is_err() {
-            return Err(Error::Other(format!(
-                "the PR's {what} commit {sha} is not in {clone_url} after fetching; was the branch force-pushed? Try again"
-            )));
+            return Err(PrError::MissingCommit {
+                which,
+                sha: sha.clone(),
+                url: clone_url.clone(),
+            }
+            .into());
         }
     }
 
