@@ -55,6 +55,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The review folder (or its round folder) could not be created: permissions, a full
+    /// disk, or a file where the folder should be.
+    #[error("could not create the review folder {} (check that you can write there, or pass --out DIR)", path.display())]
+    ReviewFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A review artifact could not be written (full disk, permissions); nothing cut is left.
     #[error("could not write {} (free space on its disk, or pass --out DIR on another)", path.display())]
     Write {
@@ -76,3 +84,35 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// `main` prints each error's message, then `: <source>` for each source: a message that
+    /// also contains its source's text would print it twice.
+    #[test]
+    fn no_message_repeats_its_source() {
+        let os = || std::io::Error::from_raw_os_error(libc::EACCES);
+        let os_text = os().to_string();
+        let errors = [
+            Error::io("read", "/x/.deep-review.toml", os()),
+            Error::ReviewFolder {
+                path: "/x/r".into(),
+                source: os(),
+            },
+            Error::Write {
+                path: "/x/r/review.json".into(),
+                source: os(),
+            },
+            Error::from(crate::change::GitError::Spawn { source: os() }),
+        ];
+        for e in errors {
+            let message = e.to_string();
+            assert!(!message.contains(&os_text), "{message}");
+            let source = e.source().expect("the OS error is the source").to_string();
+            assert_eq!(source, os_text, "{message}");
+        }
+    }
+}
