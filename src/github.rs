@@ -6,13 +6,13 @@
 
 use crate::errors::Error;
 use crate::errors::Result;
-use serde::Deserialize;
-use serde::Serialize;
 use std::time::Duration;
 
 mod error;
+mod wire;
 
 pub use error::GitHubError;
+pub use wire::*;
 
 /// Which pull request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +141,9 @@ pub fn discover_token() -> Option<String> {
     (out.status.success() && !t.is_empty()).then_some(t)
 }
 
+/// How long one request may take, answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long rate limits are waited out, in total, before giving up.
 pub const MAX_RATE_WAIT: Duration = Duration::from_secs(120);
 
@@ -163,7 +166,7 @@ impl Client {
     pub fn new(api: &str, token: Option<String>) -> Result<Client, GitHubError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("deep-review/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(60))
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|source| GitHubError::Client { source })?;
         Ok(Client {
@@ -208,14 +211,19 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|source| GitHubError::Unreachable {
-                    what: what.to_string(),
-                    api: self.api.clone(),
-                    source,
-                })?;
+            let resp = req.send().await.map_err(|source| {
+                let (what, api) = (what.to_string(), self.api.clone());
+                if source.is_timeout() {
+                    GitHubError::Timeout {
+                        what,
+                        api,
+                        after: REQUEST_TIMEOUT,
+                        source,
+                    }
+                } else {
+                    GitHubError::Unreachable { what, api, source }
+                }
+            })?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             let header = |name: &str| {
@@ -428,98 +436,6 @@ fn next_link(link: &str) -> Option<String> {
                 .to_string()
         })
     })
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct User {
-    pub login: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Label {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RepoInfo {
-    pub clone_url: String,
-    #[serde(default)]
-    pub private: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Branch {
-    #[serde(rename = "ref")]
-    pub ref_name: String,
-    pub sha: String,
-    pub repo: Option<RepoInfo>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullRequest {
-    pub number: u64,
-    pub title: String,
-    #[serde(default)]
-    pub body: Option<String>,
-    pub user: User,
-    #[serde(default)]
-    pub labels: Vec<Label>,
-    pub base: Branch,
-    pub head: Branch,
-    #[serde(default)]
-    pub changed_files: Option<u64>,
-    #[serde(default)]
-    pub html_url: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommitAuthor {
-    pub name: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub date: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommitInner {
-    pub message: String,
-    pub author: Option<CommitAuthor>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Sha {
-    pub sha: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PrCommit {
-    pub sha: String,
-    pub commit: CommitInner,
-    #[serde(default)]
-    pub parents: Vec<Sha>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PrFile {
-    pub filename: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Comment {
-    pub id: u64,
-    #[serde(default)]
-    pub body: Option<String>,
-    /// Who wrote it; GitHub sends `null` for deleted accounts.
-    #[serde(default)]
-    pub user: Option<User>,
-}
-
-impl Comment {
-    /// The author's login, when GitHub names one.
-    pub fn author(&self) -> Option<&str> {
-        self.user.as_ref().map(|u| u.login.as_str())
-    }
 }
 
 /// The login GitHub Actions' `GITHUB_TOKEN` posts as.

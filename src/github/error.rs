@@ -22,6 +22,15 @@ pub enum GitHubError {
         #[source]
         source: reqwest::Error,
     },
+    /// Connected, but no answer within the client's timeout. Retrying may help.
+    #[error("{what}: the GitHub API at {api} did not answer within {}s; try again later", .after.as_secs())]
+    Timeout {
+        what: String,
+        api: String,
+        after: std::time::Duration,
+        #[source]
+        source: reqwest::Error,
+    },
     /// The answer was cut off while it was read. Retrying usually helps.
     #[error("{what}: the answer from the GitHub API at {api} was cut off; try again")]
     Read {
