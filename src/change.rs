@@ -19,8 +19,8 @@ use std::sync::Mutex;
 
 mod git;
 
+pub use crate::errors::GitError;
 pub use git::run_git;
-pub use git::GitError;
 
 /// A git repository on disk.
 #[derive(Debug, Clone)]

@@ -2,8 +2,21 @@
 //!
 //! A failed agent is not here: it is a result ([`crate::agent::Outcome`]) recorded in its
 //! column of the review. These are the errors after which no review can be produced.
+//!
+//! [`Error`] is what a command returns. Each boundary has its own enum, kept here so that
+//! every module can name it while this module stays a leaf of the module graph:
+//! [`GitError`] (running git), [`GitHubError`] (the REST API), [`PrError`] (preparing or
+//! publishing a pull request's review).
 
 use std::path::PathBuf;
+
+mod git;
+mod github;
+mod pr;
+
+pub use git::GitError;
+pub use github::GitHubError;
+pub use pr::PrError;
 
 /// Exit codes, documented in the README.
 pub mod exit_codes {
@@ -34,13 +47,13 @@ pub enum Error {
     EmptyChange(String),
     /// git could not be run, or refused.
     #[error(transparent)]
-    Git(#[from] crate::change::GitError),
+    Git(#[from] GitError),
     /// The GitHub API could not be reached, or refused.
     #[error(transparent)]
-    GitHub(#[from] crate::github::GitHubError),
+    GitHub(#[from] GitHubError),
     /// A pull request could not be prepared for review, or a saved one published.
     #[error(transparent)]
-    Pr(#[from] crate::pr::PrError),
+    Pr(#[from] PrError),
     #[error("invalid configuration in {path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error("{0}")]
@@ -106,7 +119,7 @@ mod tests {
                 path: "/x/r/review.json".into(),
                 source: os(),
             },
-            Error::from(crate::change::GitError::Spawn { source: os() }),
+            Error::from(GitError::Spawn { source: os() }),
         ];
         for e in errors {
             let message = e.to_string();

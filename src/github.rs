@@ -8,10 +8,9 @@ use crate::errors::Error;
 use crate::errors::Result;
 use std::time::Duration;
 
-mod error;
 mod wire;
 
-pub use error::GitHubError;
+pub use crate::errors::GitHubError;
 pub use wire::*;
 
 /// Which pull request.

@@ -34,34 +34,7 @@ pub use existing::SUMMARY_MARKER;
 pub use publish::publish;
 use publish::SavedPr;
 
-/// Why a pull request could not be prepared for review, or a saved one published. GitHub's
-/// and git's own failures are [`crate::github::GitHubError`] and [`crate::change::GitError`].
-#[derive(Debug, thiserror::Error)]
-pub enum PrError {
-    /// The cached clone could not fetch the PR; git's error is the source. Retrying helps
-    /// when the network was the cause.
-    #[error("could not fetch pull request {number} from {url} into the cached clone; check that the URL is reachable from here, then try again")]
-    Fetch {
-        number: u64,
-        url: String,
-        #[source]
-        source: crate::change::GitError,
-    },
-    /// The API named a commit the fetch did not bring: the branch moved in between.
-    #[error("the PR's {which} commit {sha} is not in {url} after fetching; was the branch force-pushed? Try again")]
-    MissingCommit {
-        which: &'static str,
-        sha: String,
-        url: String,
-    },
-    /// A saved review's file is not what `deep-review pr` writes.
-    #[error("{} is not what `deep-review pr` saved; publish takes the folder of a `deep-review pr` review", path.display())]
-    SavedFile {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
-}
+pub use crate::errors::PrError;
 
 /// Where cached clones live: `$DEEP_REVIEW_CACHE`, else `$XDG_CACHE_HOME/deep-review`, else
 /// `~/.cache/deep-review`.

@@ -1,36 +1,8 @@
-//! Running the `git` binary, and what can go wrong when we do.
+//! Running the `git` binary.
 
+use crate::errors::GitError;
 use std::path::Path;
 use std::process::Command;
-
-/// Why a git invocation gave us nothing. The message says what deep-review was doing; the OS
-/// error (for [`GitError::Spawn`]) is its source, printed once by `main`.
-#[derive(Debug, thiserror::Error)]
-pub enum GitError {
-    /// git could not be started: not installed, not on PATH, or not executable. Retrying does
-    /// not help until PATH is fixed.
-    #[error("could not run git (install git, or put it on PATH)")]
-    Spawn {
-        #[source]
-        source: std::io::Error,
-    },
-    /// git ran and refused; its stderr says why (an unknown object, a network failure, …).
-    #[error("git {args} failed{}", stderr_tail(.status, .stderr))]
-    Failed {
-        args: String,
-        status: std::process::ExitStatus,
-        stderr: String,
-    },
-}
-
-/// `: <git's stderr>`, or the exit status when git said nothing.
-fn stderr_tail(status: &std::process::ExitStatus, stderr: &str) -> String {
-    if stderr.is_empty() {
-        format!(" ({status}, no message)")
-    } else {
-        format!(": {stderr}")
-    }
-}
 
 /// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
 ///
@@ -83,15 +55,5 @@ mod tests {
             silent.to_string(),
             "git diff --quiet failed (exit status: 1, no message)"
         );
-    }
-
-    #[test]
-    fn a_missing_git_names_the_fix_and_keeps_the_os_error_as_source() {
-        let e = GitError::Spawn {
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        };
-        let text = e.to_string();
-        assert_eq!(text, "could not run git (install git, or put it on PATH)");
-        assert!(e.source().is_some());
     }
 }

@@ -1,4 +1,4 @@
-//! What can go wrong talking to the GitHub API, one variant per thing the user does about it.
+//! What can go wrong talking to the GitHub API ([`crate::github::Client`]), one variant per thing the user does about it.
 //!
 //! A message says what deep-review was doing (`what`: "fetch o/r#7", "post the review") and
 //! what to do. The transport error stays the `#[source]`: reqwest's own message is only "error
