@@ -118,7 +118,8 @@ fn read_file(path: &Path) -> Result<Option<FileConfig>> {
 fn parse_text(text: &str, path: &Path) -> Result<FileConfig> {
     toml::from_str(text).map_err(|e| Error::Config {
         path: path.to_path_buf(),
-        message: e.message().to_string()
+        // One line: toml's message may hold a newline.
+        message: e.message().trim().replace('\n', "; ")
             + &e.span()
                 .map(|s| format!(" (at line {})", line_of(text, s.start)))
                 .unwrap_or_default(),
