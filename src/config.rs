@@ -65,6 +65,8 @@ struct AgentTable {
     kind: String,
     #[serde(default)]
     command: Vec<String>,
+    /// For `acp`: a known agent's command and settings (`opencode`, `gemini-acp`, …).
+    preset: Option<String>,
     #[serde(default)]
     args: Vec<String>,
     #[serde(default)]
@@ -386,7 +388,7 @@ fn agent_from_table(
     }
     let kind = AgentKind::parse(&t.kind).ok_or_else(|| {
         bad(format!(
-            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini",
+            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini, acp",
             t.kind
         ))
     })?;
@@ -422,6 +424,7 @@ fn agent_from_table(
             "agents.{name}: kind = \"command\" needs `command = [\"program\", \"arg\", …]`"
         )));
     }
+    let command = acp_command(name, kind, t).map_err(bad)?;
     let timeout = match &t.timeout {
         Some(v) => duration_value(v, path, &format!("agents.{name}.timeout"))?,
         None => default_timeout,
@@ -429,7 +432,7 @@ fn agent_from_table(
     Ok(AgentSpec {
         name: name.to_string(),
         kind,
-        command: t.command.clone(),
+        command,
         args: t.args.clone(),
         allow_bash: t.allow_bash.clone(),
         model: t.model.clone(),
@@ -438,6 +441,30 @@ fn agent_from_table(
         env: t.env.clone(),
         pass_env: t.pass_env.clone(),
     })
+}
+
+/// The command of an `acp` agent: its preset's, or the one given (exactly one of the two).
+fn acp_command(name: &str, kind: AgentKind, t: &AgentTable) -> std::result::Result<Vec<String>, String> {
+    use crate::agent::acp::presets;
+    match (&t.preset, kind) {
+        (Some(_), k) if k != AgentKind::Acp => Err(format!(
+            "agents.{name}.preset: only `acp` agents take a preset"
+        )),
+        (Some(p), _) if !t.command.is_empty() => Err(format!(
+            "agents.{name}: give `preset = \"{p}\"` or `command`, not both (the preset is a command)"
+        )),
+        (Some(p), _) => presets::find(p)
+            .map(|p| p.command.iter().map(|s| s.to_string()).collect())
+            .ok_or_else(|| format!(
+                "agents.{name}.preset: unknown preset `{p}`; use one of {}, or `command = [\"agent\", \"acp\"]`",
+                presets::names()
+            )),
+        (None, AgentKind::Acp) if t.command.is_empty() => Err(format!(
+            "agents.{name}: kind = \"acp\" needs `preset = \"…\"` (one of {}) or `command = [\"agent\", \"acp\"]`",
+            presets::names()
+        )),
+        (None, _) => Ok(t.command.clone()),
+    }
 }
 
 /// The reviewers a user may expect that cannot run here, and how to enable each. Nothing
@@ -502,7 +529,7 @@ pub fn credentials_hint(kind: AgentKind) -> Option<String> {
             ],
             vec![home.join(".gemini/oauth_creds.json")],
         ),
-        AgentKind::Builtin | AgentKind::Command => return None,
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => return None,
     };
     for v in vars {
         if std::env::var_os(v).is_some_and(|x| !x.is_empty()) {

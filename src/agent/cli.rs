@@ -25,7 +25,7 @@ pub fn default_binary(kind: AgentKind) -> &'static str {
         AgentKind::Claude => "claude",
         AgentKind::Codex => "codex",
         AgentKind::Gemini => "gemini",
-        AgentKind::Builtin | AgentKind::Command => "",
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => "",
     }
 }
 
@@ -34,7 +34,7 @@ pub fn install_hint(kind: AgentKind) -> &'static str {
         AgentKind::Claude => "install it with `npm install -g @anthropic-ai/claude-code`, then run `claude` once to log in (or set ANTHROPIC_API_KEY)",
         AgentKind::Codex => "install it with `npm install -g @openai/codex`, then run `codex login` (or set OPENAI_API_KEY)",
         AgentKind::Gemini => "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)",
-        AgentKind::Builtin | AgentKind::Command => "",
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => "",
     }
 }
 
@@ -43,7 +43,7 @@ fn login_hint(kind: AgentKind) -> &'static str {
         AgentKind::Claude => "run `claude` once and log in, or set ANTHROPIC_API_KEY",
         AgentKind::Codex => "run `codex login` or set OPENAI_API_KEY",
         AgentKind::Gemini => "run `gemini` once and log in, or set GEMINI_API_KEY",
-        AgentKind::Builtin | AgentKind::Command => "check the agent's credentials",
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => "check the agent's credentials",
     }
 }
 
@@ -125,7 +125,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             gemini::args(spec.model.as_deref()),
             Box::new(gemini::Parser::new(&workdir)),
         ),
-        AgentKind::Builtin | AgentKind::Command => unreachable!("not a CLI kind"),
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => unreachable!("not a CLI kind"),
     };
     if kind != AgentKind::Codex {
         args.extend(spec.args.iter().cloned());

@@ -48,8 +48,8 @@ pub const BASE_PREFIXES: &[&str] = &["LC_", "XDG_"];
 pub const NEVER: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
 
 /// A vendor's own variables, by prefix and by name. Another vendor's are not here.
-fn vendor(kind: AgentKind) -> (&'static [&'static str], &'static [&'static str]) {
-    match kind {
+fn vendor(spec: &AgentSpec) -> (&'static [&'static str], &'static [&'static str]) {
+    match spec.kind {
         // Claude Code's settings (`DISABLE_*` turn off its telemetry and updater).
         AgentKind::Claude => (
             &["ANTHROPIC_", "CLAUDE_"],
@@ -62,6 +62,12 @@ fn vendor(kind: AgentKind) -> (&'static [&'static str], &'static [&'static str])
         ),
         AgentKind::Codex => (&["OPENAI_", "CODEX_"], &[]),
         AgentKind::Gemini => (&["GEMINI_", "GOOGLE_"], &[]),
+        // An ACP agent: its preset's own variables (none for an unknown agent: `pass_env`).
+        AgentKind::Acp => (
+            super::acp::presets::of_command(&spec.command)
+                .map_or(&[][..], |p| p.env_prefixes),
+            &[],
+        ),
         AgentKind::Builtin | AgentKind::Command => (&[], &[]),
     }
 }
@@ -116,7 +122,7 @@ pub fn compute(
         spec.kind == AgentKind::Claude && set("CLAUDE_CODE_USE_BEDROCK"),
         spec.kind == AgentKind::Claude && set("CLAUDE_CODE_USE_VERTEX"),
     );
-    let (prefixes, names) = vendor(spec.kind);
+    let (prefixes, names) = vendor(spec);
     let wanted = |n: &str| {
         BASE.contains(&n)
             || BASE_PREFIXES.iter().any(|p| n.starts_with(p))

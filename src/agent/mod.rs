@@ -3,6 +3,7 @@
 //! Adapters never print; they report through [`RunEvent`]s and return an [`AgentRun`]. A
 //! failed agent is an [`Outcome`], never an error that aborts the review.
 
+pub mod acp;
 pub mod bash;
 pub mod builtin;
 pub mod claude;
@@ -38,6 +39,8 @@ pub enum AgentKind {
     Codex,
     /// Google Gemini CLI (`gemini -p`).
     Gemini,
+    /// Any Agent Client Protocol agent, with deep-review as the ACP client.
+    Acp,
 }
 
 impl AgentKind {
@@ -48,6 +51,7 @@ impl AgentKind {
             AgentKind::Claude => "claude",
             AgentKind::Codex => "codex",
             AgentKind::Gemini => "gemini",
+            AgentKind::Acp => "acp",
         }
     }
 
@@ -58,6 +62,7 @@ impl AgentKind {
             "claude" => Some(AgentKind::Claude),
             "codex" => Some(AgentKind::Codex),
             "gemini" => Some(AgentKind::Gemini),
+            "acp" => Some(AgentKind::Acp),
             _ => None,
         }
     }
@@ -154,7 +159,7 @@ pub fn pretty_model(kind: AgentKind, model: Option<&str>) -> String {
         AgentKind::Claude => "Claude",
         AgentKind::Codex => "Codex",
         AgentKind::Gemini => "Gemini",
-        AgentKind::Builtin | AgentKind::Command => "",
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => "",
     };
     let Some(m) = model.filter(|m| !m.is_empty()) else {
         return family.to_string();
@@ -450,6 +455,7 @@ pub async fn run_agent(spec: &AgentSpec, ctx: RunContext) -> AgentRun {
     let mut run = match spec.kind {
         AgentKind::Builtin => builtin::run(spec, &ctx),
         AgentKind::Command => command::run(spec, &ctx).await,
+        AgentKind::Acp => acp::run(spec, &ctx).await,
         AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini => cli::run(spec, &ctx).await,
     };
     if run.stats.duration_ms == 0 {
