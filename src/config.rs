@@ -444,7 +444,11 @@ fn agent_from_table(
 }
 
 /// The command of an `acp` agent: its preset's, or the one given (exactly one of the two).
-fn acp_command(name: &str, kind: AgentKind, t: &AgentTable) -> std::result::Result<Vec<String>, String> {
+fn acp_command(
+    name: &str,
+    kind: AgentKind,
+    t: &AgentTable,
+) -> std::result::Result<Vec<String>, String> {
     use crate::agent::acp::presets;
     match (&t.preset, kind) {
         (Some(_), k) if k != AgentKind::Acp => Err(format!(

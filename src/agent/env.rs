@@ -64,8 +64,7 @@ fn vendor(spec: &AgentSpec) -> (&'static [&'static str], &'static [&'static str]
         AgentKind::Gemini => (&["GEMINI_", "GOOGLE_"], &[]),
         // An ACP agent: its preset's own variables (none for an unknown agent: `pass_env`).
         AgentKind::Acp => (
-            super::acp::presets::of_command(&spec.command)
-                .map_or(&[][..], |p| p.env_prefixes),
+            super::acp::presets::of_command(&spec.command).map_or(&[][..], |p| p.env_prefixes),
             &[],
         ),
         AgentKind::Builtin | AgentKind::Command => (&[], &[]),

@@ -26,7 +26,13 @@ use std::path::PathBuf;
 /// `.opencode` holds opencode's agents, commands and plugins (code it runs), `.qwen` Qwen
 /// Code's settings, `.goose` goose's.
 pub const CONFIG_DIRS: &[&str] = &[
-    ".claude", ".gemini", ".codex", ".agents", ".opencode", ".qwen", ".goose",
+    ".claude",
+    ".gemini",
+    ".codex",
+    ".agents",
+    ".opencode",
+    ".qwen",
+    ".goose",
 ];
 
 /// Files an agent CLI reads as configuration or instructions, removed at any depth.

@@ -153,7 +153,12 @@ pub async fn supervise_duplex(
         g.insert(pgid);
     }
 
-    if let (Some(input), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+    let stdin = child.stdin.take();
+    let (stdin, duplex) = match (duplex, stdin) {
+        (Some(d), Some(pipe)) => (None, Some((d, pipe))),
+        (_, pipe) => (pipe, None),
+    };
+    if let (Some(input), Some(mut stdin)) = (spec.stdin.clone(), stdin) {
         tokio::spawn(async move {
             // A child that exits without reading its stdin gives EPIPE here; that is its
             // business, and its exit status tells the story.
@@ -162,10 +167,7 @@ pub async fn supervise_duplex(
         });
     }
 
-    let duplex_task = match (duplex, child.stdin.take()) {
-        (Some(d), Some(stdin)) => Some(tokio::spawn(pump_stdin(d, stdin))),
-        _ => None,
-    };
+    let duplex_task = duplex.map(|(d, pipe)| tokio::spawn(pump_stdin(d, pipe)));
 
     let (line_tx, mut line_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let stdout = child.stdout.take();

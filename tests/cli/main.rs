@@ -2,6 +2,7 @@
 
 mod support;
 
+mod acp;
 mod builtin;
 mod consolidation;
 mod errors;

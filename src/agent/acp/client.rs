@@ -200,9 +200,9 @@ async fn set_model_option(
     found: &Mutex<Findings>,
 ) {
     let option = session.config_options.iter().flatten().find(|o| {
-        serde_json::to_value(o).ok().is_some_and(|v| {
-            v["category"] == "model" || v["id"] == "model"
-        })
+        serde_json::to_value(o)
+            .ok()
+            .is_some_and(|v| v["category"] == "model" || v["id"] == "model")
     });
     let Some(option) = option else {
         if let Ok(mut f) = found.lock() {
@@ -240,30 +240,29 @@ fn answer(
     tree: &Tree,
     found: &Mutex<Findings>,
 ) -> Result<(), agent_client_protocol::Error> {
-    let denied = |message: String| {
-        agent_client_protocol::Error::new(-32000, message)
-    };
+    let denied = |message: String| agent_client_protocol::Error::new(-32000, message);
     match request {
-        acp::AgentRequest::ReadTextFileRequest(r) => {
-            match tree.read(&r.path, r.line, r.limit) {
-                Ok((rel, content)) => {
-                    if let Ok(mut f) = found.lock() {
-                        f.summary.files_read.insert(rel);
-                    }
-                    responder.respond(json(acp::ReadTextFileResponse::new(content)))
+        acp::AgentRequest::ReadTextFileRequest(r) => match tree.read(&r.path, r.line, r.limit) {
+            Ok((rel, content)) => {
+                if let Ok(mut f) = found.lock() {
+                    f.summary.files_read.insert(rel);
                 }
-                Err(why) => {
-                    refuse(found, format!("refused to read {why}"));
-                    responder.respond_with_error(denied(format!(
-                        "deep-review serves only regular files of the reviewed tree: {why}"
-                    )))
-                }
+                responder.respond(json(acp::ReadTextFileResponse::new(content)))
             }
-        }
+            Err(why) => {
+                refuse(found, format!("refused to read {why}"));
+                responder.respond_with_error(denied(format!(
+                    "deep-review serves only regular files of the reviewed tree: {why}"
+                )))
+            }
+        },
         acp::AgentRequest::WriteTextFileRequest(r) => {
             refuse(
                 found,
-                format!("refused to write `{}` (reviewers are read-only)", r.path.display()),
+                format!(
+                    "refused to write `{}` (reviewers are read-only)",
+                    r.path.display()
+                ),
             );
             responder.respond_with_error(denied(
                 "deep-review reviewers are read-only: fs/write_text_file is refused".into(),
@@ -290,9 +289,9 @@ fn answer(
             .find_map(|k| r.options.iter().find(|o| o.kind == *k))
             .map(|o| o.option_id.clone());
             let outcome = match reject {
-                Some(id) => acp::RequestPermissionOutcome::Selected(
-                    acp::SelectedPermissionOutcome::new(id),
-                ),
+                Some(id) => {
+                    acp::RequestPermissionOutcome::Selected(acp::SelectedPermissionOutcome::new(id))
+                }
                 None => acp::RequestPermissionOutcome::Cancelled,
             };
             responder.respond(json(acp::RequestPermissionResponse::new(outcome)))
@@ -331,7 +330,14 @@ fn on_update(
         acp::SessionUpdate::ToolCall(call) => {
             let tool = tool_name(call.name.as_deref(), Some(&call.kind), &call.title);
             let paths: Vec<PathBuf> = call.locations.iter().map(|l| l.path.clone()).collect();
-            count(&mut f, call.tool_call_id.0.to_string(), &tool, &paths, events, agent);
+            count(
+                &mut f,
+                call.tool_call_id.0.to_string(),
+                &tool,
+                &paths,
+                events,
+                agent,
+            );
         }
         acp::SessionUpdate::ToolCallUpdate(u) => {
             let id = u.tool_call_id.0.to_string();

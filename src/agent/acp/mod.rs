@@ -132,7 +132,16 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         ..client::Findings::default()
     }));
     let prompt = format!("{}\n\n{INSTRUCTION}\n", ctx.brief.trim_end());
-    let (exit, output) = converse(spec, ctx, &proc_spec, prompt, tree, &found, launch.set_model).await;
+    let (exit, output) = converse(
+        spec,
+        ctx,
+        &proc_spec,
+        prompt,
+        tree,
+        &found,
+        launch.set_model,
+    )
+    .await;
     let output = match output {
         Ok(o) => o,
         Err(e) => {
@@ -142,8 +151,18 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
                 format!("could not start `{}`: {e}", launch.program)
             };
             let hint = presets::of_command(&spec.command)
-                .map(|p| format!("install it ({}), or fix [agents.{}].command", p.install, spec.name))
-                .unwrap_or_else(|| format!("check that the program exists, or fix [agents.{}].command", spec.name));
+                .map(|p| {
+                    format!(
+                        "install it ({}), or fix [agents.{}].command",
+                        p.install, spec.name
+                    )
+                })
+                .unwrap_or_else(|| {
+                    format!(
+                        "check that the program exists, or fix [agents.{}].command",
+                        spec.name
+                    )
+                });
             run.outcome = Outcome::failed(FailureKind::NotInstalled, msg, hint);
             return run;
         }
@@ -311,7 +330,11 @@ fn finish(
     if !s.completed && s.error.is_none() {
         s.error = Some(format!(
             "the agent ended the conversation during {}",
-            if f.stage.is_empty() { "start-up" } else { f.stage }
+            if f.stage.is_empty() {
+                "start-up"
+            } else {
+                f.stage
+            }
         ));
     }
     if let Some(failure) = super::cli::classify(spec, exit, s) {

@@ -82,7 +82,11 @@ pub fn of_command(command: &[String]) -> Option<&'static Preset> {
 }
 
 pub fn names() -> String {
-    PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    PRESETS
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// opencode runs its own tools (edit, bash, webfetch, …) without asking the client, so its
@@ -169,9 +173,13 @@ mod tests {
             Some("x/m"),
         )
         .unwrap();
-        let content: serde_json::Value =
-            serde_json::from_str(&env.iter().find(|(k, _)| k == "OPENCODE_CONFIG_CONTENT").unwrap().1)
-                .unwrap();
+        let content: serde_json::Value = serde_json::from_str(
+            &env.iter()
+                .find(|(k, _)| k == "OPENCODE_CONFIG_CONTENT")
+                .unwrap()
+                .1,
+        )
+        .unwrap();
         assert_eq!(content["permission"]["*"], "deny");
         assert_eq!(content["permission"]["bash"], "deny");
         assert_eq!(content["permission"]["edit"], "deny");

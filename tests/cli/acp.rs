@@ -1,0 +1,206 @@
+//! `kind = "acp"`: deep-review as the ACP client. A scripted fake agent attacks the client
+//! (reads outside the tree, through a symlink, into `.git/`, a write, a terminal, a permission
+//! request, a garbage line), and the real pinned ACP agents from npm (Gemini CLI in ACP mode,
+//! OpenCode) review a fixture repository through the scripted model server on 127.0.0.1,
+//! which asks them to write a file and run a shell command: nothing may be written.
+
+use crate::model_server::ModelServer;
+use crate::support::*;
+use serde_json::json;
+use std::path::Path;
+use std::path::PathBuf;
+
+fn answer() -> serde_json::Value {
+    json!({
+        "schema": 1,
+        "summary": "The lookup panics on a missing key.",
+        "verdict": "merge_with_fixes",
+        "findings": [{
+            "severity": "important",
+            "title": "get() panics on a missing key",
+            "body": "`self.map.get(key).unwrap()` panics when the key is absent, crashing the caller.",
+            "locations": [{"path": "src/cache.rs", "start_line": 7, "end_line": 7, "quote": "self.map.get(key).unwrap().clone()"}],
+            "fix": "Return `Option<String>`.",
+            "scope": "in_scope",
+            "category": "correctness",
+            "confidence": 0.9
+        }],
+        "observations": [],
+        "assessments": {"testing": "No test covers a missing key.", "documentation": "Nothing to document.", "commits": "One focused commit."},
+        "context_updates": []
+    })
+}
+
+const CACHE_RS: &str = "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n";
+
+/// A repository whose feature branch adds `src/cache.rs` (and, when `link`, a committed
+/// symlink out of the tree).
+fn fixture(link: bool) -> Repo {
+    let repo = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
+    repo.write("src/cache.rs", CACHE_RS);
+    if link {
+        std::os::unix::fs::symlink("/etc/passwd", repo.path().join("link")).unwrap();
+    }
+    repo.commit("Add cache lookups");
+    repo
+}
+
+fn agent_json(v: &serde_json::Value, name: &str) -> serde_json::Value {
+    v["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no agent {name} in {v:#}"))
+        .clone()
+}
+
+fn no_pwned(root: &Path) {
+    for entry in walk(root) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with("PWNED"),
+            "{} exists: a write got through",
+            entry.display()
+        );
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_client_serves_reads_inside_the_tree_and_refuses_everything_else() {
+    let repo = fixture(true);
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results.json");
+    let answer_file = tmp.path().join("answer.json");
+    std::fs::write(&answer_file, answer().to_string()).unwrap();
+    let agent = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/acp/fake_agent.py"
+    );
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[agents.fake]\nkind = \"acp\"\ncommand = [\"python3\", \"{agent}\", \"{}\", \"{}\"]\ntimeout = \"60s\"\n",
+            results.display(),
+            answer_file.display()
+        ),
+    );
+    let out = repo.run(&["review", "--agents", "fake", "--format", "json"]);
+    let dir = repo.round_dir().join("agents/fake");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}\nfrom agent: {}\nto agent: {}\nagent stderr: {}",
+        stderr(&out),
+        read("stdout.jsonl"),
+        read("stdin.jsonl"),
+        read("stderr.txt")
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let a = agent_json(&v, "fake");
+    assert_eq!(
+        a["outcome"]["status"],
+        "ok",
+        "{a:#}\nfrom agent: {}\nto agent: {}",
+        read("stdout.jsonl"),
+        read("stdin.jsonl")
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+
+    // What we told the agent: file reads only, no MCP server, the reviewed tree as cwd.
+    let caps = &r["initialize"]["clientCapabilities"];
+    assert_eq!(caps["fs"]["readTextFile"], true, "{caps}");
+    assert_eq!(caps["fs"]["writeTextFile"], false, "{caps}");
+    assert_eq!(caps["terminal"], false, "{caps}");
+    assert_eq!(r["session_new"]["mcpServers"], json!([]));
+    assert!(Path::new(r["session_new"]["cwd"].as_str().unwrap()).is_absolute());
+    assert!(r["prompt"]
+        .as_str()
+        .unwrap()
+        .contains("```json fenced block"));
+
+    // Reads inside the tree, with line and limit.
+    assert_eq!(
+        r["read"]["result"]["content"], "    map: std::collections::HashMap<String, String>,\n",
+        "{r:#}"
+    );
+    assert_eq!(r["read_relative"]["result"]["content"], CACHE_RS);
+    // Everything else refused, with an error and no content.
+    for k in [
+        "passwd",
+        "passwd_abs",
+        "symlink",
+        "git",
+        "write",
+        "terminal",
+    ] {
+        assert!(r[k]["error"].is_object(), "{k} was not refused: {:#}", r[k]);
+        assert!(r[k].get("result").is_none(), "{k}: {:#}", r[k]);
+        let text = r[k].to_string();
+        assert!(!text.contains("root:x:0"), "{k} leaked /etc/passwd");
+    }
+    assert!(r["symlink"]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("symlink"));
+    assert!(r["git"]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(".git"));
+    // The permission request: the reject option, never the allow one.
+    assert_eq!(
+        r["permission"]["result"]["outcome"],
+        json!({"outcome": "selected", "optionId": "no"})
+    );
+    no_pwned(repo.path());
+
+    // The answer (in two chunks, fenced), tool calls, files, model and usage.
+    assert_eq!(v["findings"][0]["title"], "get() panics on a missing key");
+    assert_eq!(v["findings"][0]["locations"][0]["verified"], true);
+    assert_eq!(a["metrics"]["tool_calls_by_name"]["read"], 1, "{a:#}");
+    let run: serde_json::Value = serde_json::from_str(&read("run.json")).unwrap();
+    assert_eq!(run["model"], "fake-model-1");
+    assert_eq!(run["stats"]["tokens"]["input"], 1200);
+    let files = run["stats"]["files_read"].to_string();
+    assert!(files.contains("src/cache.rs"), "{files}");
+    let notes = run["notes"].to_string();
+    for needle in [
+        "refused to write",
+        "refused to run `touch",
+        "rejected the permission request",
+        ".git/",
+    ] {
+        assert!(notes.contains(needle), "no {needle:?} in {notes}");
+    }
+
+    // The transcript: every line both ways, the garbage one included.
+    let from = read("stdout.jsonl");
+    let to = read("stdin.jsonl");
+    assert!(from.contains("this is not json {"), "{from}");
+    assert!(from.contains("fs/write_text_file"), "{from}");
+    assert!(
+        to.contains("\"initialize\"") && to.contains("session/prompt"),
+        "{to}"
+    );
+    assert!(to.contains("\"optionId\":\"no\""), "{to}");
+}
