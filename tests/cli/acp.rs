@@ -204,3 +204,163 @@ fn the_client_serves_reads_inside_the_tree_and_refuses_everything_else() {
     );
     assert!(to.contains("\"optionId\":\"no\""), "{to}");
 }
+
+/// Set in the copy of a test that runs inside the network namespace.
+const IN_NAMESPACE: &str = "DEEP_REVIEW_TEST_IN_NETNS";
+
+/// The folder of the pinned agent CLIs, when `names` are all in it. Missing under CI is a
+/// failure; elsewhere a loud skip.
+fn cli_dir(names: &[&str]) -> Option<PathBuf> {
+    let dir = std::env::var_os("DEEP_REVIEW_CLI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/agent-clis/node_modules/.bin"
+            ))
+        });
+    if names.iter().all(|b| dir.join(b).exists()) {
+        return Some(dir);
+    }
+    let msg = format!(
+        "ACP agents {names:?} not found in {} (run .ci/run, or its npm install line)",
+        dir.display()
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("\n!!!!!!!! SKIPPED real ACP agent test: {msg} !!!!!!!!\n");
+    None
+}
+
+/// Runs the test `name` again inside a user + network namespace with only loopback (where
+/// the machine allows it), so nothing the agents try can leave the machine.
+fn in_namespace(name: &str, body: fn(&Path)) {
+    let Some(bin) = cli_dir(&["gemini", "opencode"]) else {
+        return;
+    };
+    if std::env::var_os(IN_NAMESPACE).is_some() {
+        return body(&bin);
+    }
+    let probe = std::process::Command::new("unshare")
+        .args(["-rn", "sh", "-c", "ip link set lo up"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("\n!!!!!!!! {name}: `unshare -rn` is refused here; running WITHOUT a network namespace !!!!!!!!\n");
+        return body(&bin);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new("unshare")
+        .args(["-rn", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh"])
+        .arg(&exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(IN_NAMESPACE, "1")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "the test inside the namespace failed:\n{text}"
+    );
+}
+
+/// Checks one real agent's column: ok, the finding parsed, its tool calls counted, the write
+/// and the shell command refused (nothing written).
+fn check_real(repo: &Repo, v: &serde_json::Value, name: &str, server: &ModelServer) {
+    let a = agent_json(v, name);
+    let dir = repo.round_dir().join("agents").join(name);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    assert_eq!(
+        a["outcome"]["status"],
+        "ok",
+        "{a:#}\nanswer: {}\nfrom agent: {}\nto agent: {}\nstderr: {}\nrequests: {:?}",
+        read("answer.txt"),
+        read("stdout.jsonl"),
+        read("stdin.jsonl"),
+        read("stderr.txt"),
+        server.paths()
+    );
+    assert!(
+        a["metrics"]["tool_calls"].as_u64().unwrap_or(0) >= 1,
+        "{:#}\nfrom agent: {}",
+        a["metrics"],
+        read("stdout.jsonl")
+    );
+    no_pwned(repo.path());
+}
+
+/// The review's notes about `name`.
+fn notes_of(v: &serde_json::Value, name: &str) -> String {
+    v["notes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_str())
+        .filter(|n| n.starts_with(&format!("{name}:")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const GEMINI_TEST: &str = "acp::gemini_over_acp_reviews_and_cannot_write_or_run_anything";
+
+#[test]
+fn gemini_over_acp_reviews_and_cannot_write_or_run_anything() {
+    in_namespace(GEMINI_TEST, gemini_body);
+}
+
+fn gemini_body(bin: &Path) {
+    let repo = fixture(false);
+    let root = repo.path().to_str().unwrap().to_string();
+    let server = ModelServer::start_steps(
+        answer(),
+        vec![
+            json!({"name": "run_shell_command", "args": {"command": "touch PWNED-SHELL", "description": "scripted"}}),
+            json!({"name": "write_file", "args": {"file_path": format!("{root}/PWNED-WRITE"), "content": "x"}}),
+            json!({"name": "read_file", "args": {"file_path": format!("{root}/src/cache.rs")}}),
+        ],
+    );
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".gemini")).unwrap();
+    std::fs::write(
+        home.path().join(".gemini/settings.json"),
+        r#"{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false},"general":{"disableAutoUpdate":true,"disableUpdateNag":true,"maxAttempts":1},"telemetry":{"enabled":false}}"#,
+    )
+    .unwrap();
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            r#"[agents.gemini-acp]
+kind = "acp"
+command = ["{bin}/gemini", "--acp"]
+model = "gemini-2.5-pro"
+timeout = "120s"
+env = {{ HOME = "{home}", GEMINI_API_KEY = "test-dummy-key", GOOGLE_GEMINI_BASE_URL = "{base}" }}
+"#,
+            bin = bin.display(),
+            home = home.path().display(),
+            base = server.base(),
+        ),
+    );
+    let out = repo.run(&["review", "--agents", "gemini-acp", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    check_real(&repo, &v, "gemini-acp", &server);
+    assert_eq!(v["findings"][0]["title"], "get() panics on a missing key");
+    // Gemini asks before running a command: the request was rejected.
+    let notes = notes_of(&v, "gemini-acp");
+    assert!(
+        notes.contains("rejected the permission request `touch PWNED-SHELL`"),
+        "{notes}\n{:#}",
+        v["notes"]
+    );
+    let a = agent_json(&v, "gemini-acp");
+    assert_eq!(a["metrics"]["tool_calls_by_name"]["read"], 1, "{a:#}");
+    assert_eq!(a["display"], "gemini-acp (gemini-2.5-pro)", "{a:#}");
+    let paths = server.paths();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.contains("gemini-2.5-pro:streamGenerateContent")),
+        "{paths:?}"
+    );
+}

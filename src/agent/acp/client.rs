@@ -74,15 +74,9 @@ impl Tree {
         path: &Path,
         line: Option<u32>,
         limit: Option<u32>,
-    ) -> Result<(String, String), String> {
-        let shown = path.display().to_string();
-        let rel = self
-            .relative(path)
-            .map_err(|why| format!("`{shown}` {why}"))?;
-        let bytes = self
-            .guard
-            .read(&rel)
-            .map_err(|why| format!("`{shown}` {why}"))?;
+    ) -> Result<(String, String), crate::tree_guard::Refusal> {
+        let rel = self.relative(path)?;
+        let bytes = self.guard.read(&rel)?;
         let text = String::from_utf8_lossy(&bytes);
         let start = line.unwrap_or(1).max(1) as usize - 1;
         let text = if start == 0 && limit.is_none() {
@@ -250,9 +244,13 @@ fn answer(
                 responder.respond(json(acp::ReadTextFileResponse::new(content)))
             }
             Err(why) => {
-                refuse(found, format!("refused to read {why}"));
+                let shown = r.path.display();
+                // A file that is not there is an answer, not a refusal.
+                if why != crate::tree_guard::Refusal::Missing {
+                    refuse(found, format!("refused to read `{shown}`: it {why}"));
+                }
                 responder.respond_with_error(denied(format!(
-                    "deep-review serves only regular files of the reviewed tree: {why}"
+                    "deep-review serves only regular files of the reviewed tree: `{shown}` {why}"
                 )))
             }
         },

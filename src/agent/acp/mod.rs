@@ -290,7 +290,9 @@ fn peek(line: &str, found: &Mutex<client::Findings>) {
     if let Some(m) = v["result"]["models"]["currentModelId"].as_str() {
         f.summary.model = Some(m.to_string());
     }
+    // The ACP draft's `usage`, or Gemini CLI's `_meta.quota`.
     let usage = &v["result"]["usage"];
+    let quota = &v["result"]["_meta"]["quota"];
     if usage.is_object() {
         let n = |k: &str| usage[k].as_u64().unwrap_or(0);
         f.summary.tokens = Some(super::Tokens {
@@ -298,6 +300,16 @@ fn peek(line: &str, found: &Mutex<client::Findings>) {
             output: n("outputTokens"),
             cached: n("cachedReadTokens"),
         });
+    } else if quota["token_count"].is_object() {
+        let n = |k: &str| quota["token_count"][k].as_u64().unwrap_or(0);
+        f.summary.tokens = Some(super::Tokens {
+            input: n("input_tokens"),
+            output: n("output_tokens"),
+            cached: 0,
+        });
+        if let Some(m) = quota["model_usage"][0]["model"].as_str() {
+            f.summary.model = Some(m.to_string());
+        }
     }
 }
 
