@@ -364,3 +364,89 @@ env = {{ HOME = "{home}", GEMINI_API_KEY = "test-dummy-key", GOOGLE_GEMINI_BASE_
         "{paths:?}"
     );
 }
+
+const OPENCODE_TEST: &str = "acp::opencode_reviews_and_cannot_write_or_run_anything";
+
+#[test]
+fn opencode_reviews_and_cannot_write_or_run_anything() {
+    in_namespace(OPENCODE_TEST, opencode_body);
+}
+
+fn opencode_body(bin: &Path) {
+    let repo = fixture(false);
+    let root = repo.path().to_str().unwrap().to_string();
+    let server = ModelServer::start_steps(
+        answer(),
+        vec![
+            json!({"name": "bash", "input": {"command": "touch PWNED-SHELL", "description": "scripted"}}),
+            json!({"name": "write", "input": {"filePath": format!("{root}/PWNED-WRITE"), "content": "x"}}),
+            json!({"name": "read", "input": {"filePath": format!("{root}/src/cache.rs")}}),
+        ],
+    );
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().display().to_string();
+    let config_dir = home.path().join(".config/opencode");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    // The user's own config: a provider on the scripted server, speaking Anthropic Messages,
+    // and a permission that would allow everything (deep-review's denial must win).
+    std::fs::write(
+        config_dir.join("opencode.json"),
+        json!({
+            "provider": {"mock": {
+                "npm": "@ai-sdk/anthropic",
+                "name": "Mock",
+                "options": {"baseURL": format!("{}/v1", server.base()), "apiKey": "test-dummy"},
+                "models": {"mock-model": {"name": "Mock model", "tool_call": true}}
+            }},
+            "permission": "allow",
+            "autoupdate": false
+        })
+        .to_string(),
+    )
+    .unwrap();
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            r#"[agents.opencode]
+kind = "acp"
+command = ["{bin}/opencode", "acp"]
+model = "mock/mock-model"
+timeout = "120s"
+env = {{ HOME = "{h}", XDG_CONFIG_HOME = "{h}/.config", XDG_DATA_HOME = "{h}/.local/share", XDG_CACHE_HOME = "{h}/.cache", XDG_STATE_HOME = "{h}/.local/state", OPENCODE_DISABLE_MODELS_FETCH = "1" }}
+"#,
+            bin = bin.display(),
+        ),
+    );
+    let out = repo.run(&["review", "--agents", "opencode", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    check_real(&repo, &v, "opencode", &server);
+    assert_eq!(v["findings"][0]["title"], "get() panics on a missing key");
+    let paths = server.paths();
+    assert!(
+        paths.iter().any(|p| p.contains("/v1/messages")),
+        "{paths:?}"
+    );
+    let a = agent_json(&v, "opencode");
+    assert_eq!(a["metrics"]["tool_calls_by_name"]["read"], 1, "{a:#}");
+    // Its own permissions (set by deep-review over the user's `"permission": "allow"`) left
+    // it reading and searching only: the shell and write tools were never offered.
+    let offered: Vec<String> = server
+        .bodies()
+        .iter()
+        .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+        .flat_map(|b| b["tools"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect();
+    assert!(offered.iter().any(|t| t == "read"), "{offered:?}");
+    for t in ["bash", "write", "edit", "patch", "webfetch", "task"] {
+        assert!(!offered.iter().any(|o| o == t), "{t} offered: {offered:?}");
+    }
+    let run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.round_dir().join("agents/opencode/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run["model"], "mock/mock-model");
+    assert_eq!(run["stats"]["files_read"], json!(["src/cache.rs"]));
+    assert_eq!(run["stats"]["tokens"]["input"], 1200);
+}

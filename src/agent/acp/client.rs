@@ -30,6 +30,8 @@ pub struct Findings {
     pub summary: StreamSummary,
     /// Tool call ids already counted.
     pub seen: std::collections::HashSet<String>,
+    /// Each tool call's kind, for its updates.
+    pub kinds: std::collections::HashMap<String, acp::ToolKind>,
     /// What was refused, one line each, for the review's notes.
     pub refused: Vec<String>,
     /// The agent's `stopReason`.
@@ -327,7 +329,8 @@ fn on_update(
         }
         acp::SessionUpdate::ToolCall(call) => {
             let tool = tool_name(call.name.as_deref(), Some(&call.kind), &call.title);
-            let paths: Vec<PathBuf> = call.locations.iter().map(|l| l.path.clone()).collect();
+            let paths = read_paths(Some(&call.kind), call.locations.iter());
+            f.kinds.insert(call.tool_call_id.0.to_string(), call.kind);
             count(
                 &mut f,
                 call.tool_call_id.0.to_string(),
@@ -339,13 +342,8 @@ fn on_update(
         }
         acp::SessionUpdate::ToolCallUpdate(u) => {
             let id = u.tool_call_id.0.to_string();
-            let paths: Vec<PathBuf> = u
-                .fields
-                .locations
-                .iter()
-                .flatten()
-                .map(|l| l.path.clone())
-                .collect();
+            let kind = u.fields.kind.or_else(|| f.kinds.get(&id).copied());
+            let paths = read_paths(kind.as_ref(), u.fields.locations.iter().flatten());
             if f.seen.contains(&id) {
                 let workdir = workdir_of(&f);
                 for p in &paths {
@@ -378,7 +376,7 @@ fn count(
     events: &tokio::sync::mpsc::UnboundedSender<RunEvent>,
     agent: &str,
 ) {
-    f.seen.insert(id);
+    f.seen.insert(id.clone());
     f.summary.count_tool(tool);
     let workdir = workdir_of(f);
     for p in paths {
@@ -388,6 +386,18 @@ fn count(
         agent: agent.to_string(),
         tool: tool.to_string(),
     });
+}
+
+/// The files a tool call read: its locations, when it is a read (an edit's locations are
+/// what it would have written).
+fn read_paths<'a>(
+    kind: Option<&acp::ToolKind>,
+    locations: impl Iterator<Item = &'a acp::ToolCallLocation>,
+) -> Vec<PathBuf> {
+    if kind != Some(&acp::ToolKind::Read) {
+        return Vec::new();
+    }
+    locations.map(|l| l.path.clone()).collect()
 }
 
 /// A tool call's name for the retro: the agent's own tool name when it gives one, else its

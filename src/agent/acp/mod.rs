@@ -290,6 +290,16 @@ fn peek(line: &str, found: &Mutex<client::Findings>) {
     if let Some(m) = v["result"]["models"]["currentModelId"].as_str() {
         f.summary.model = Some(m.to_string());
     }
+    // The stable protocol's model: a `model` config option of `session/new`.
+    let options = v["result"]["configOptions"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    for o in options.filter(|o| o["category"] == "model" || o["id"] == "model") {
+        if let Some(m) = o["currentValue"].as_str() {
+            f.summary.model = Some(m.to_string());
+        }
+    }
     // The ACP draft's `usage`, or Gemini CLI's `_meta.quota`.
     let usage = &v["result"]["usage"];
     let quota = &v["result"]["_meta"]["quota"];
