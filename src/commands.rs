@@ -179,7 +179,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
     for a in &cfg.defined {
         let program = match a.kind {
             AgentKind::Builtin => None,
-            AgentKind::Command => a.command.first().cloned(),
+            AgentKind::Command | AgentKind::Acp => a.command.first().cloned(),
             cli => Some(
                 a.command
                     .first()
@@ -195,7 +195,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             ),
             (Some(_), Some(Some(path))) => (
                 format!("`{}`", path.display()),
-                if a.kind.is_cli() {
+                if a.kind.is_cli() || a.kind == AgentKind::Acp {
                     version_of(path, &crate::agent::env::for_agent(a)).unwrap_or_else(|| "?".into())
                 } else {
                     "—".into()
@@ -209,7 +209,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             None => "—".into(),
         };
         let default = cfg.agents.iter().any(|x| x.name == a.name);
-        let model = if a.kind.is_cli() {
+        let model = if a.kind.is_cli() || a.kind == AgentKind::Acp {
             a.model.clone().unwrap_or_else(|| "CLI default".into())
         } else {
             a.model.clone().unwrap_or_else(|| "—".into())
@@ -232,6 +232,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
     for u in cfg.unavailable.iter().filter(|u| u.name == "command") {
         out.push_str(&format!("\n{}: {}.\n", u.reason, u.hint));
     }
+    out.push_str(&acp_presets());
     // Names only: the values may be secrets.
     out.push_str("\nEnvironment each agent receives (names only; nothing else is inherited):\n");
     for a in cfg.defined.iter().filter(|a| a.kind != AgentKind::Builtin) {
@@ -239,6 +240,26 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         out.push_str(&format!("- {}: {}\n", a.name, names.join(", ")));
     }
     Ok(out)
+}
+
+/// The ACP presets, with whether each one's program is on PATH.
+fn acp_presets() -> String {
+    let mut out = String::from(
+        "\nACP agents (kind = \"acp\", preset = \"NAME\"; deep-review serves their file reads inside the reviewed tree and refuses writes, terminals and permission requests):\n",
+    );
+    for p in crate::agent::acp::presets::PRESETS {
+        let found = match crate::config::find_on_path(p.command[0]) {
+            Some(path) => format!("found at `{}`", path.display()),
+            None => format!("not found; {}", p.install),
+        };
+        out.push_str(&format!(
+            "- {}: `{}` ({found}; verified: {})\n",
+            p.name,
+            p.command.join(" "),
+            p.source
+        ));
+    }
+    out
 }
 
 /// Where a configured program is: relative paths from the repository root, bare names on PATH.

@@ -607,6 +607,30 @@ mod tests {
     }
 
     #[test]
+    fn acp_agents_take_a_preset_or_a_command() {
+        let cfg = load_text(
+            "[agents.oc]\nkind = \"acp\"\npreset = \"opencode\"\n[agents.mine]\nkind = \"acp\"\ncommand = [\"my-agent\", \"--acp\"]\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let oc = cfg.agents.iter().find(|a| a.name == "oc").unwrap();
+        assert_eq!(oc.kind, AgentKind::Acp);
+        assert_eq!(oc.command, vec!["opencode", "acp"]);
+        let bad = |t: &str| load_text(t, &Overrides::default()).unwrap_err().to_string();
+        assert!(bad("[agents.x]\nkind = \"acp\"\n").contains("needs `preset"));
+        assert!(bad("[agents.x]\nkind = \"acp\"\npreset = \"nope\"\n")
+            .contains("unknown preset `nope`"));
+        assert!(
+            bad("[agents.x]\nkind = \"acp\"\npreset = \"goose\"\ncommand = [\"g\"]\n")
+                .contains("not both")
+        );
+        assert!(
+            bad("[agents.x]\nkind = \"command\"\ncommand = [\"g\"]\npreset = \"goose\"\n")
+                .contains("only `acp`")
+        );
+    }
+
+    #[test]
     fn errors_say_what_to_fix() {
         let err = load_text("[agents.x]\nkind = \"robot\"\n", &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("unknown kind `robot`"), "{err}");

@@ -195,6 +195,21 @@ mod tests {
     }
 
     #[test]
+    fn an_acp_agent_gets_its_presets_variables_only() {
+        let mut gemini = AgentSpec::new("g", AgentKind::Acp, Duration::from_secs(1));
+        gemini.command = vec!["/opt/gemini".into(), "--acp".into()];
+        let got = names(&gemini, parent());
+        assert!(got.contains(&"GEMINI_API_KEY".to_string()), "{got:?}");
+        assert!(!got.contains(&"ANTHROPIC_API_KEY".to_string()), "{got:?}");
+        assert!(!got.contains(&"GITHUB_TOKEN".to_string()), "{got:?}");
+        let mut other = AgentSpec::new("o", AgentKind::Acp, Duration::from_secs(1));
+        other.command = vec!["my-agent".into()];
+        assert!(!names(&other, parent())
+            .iter()
+            .any(|n| n.ends_with("_API_KEY")));
+    }
+
+    #[test]
     fn bedrock_mode_passes_aws_variables_to_claude_only() {
         let mut claude = AgentSpec::new("c", AgentKind::Claude, Duration::from_secs(1));
         assert!(!names(&claude, parent()).contains(&"AWS_SECRET_ACCESS_KEY".to_string()));

@@ -269,6 +269,11 @@ mod tests {
             ".codex",
             ".agents",
             ".gemini",
+            ".opencode",
+            "opencode.json",
+            "opencode.jsonc",
+            ".qwen",
+            "QWEN.md",
         ] {
             assert!(is_agent_config(n, false), "{n}");
         }
