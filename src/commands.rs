@@ -177,16 +177,8 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         "| Agent | Kind | Found | Version | Credentials | Model | Effort | Timeout | Runs by default |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for a in &cfg.defined {
-        let program = match a.kind {
-            AgentKind::Builtin => None,
-            AgentKind::Command | AgentKind::Acp => a.command.first().cloned(),
-            cli => Some(
-                a.command
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| crate::agent::cli::default_binary(cli).to_string()),
-            ),
-        };
+        let adapter = crate::agent::adapter::for_kind(a.kind);
+        let program = adapter.program(a);
         let found = program.as_deref().map(|p| resolve(p, &root));
         let (found_cell, version) = match (&program, &found) {
             (None, _) => (
@@ -195,7 +187,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             ),
             (Some(_), Some(Some(path))) => (
                 format!("`{}`", path.display()),
-                if a.kind.is_cli() || a.kind == AgentKind::Acp {
+                if adapter.reports_version() {
                     version_of(path, &crate::agent::env::for_agent(a)).unwrap_or_else(|| "?".into())
                 } else {
                     "—".into()
@@ -203,17 +195,16 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             ),
             (Some(p), _) => (format!("no: `{p}` not found"), "—".into()),
         };
-        let credentials = match crate::config::credentials_hint(a.kind) {
+        let credentials = match adapter.credentials(a) {
             Some(h) => h,
-            None if a.kind.is_cli() => "none found".into(),
+            None if adapter.needs_credentials() => "none found".into(),
             None => "—".into(),
         };
         let default = cfg.agents.iter().any(|x| x.name == a.name);
-        let model = if a.kind.is_cli() || a.kind == AgentKind::Acp {
-            a.model.clone().unwrap_or_else(|| "CLI default".into())
-        } else {
-            a.model.clone().unwrap_or_else(|| "—".into())
-        };
+        let model = a
+            .model
+            .clone()
+            .unwrap_or_else(|| adapter.default_model().into());
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             a.name,
@@ -222,9 +213,11 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             version,
             credentials,
             model,
-            a.effort
-                .as_deref()
-                .unwrap_or(if a.kind.is_cli() { "default" } else { "—" }),
+            a.effort.as_deref().unwrap_or(if adapter.reports_version() {
+                "default"
+            } else {
+                "—"
+            }),
             crate::util::human_duration(a.timeout),
             if default { "yes" } else { "no" }
         ));

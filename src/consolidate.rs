@@ -16,13 +16,13 @@
 //!
 //! Nothing here runs an agent, touches the network or prints.
 
-use crate::agent::AgentRun;
-use crate::agent::Outcome;
-use crate::agent::Unavailable;
 use crate::finding::Finding;
 use crate::finding::Location;
 use crate::finding::Severity;
 use crate::finding::Verdict;
+use crate::record::AgentRun;
+use crate::record::Outcome;
+use crate::record::Unavailable;
 use crate::review::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -1387,7 +1387,7 @@ fn build_finding(
 fn no_verdict_reason(runs: &[AgentRun]) -> Option<String> {
     let models: Vec<&AgentRun> = runs
         .iter()
-        .filter(|r| r.kind != crate::agent::AgentKind::Builtin)
+        .filter(|r| r.kind != crate::record::AgentKind::Builtin)
         .collect();
     if models
         .iter()
@@ -1397,7 +1397,7 @@ fn no_verdict_reason(runs: &[AgentRun]) -> Option<String> {
     }
     let builtin = runs
         .iter()
-        .any(|r| r.kind == crate::agent::AgentKind::Builtin && r.outcome.is_ok());
+        .any(|r| r.kind == crate::record::AgentKind::Builtin && r.outcome.is_ok());
     let ran = if models.is_empty() {
         "no model reviewer ran".to_string()
     } else {

@@ -4,15 +4,15 @@
 //! [`REVIEW_VERSION`]. Renderers read nothing else, so `deep-review render` can re-render a
 //! saved review without running anything.
 
-use crate::agent::AgentKind;
-use crate::agent::Outcome;
-use crate::agent::Tokens;
-use crate::agent::Unavailable;
 use crate::finding::ContextAction;
 use crate::finding::ObservationKind;
 use crate::finding::Scope;
 use crate::finding::Severity;
 use crate::finding::Verdict;
+use crate::record::AgentKind;
+use crate::record::Outcome;
+use crate::record::Tokens;
+use crate::record::Unavailable;
 use serde::Deserialize;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 mod support;
 
 mod acp;
+mod architecture;
 mod builtin;
 mod consolidation;
 mod errors;

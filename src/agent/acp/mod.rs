@@ -11,6 +11,8 @@
 pub mod client;
 pub mod presets;
 
+use super::adapter::Adapter;
+use super::adapter::BoxFuture;
 use super::process;
 use super::process::Exit;
 use super::AgentKind;
@@ -83,11 +85,9 @@ fn launch(spec: &AgentSpec, ctx: &RunContext) -> Result<Launch, Outcome> {
         None => set_model = model.map(String::from),
     }
     if ctx.change.untrusted && preset.is_some_and(|p| p.name == "gemini-acp") {
-        args.extend(super::isolation::cli_flags(
-            AgentKind::Gemini,
-            &ctx.change.workdir,
-        ));
-        env.extend(super::isolation::cli_env(AgentKind::Gemini));
+        use super::cli::Cli;
+        args.extend(super::gemini::Gemini.untrusted_flags(&ctx.change.workdir));
+        env.extend(super::gemini::Gemini.untrusted_env());
     }
     Ok(Launch {
         program: super::command::resolve_program(program, &ctx.change.repo.root),
@@ -95,6 +95,37 @@ fn launch(spec: &AgentSpec, ctx: &RunContext) -> Result<Launch, Outcome> {
         env,
         set_model,
     })
+}
+
+/// The `acp` kind's [`Adapter`].
+pub struct Acp;
+
+impl Adapter for Acp {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Acp
+    }
+
+    fn run<'a>(&'a self, spec: &'a AgentSpec, ctx: &'a RunContext) -> BoxFuture<'a, AgentRun> {
+        Box::pin(run(spec, ctx))
+    }
+
+    fn reports_version(&self) -> bool {
+        true
+    }
+
+    /// Its preset's variables; none for an agent deep-review does not know (`pass_env`).
+    fn wants_env_of(&self, spec: &AgentSpec, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
+        presets::of_command(&spec.command)
+            .is_some_and(|p| p.env_prefixes.iter().any(|x| name.starts_with(x)))
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "configure [agents.NAME] with kind = \"acp\" and a preset or a command (see README)"
+    }
+
+    fn default_model(&self) -> &'static str {
+        "agent default"
+    }
 }
 
 pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
@@ -359,7 +390,13 @@ fn finish(
             }
         ));
     }
-    if let Some(failure) = super::cli::classify(spec, exit, s) {
+    // The turn ended: how the agent then exited (we closed its stdin, or stopped it) does
+    // not matter.
+    let exit = if s.completed { Exit::Code(0) } else { exit };
+    let program = spec.command.first().map_or("the agent", String::as_str);
+    let login = "log in with the agent itself (or give it its key with `env` / `pass_env`)";
+    if let Some(failure) = super::cli::classify_error(spec, exit, s, s.error_status, program, login)
+    {
         run.outcome = failure;
         return;
     }
