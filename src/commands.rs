@@ -225,6 +225,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
     for u in cfg.unavailable.iter().filter(|u| u.name == "command") {
         out.push_str(&format!("\n{}: {}.\n", u.reason, u.hint));
     }
+    out.push_str(&acp_presets());
     // Names only: the values may be secrets.
     out.push_str("\nEnvironment each agent receives (names only; nothing else is inherited):\n");
     for a in cfg.defined.iter().filter(|a| a.kind != AgentKind::Builtin) {
@@ -232,6 +233,26 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         out.push_str(&format!("- {}: {}\n", a.name, names.join(", ")));
     }
     Ok(out)
+}
+
+/// The ACP presets, with whether each one's program is on PATH.
+fn acp_presets() -> String {
+    let mut out = String::from(
+        "\nACP agents (kind = \"acp\", preset = \"NAME\"; deep-review serves their file reads inside the reviewed tree and refuses writes, terminals and permission requests):\n",
+    );
+    for p in crate::agent::acp::presets::PRESETS {
+        let found = match crate::config::find_on_path(p.command[0]) {
+            Some(path) => format!("found at `{}`", path.display()),
+            None => format!("not found; {}", p.install),
+        };
+        out.push_str(&format!(
+            "- {}: `{}` ({found}; verified: {})\n",
+            p.name,
+            p.command.join(" "),
+            p.source
+        ));
+    }
+    out
 }
 
 /// Where a configured program is: relative paths from the repository root, bare names on PATH.

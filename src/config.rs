@@ -65,6 +65,8 @@ struct AgentTable {
     kind: String,
     #[serde(default)]
     command: Vec<String>,
+    /// For `acp`: a known agent's command and settings (`opencode`, `gemini-acp`, …).
+    preset: Option<String>,
     #[serde(default)]
     args: Vec<String>,
     #[serde(default)]
@@ -391,7 +393,7 @@ fn agent_from_table(
     }
     let kind = AgentKind::parse(&t.kind).ok_or_else(|| {
         bad(format!(
-            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini",
+            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini, acp",
             t.kind
         ))
     })?;
@@ -427,6 +429,7 @@ fn agent_from_table(
             "agents.{name}: kind = \"command\" needs `command = [\"program\", \"arg\", …]`"
         )));
     }
+    let command = acp_command(name, kind, t).map_err(bad)?;
     let timeout = match &t.timeout {
         Some(v) => duration_value(v, path, &format!("agents.{name}.timeout"))?,
         None => default_timeout,
@@ -434,7 +437,7 @@ fn agent_from_table(
     Ok(AgentSpec {
         name: name.to_string(),
         kind,
-        command: t.command.clone(),
+        command,
         args: t.args.clone(),
         allow_bash: t.allow_bash.clone(),
         model: t.model.clone(),
@@ -443,6 +446,34 @@ fn agent_from_table(
         env: t.env.clone(),
         pass_env: t.pass_env.clone(),
     })
+}
+
+/// The command of an `acp` agent: its preset's, or the one given (exactly one of the two).
+fn acp_command(
+    name: &str,
+    kind: AgentKind,
+    t: &AgentTable,
+) -> std::result::Result<Vec<String>, String> {
+    use crate::agent::acp::presets;
+    match (&t.preset, kind) {
+        (Some(_), k) if k != AgentKind::Acp => Err(format!(
+            "agents.{name}.preset: only `acp` agents take a preset"
+        )),
+        (Some(p), _) if !t.command.is_empty() => Err(format!(
+            "agents.{name}: give `preset = \"{p}\"` or `command`, not both (the preset is a command)"
+        )),
+        (Some(p), _) => presets::find(p)
+            .map(|p| p.command.iter().map(|s| s.to_string()).collect())
+            .ok_or_else(|| format!(
+                "agents.{name}.preset: unknown preset `{p}`; use one of {}, or `command = [\"agent\", \"acp\"]`",
+                presets::names()
+            )),
+        (None, AgentKind::Acp) if t.command.is_empty() => Err(format!(
+            "agents.{name}: kind = \"acp\" needs `preset = \"…\"` (one of {}) or `command = [\"agent\", \"acp\"]`",
+            presets::names()
+        )),
+        (None, _) => Ok(t.command.clone()),
+    }
 }
 
 /// The reviewers a user may expect that cannot run here, and how to enable each. Nothing
@@ -535,6 +566,30 @@ mod tests {
         let cfg = load_text("[agents.mine]\nkind = \"command\"\ncommand = [\"x\"]\n", &o).unwrap();
         assert_eq!(cfg.agents.len(), 1);
         assert_eq!(cfg.agents[0].timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn acp_agents_take_a_preset_or_a_command() {
+        let cfg = load_text(
+            "[agents.oc]\nkind = \"acp\"\npreset = \"opencode\"\n[agents.mine]\nkind = \"acp\"\ncommand = [\"my-agent\", \"--acp\"]\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let oc = cfg.agents.iter().find(|a| a.name == "oc").unwrap();
+        assert_eq!(oc.kind, AgentKind::Acp);
+        assert_eq!(oc.command, vec!["opencode", "acp"]);
+        let bad = |t: &str| load_text(t, &Overrides::default()).unwrap_err().to_string();
+        assert!(bad("[agents.x]\nkind = \"acp\"\n").contains("needs `preset"));
+        assert!(bad("[agents.x]\nkind = \"acp\"\npreset = \"nope\"\n")
+            .contains("unknown preset `nope`"));
+        assert!(
+            bad("[agents.x]\nkind = \"acp\"\npreset = \"goose\"\ncommand = [\"g\"]\n")
+                .contains("not both")
+        );
+        assert!(
+            bad("[agents.x]\nkind = \"command\"\ncommand = [\"g\"]\npreset = \"goose\"\n")
+                .contains("only `acp`")
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum AgentKind {
     Codex,
     /// Google Gemini CLI (`gemini -p`).
     Gemini,
+    /// Any Agent Client Protocol agent, with deep-review as the ACP client.
+    Acp,
 }
 
 impl AgentKind {
@@ -32,6 +34,7 @@ impl AgentKind {
         AgentKind::Claude,
         AgentKind::Codex,
         AgentKind::Gemini,
+        AgentKind::Acp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl AgentKind {
             AgentKind::Claude => "claude",
             AgentKind::Codex => "codex",
             AgentKind::Gemini => "gemini",
+            AgentKind::Acp => "acp",
         }
     }
 
@@ -51,6 +55,7 @@ impl AgentKind {
             "claude" => Some(AgentKind::Claude),
             "codex" => Some(AgentKind::Codex),
             "gemini" => Some(AgentKind::Gemini),
+            "acp" => Some(AgentKind::Acp),
             _ => None,
         }
     }
@@ -99,7 +104,7 @@ pub fn pretty_model(kind: AgentKind, model: Option<&str>) -> String {
         AgentKind::Claude => "Claude",
         AgentKind::Codex => "Codex",
         AgentKind::Gemini => "Gemini",
-        AgentKind::Builtin | AgentKind::Command => "",
+        AgentKind::Builtin | AgentKind::Command | AgentKind::Acp => "",
     };
     let Some(m) = model.filter(|m| !m.is_empty()) else {
         return family.to_string();

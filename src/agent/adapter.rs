@@ -50,6 +50,12 @@ pub trait Adapter: Send + Sync {
         false
     }
 
+    /// [`Adapter::wants_env`] for one configured agent, for kinds whose variables depend on
+    /// what it runs (an ACP agent's preset).
+    fn wants_env_of(&self, _spec: &AgentSpec, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
+        self.wants_env(name, is_set)
+    }
+
     /// Defined under its kind's name without configuration, and run by default when its
     /// program is on PATH (the agent CLIs).
     fn implicit(&self) -> bool {
@@ -75,6 +81,7 @@ pub fn for_kind(kind: AgentKind) -> &'static dyn Adapter {
         AgentKind::Claude => &super::claude::Claude,
         AgentKind::Codex => &super::codex::Codex,
         AgentKind::Gemini => &super::gemini::Gemini,
+        AgentKind::Acp => &super::acp::Acp,
     }
 }
 

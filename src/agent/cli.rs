@@ -263,6 +263,26 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
 
 /// None when the CLI ended well; otherwise the typed failure with what to do about it.
 pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
+    let mut status = s.error_status;
+    if status.is_none() {
+        if let Exit::Code(c) = exit {
+            status = cli.status_from_exit(c);
+        }
+    }
+    classify_error(spec, exit, s, status, cli.binary(), cli.login_hint())
+}
+
+/// The typed failure of a run that did not end well, from its error text and HTTP status;
+/// `binary` and `login_hint` name the program in the hints (any agent that reports errors
+/// as text: the CLIs, ACP agents).
+pub fn classify_error(
+    spec: &AgentSpec,
+    exit: Exit,
+    s: &StreamSummary,
+    status: Option<u16>,
+    name: &str,
+    login_hint: &str,
+) -> Option<Outcome> {
     let timeout_hint = format!(
         "raise the timeout with --timeout or [agents.{}].timeout",
         spec.name
@@ -287,12 +307,6 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
         Exit::Code(0) if s.completed => return None,
         _ => {}
     }
-    let mut status = s.error_status;
-    if status.is_none() {
-        if let Exit::Code(c) = exit {
-            status = cli.status_from_exit(c);
-        }
-    }
     let message = crate::secrets::redact_text(
         s.error
             .clone()
@@ -306,7 +320,6 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
             .trim(),
     );
     let lower = message.to_ascii_lowercase();
-    let name = cli.binary();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     let (fk, hint) = if matches!(status, Some(401) | Some(403))
         || has(&[
@@ -318,7 +331,7 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
             "invalid auth",
             "api key not valid",
         ]) {
-        (FailureKind::NotLoggedIn, cli.login_hint().to_string())
+        (FailureKind::NotLoggedIn, login_hint.to_string())
     } else if has(&[
         "quota",
         "resource_exhausted",

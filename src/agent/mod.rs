@@ -5,6 +5,7 @@
 //! file implementing [`Adapter`] (or [`cli::Cli`] for an agent CLI with a JSON stream) and a
 //! line in [`adapter::for_kind`].
 
+pub mod acp;
 pub mod adapter;
 pub mod bash;
 pub mod builtin;

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod acp;
 mod architecture;
 mod builtin;
 mod consolidation;
