@@ -25,7 +25,7 @@ pub fn default_binary(kind: AgentKind) -> &'static str {
         AgentKind::Claude => "claude",
         AgentKind::Codex => "codex",
         AgentKind::Gemini => "gemini",
-        AgentKind::Builtin | AgentKind::Command => "",
+        _ => "",
     }
 }
 
@@ -34,7 +34,7 @@ pub fn install_hint(kind: AgentKind) -> &'static str {
         AgentKind::Claude => "install it with `npm install -g @anthropic-ai/claude-code`, then run `claude` once to log in (or set ANTHROPIC_API_KEY)",
         AgentKind::Codex => "install it with `npm install -g @openai/codex`, then run `codex login` (or set OPENAI_API_KEY)",
         AgentKind::Gemini => "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)",
-        AgentKind::Builtin | AgentKind::Command => "",
+        _ => "",
     }
 }
 
@@ -43,7 +43,7 @@ fn login_hint(kind: AgentKind) -> &'static str {
         AgentKind::Claude => "run `claude` once and log in, or set ANTHROPIC_API_KEY",
         AgentKind::Codex => "run `codex login` or set OPENAI_API_KEY",
         AgentKind::Gemini => "run `gemini` once and log in, or set GEMINI_API_KEY",
-        AgentKind::Builtin | AgentKind::Command => "check the agent's credentials",
+        _ => "check the agent's credentials",
     }
 }
 
@@ -125,10 +125,14 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             gemini::args(spec.model.as_deref()),
             Box::new(gemini::Parser::new(&workdir)),
         ),
-        AgentKind::Builtin | AgentKind::Command => unreachable!("not a CLI kind"),
+        _ => unreachable!("not a CLI kind"),
     };
     if kind != AgentKind::Codex {
         args.extend(spec.args.iter().cloned());
+    }
+    // Claude Code stops itself at a dollar budget (`--max-budget-usd`, with --print).
+    if let (AgentKind::Claude, Some(usd)) = (kind, spec.budget.max_cost_usd) {
+        args.extend(["--max-budget-usd".to_string(), format!("{usd}")]);
     }
     if ctx.change.untrusted {
         // After `exec` for codex; first for the others.
@@ -191,6 +195,12 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     run.stats.files_read = summary.files_read.iter().cloned().collect();
     run.stats.tokens = summary.tokens.clone();
     run.stats.cost_usd = summary.cost_usd;
+    if spec.budget.is_set() {
+        run.stats.budget = Some(super::BudgetUse {
+            limits: spec.budget.clone(),
+            reached: None,
+        });
+    }
     if let Exit::Code(c) = output.exit {
         run.stats.exit_code = Some(c);
     }

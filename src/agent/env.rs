@@ -62,7 +62,8 @@ fn vendor(kind: AgentKind) -> (&'static [&'static str], &'static [&'static str])
         ),
         AgentKind::Codex => (&["OPENAI_", "CODEX_"], &[]),
         AgentKind::Gemini => (&["GEMINI_", "GOOGLE_"], &[]),
-        AgentKind::Builtin | AgentKind::Command => (&[], &[]),
+        // The HTTP kinds run in-process: no process, nothing to pass.
+        _ => (&[], &[]),
     }
 }
 

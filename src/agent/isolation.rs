@@ -173,7 +173,7 @@ pub fn cli_flags(kind: AgentKind, workdir: &Path) -> Vec<String> {
             "--extensions",
             "none",
         ]),
-        AgentKind::Builtin | AgentKind::Command => Vec::new(),
+        _ => Vec::new(),
     }
 }
 

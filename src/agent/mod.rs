@@ -11,6 +11,7 @@ pub mod codex;
 pub mod command;
 pub mod env;
 pub mod gemini;
+pub mod http;
 pub mod isolation;
 pub mod process;
 pub mod stream;
@@ -38,6 +39,12 @@ pub enum AgentKind {
     Codex,
     /// Google Gemini CLI (`gemini -p`).
     Gemini,
+    /// Any OpenAI-compatible HTTP API (Chat Completions or Responses), in-process.
+    Openai,
+    /// Anthropic's Messages API, in-process.
+    Anthropic,
+    /// Google's Gemini API (generateContent), in-process.
+    GeminiApi,
 }
 
 impl AgentKind {
@@ -48,6 +55,9 @@ impl AgentKind {
             AgentKind::Claude => "claude",
             AgentKind::Codex => "codex",
             AgentKind::Gemini => "gemini",
+            AgentKind::Openai => "openai",
+            AgentKind::Anthropic => "anthropic",
+            AgentKind::GeminiApi => "gemini-api",
         }
     }
 
@@ -58,6 +68,9 @@ impl AgentKind {
             "claude" => Some(AgentKind::Claude),
             "codex" => Some(AgentKind::Codex),
             "gemini" => Some(AgentKind::Gemini),
+            "openai" => Some(AgentKind::Openai),
+            "anthropic" => Some(AgentKind::Anthropic),
+            "gemini-api" => Some(AgentKind::GeminiApi),
             _ => None,
         }
     }
@@ -67,6 +80,14 @@ impl AgentKind {
         matches!(
             self,
             AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini
+        )
+    }
+
+    /// The model APIs deep-review calls itself over HTTP ([`http`]).
+    pub fn is_http(self) -> bool {
+        matches!(
+            self,
+            AgentKind::Openai | AgentKind::Anthropic | AgentKind::GeminiApi
         )
     }
 }
@@ -89,6 +110,10 @@ pub struct AgentSpec {
     pub env: BTreeMap<String, String>,
     /// Variables of deep-review's own environment passed on by name ([`env::for_agent`]).
     pub pass_env: Vec<String>,
+    /// For the HTTP kinds: endpoint, key variable, API flavour, tools, turns, prices.
+    pub http: http::Settings,
+    /// Spend limits for this agent and for the whole review.
+    pub budget: Budget,
 }
 
 impl AgentSpec {
@@ -105,6 +130,8 @@ impl AgentSpec {
             timeout,
             env: BTreeMap::new(),
             pass_env: Vec::new(),
+            http: http::Settings::default(),
+            budget: Budget::default(),
         }
     }
 
@@ -154,7 +181,7 @@ pub fn pretty_model(kind: AgentKind, model: Option<&str>) -> String {
         AgentKind::Claude => "Claude",
         AgentKind::Codex => "Codex",
         AgentKind::Gemini => "Gemini",
-        AgentKind::Builtin | AgentKind::Command => "",
+        _ => "",
     };
     let Some(m) = model.filter(|m| !m.is_empty()) else {
         return family.to_string();
@@ -290,6 +317,41 @@ pub struct RunStats {
     pub cost_usd: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The limits the run had and whether it reached one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetUse>,
+}
+
+/// Spend limits: tokens (input + output, every turn) and dollars, for one agent and for the
+/// whole review (every agent's spend together).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_max_cost_usd: Option<f64>,
+}
+
+impl Budget {
+    pub fn is_set(&self) -> bool {
+        self.max_tokens.is_some()
+            || self.max_cost_usd.is_some()
+            || self.review_max_tokens.is_some()
+            || self.review_max_cost_usd.is_some()
+    }
+}
+
+/// A run's budget and what became of it, for the retro's spend-against-budget row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BudgetUse {
+    pub limits: Budget,
+    /// Which limit stopped the tool loop ("agent token budget of 2000"), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<String>,
 }
 
 impl RunStats {
@@ -451,9 +513,16 @@ pub async fn run_agent(spec: &AgentSpec, ctx: RunContext) -> AgentRun {
         AgentKind::Builtin => builtin::run(spec, &ctx),
         AgentKind::Command => command::run(spec, &ctx).await,
         AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini => cli::run(spec, &ctx).await,
+        AgentKind::Openai | AgentKind::Anthropic | AgentKind::GeminiApi => {
+            http::run(spec, &ctx).await
+        }
     };
     if run.stats.duration_ms == 0 {
         run.stats.duration_ms = started.elapsed().as_millis() as u64;
+    }
+    if !spec.kind.is_http() {
+        // The HTTP reviewers count theirs as they go; the others report at the end.
+        http::budget::record(run.stats.tokens.as_ref(), run.stats.cost_usd);
     }
     let _ = ctx.events.send(RunEvent::AgentFinished {
         agent: spec.name.clone(),

@@ -1,0 +1,157 @@
+//! An HTTP reviewer's settings from its `[agents.NAME]` table, and its key from the
+//! environment (never from a file).
+
+use super::budget::Price;
+use crate::agent::AgentKind;
+use crate::agent::AgentSpec;
+use std::collections::BTreeMap;
+
+/// Which OpenAI API an `openai` agent speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Api {
+    /// Chat Completions (`/chat/completions`): what every OpenAI-compatible server offers.
+    #[default]
+    Chat,
+    /// Responses (`/responses`): OpenAI's own, and some gateways.
+    Responses,
+}
+
+/// The turns a tool loop may take unless configured.
+pub const DEFAULT_MAX_TURNS: u32 = 30;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// The API's root (`https://api.openai.com/v1`); None for the kind's default.
+    pub base_url: Option<String>,
+    /// The variable holding the key; None for the kind's default.
+    pub api_key_env: Option<String>,
+    pub api: Api,
+    /// `tools = false`: review from the brief alone.
+    pub no_tools: bool,
+    pub max_turns: Option<u32>,
+    /// The user's `[prices]`, over the built-in table.
+    pub prices: BTreeMap<String, Price>,
+}
+
+impl Settings {
+    /// Checks an agent table's HTTP fields; the error text reads after the file's name.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_config(
+        name: &str,
+        kind: AgentKind,
+        model: Option<&str>,
+        base_url: Option<String>,
+        api_key_env: Option<String>,
+        api: Option<&str>,
+        tools: Option<bool>,
+        max_turns: Option<u32>,
+    ) -> Result<Settings, String> {
+        if model.is_none_or(|m| m.trim().is_empty()) {
+            return Err(format!(
+                "agents.{name}: kind = \"{}\" needs `model = \"…\"` (the model's name as the API knows it, e.g. {})",
+                kind.as_str(),
+                example_model(kind)
+            ));
+        }
+        if let Some(url) = &base_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "agents.{name}.base_url: `{url}` is not an http:// or https:// URL"
+                ));
+            }
+        }
+        if let Some(var) = &api_key_env {
+            crate::agent::env::check_name(var)
+                .map_err(|why| format!("agents.{name}.api_key_env: `{var}` {why}"))?;
+        }
+        let api = match (api, kind) {
+            (None | Some("chat"), _) => Api::Chat,
+            (Some("responses"), AgentKind::Openai) => Api::Responses,
+            (Some(other), AgentKind::Openai) => {
+                return Err(format!(
+                    "agents.{name}.api: `{other}` is not an API; use \"chat\" (Chat Completions, the default) or \"responses\""
+                ))
+            }
+            (Some(_), _) => {
+                return Err(format!(
+                    "agents.{name}.api: only `openai` agents choose an API (chat or responses)"
+                ))
+            }
+        };
+        if max_turns == Some(0) {
+            return Err(format!(
+                "agents.{name}.max_turns: at least 1 (one turn answers from the brief alone)"
+            ));
+        }
+        Ok(Settings {
+            base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
+            api_key_env,
+            api,
+            no_tools: tools == Some(false),
+            max_turns,
+            prices: BTreeMap::new(),
+        })
+    }
+}
+
+fn example_model(kind: AgentKind) -> &'static str {
+    match kind {
+        AgentKind::Anthropic => "\"claude-sonnet-4-5\"",
+        AgentKind::GeminiApi => "\"gemini-2.5-pro\"",
+        _ => "\"gpt-5\", or \"qwen2.5-coder:14b\" for Ollama",
+    }
+}
+
+/// The API root a kind uses unless `base_url` says otherwise.
+pub fn default_base_url(kind: AgentKind) -> &'static str {
+    match kind {
+        AgentKind::Anthropic => "https://api.anthropic.com/v1",
+        AgentKind::GeminiApi => "https://generativelanguage.googleapis.com/v1beta",
+        _ => "https://api.openai.com/v1",
+    }
+}
+
+pub fn default_key_env(kind: AgentKind) -> &'static str {
+    match kind {
+        AgentKind::Anthropic => "ANTHROPIC_API_KEY",
+        AgentKind::GeminiApi => "GEMINI_API_KEY",
+        _ => "OPENAI_API_KEY",
+    }
+}
+
+pub fn base_url(spec: &AgentSpec) -> String {
+    spec.http
+        .base_url
+        .clone()
+        .unwrap_or_else(|| default_base_url(spec.kind).to_string())
+}
+
+pub fn key_env(spec: &AgentSpec) -> String {
+    spec.http
+        .api_key_env
+        .clone()
+        .unwrap_or_else(|| default_key_env(spec.kind).to_string())
+}
+
+/// The key, when its variable is set. `Err` names the variable when a key is needed and
+/// missing: the variable was named explicitly, or the endpoint is the vendor's own (a local
+/// or self-hosted `base_url` usually takes none).
+pub fn key(spec: &AgentSpec) -> Result<Option<String>, String> {
+    let var = key_env(spec);
+    match std::env::var(&var) {
+        Ok(v) if !v.trim().is_empty() => Ok(Some(v.trim().to_string())),
+        _ if spec.http.api_key_env.is_some() || spec.http.base_url.is_none() => Err(var),
+        _ => Ok(None),
+    }
+}
+
+/// `deep-review agents`' credentials cell: which variable, set or not; never the value.
+pub fn credentials(spec: &AgentSpec) -> String {
+    let var = key_env(spec);
+    let set = std::env::var(&var).is_ok_and(|v| !v.trim().is_empty());
+    match (set, key(spec)) {
+        (true, _) => format!("{var} is set"),
+        (false, Ok(_)) => format!("none needed ({var} not set)"),
+        (false, Err(_)) => format!("{var} is not set"),
+    }
+}
