@@ -10,6 +10,8 @@ mod fake_clis;
 mod faults;
 mod github_server;
 mod histories;
+mod http_model_server;
+mod http_reviewers;
 mod judge;
 mod malicious_pr;
 mod masking;
