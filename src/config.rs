@@ -470,42 +470,26 @@ fn agent_from_table(
     })
 }
 
-/// The HTTP kinds' settings of an agent table, checked; the fields are refused elsewhere.
+/// The HTTP kinds' settings of an agent table, checked.
 fn http_settings(
     name: &str,
     kind: AgentKind,
     t: &AgentTable,
 ) -> std::result::Result<crate::agent::http::Settings, String> {
-    if t.api_key.is_some() {
-        return Err(format!("agents.{name}.api_key: a key is never read from a configuration file (files get committed, shared and printed); put it in an environment variable and name that variable with api_key_env = \"MY_KEY_VAR\""));
-    }
-    let http_only = [
-        ("base_url", t.base_url.is_some()),
-        ("api_key_env", t.api_key_env.is_some()),
-        ("api", t.api.is_some()),
-        ("tools", t.tools.is_some()),
-        ("max_turns", t.max_turns.is_some()),
-        ("max_tokens", t.max_tokens.is_some()),
-        (
-            "max_cost_usd",
-            t.max_cost_usd.is_some() && kind != AgentKind::Claude,
-        ),
-    ];
-    if !kind.is_http() {
-        if let Some((field, _)) = http_only.iter().find(|(_, set)| *set) {
-            return Err(format!("agents.{name}.{field}: only the HTTP kinds (openai, anthropic, gemini-api) take `{field}`{}", if *field == "max_cost_usd" { ", and claude" } else { "" }));
-        }
-        return Ok(crate::agent::http::Settings::default());
-    }
-    crate::agent::http::Settings::from_config(
+    crate::agent::http::settings::from_table(
         name,
         kind,
-        t.model.as_deref(),
-        t.base_url.clone(),
-        t.api_key_env.clone(),
-        t.api.as_deref(),
-        t.tools,
-        t.max_turns,
+        crate::agent::http::settings::Fields {
+            model: t.model.as_deref(),
+            base_url: t.base_url.clone(),
+            api_key_env: t.api_key_env.clone(),
+            api_key_set: t.api_key.is_some(),
+            api: t.api.as_deref(),
+            tools: t.tools,
+            max_turns: t.max_turns,
+            max_tokens: t.max_tokens,
+            max_cost_usd: t.max_cost_usd,
+        },
     )
 }
 

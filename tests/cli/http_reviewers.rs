@@ -15,12 +15,12 @@ use std::process::Output;
 use std::time::Duration;
 use std::time::Instant;
 
-const KEY_VAR: &str = "DR_TEST_MODEL_KEY";
-const KEY: &str = "sk-test-7Hq2Zr9LmV4xKp8WnB3cYd6Fs1Tg5Uj0";
+pub const KEY_VAR: &str = "DR_TEST_MODEL_KEY";
+pub const KEY: &str = "sk-test-7Hq2Zr9LmV4xKp8WnB3cYd6Fs1Tg5Uj0";
 /// What the file outside the tree holds; it must never reach the model.
 const OUTSIDE: &str = "OUTSIDE-THE-TREE-a8f3e1";
 
-fn feature_repo(outside: &std::path::Path) -> Repo {
+pub fn feature_repo(outside: &std::path::Path) -> Repo {
     let r = Repo::with_base(&[(
         "src/lib.rs",
         "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n",
@@ -36,7 +36,7 @@ fn feature_repo(outside: &std::path::Path) -> Repo {
     r
 }
 
-fn answer() -> String {
+pub fn answer() -> String {
     json!({"schema": 1, "summary": "One real bug.", "verdict": "merge_with_fixes", "findings": [{
         "severity": "important",
         "title": "Division by zero panics in div",
@@ -47,7 +47,7 @@ fn answer() -> String {
 }
 
 /// A repository with one HTTP agent `m` of `format` on `server`, and `extra` in its table.
-fn setup(format: Format, server: &HttpModelServer, extra: &str) -> (Repo, tempfile::TempDir) {
+pub fn setup(format: Format, server: &HttpModelServer, extra: &str) -> (Repo, tempfile::TempDir) {
     let outside = tempfile::tempdir().unwrap();
     let repo = feature_repo(outside.path());
     repo.write(
@@ -62,7 +62,7 @@ fn setup(format: Format, server: &HttpModelServer, extra: &str) -> (Repo, tempfi
     (repo, outside)
 }
 
-fn review(repo: &Repo, key: Option<&str>, extra_args: &[&str]) -> Output {
+pub fn review(repo: &Repo, key: Option<&str>, extra_args: &[&str]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(["review", "--agents", "m"])
         .args(extra_args)
@@ -81,7 +81,7 @@ fn review(repo: &Repo, key: Option<&str>, extra_args: &[&str]) -> Output {
     cmd.output().expect("deep-review runs")
 }
 
-fn agent(repo: &Repo) -> Value {
+pub fn agent(repo: &Repo) -> Value {
     let review = repo.review_json();
     review["agents"]
         .as_array()
@@ -92,7 +92,7 @@ fn agent(repo: &Repo) -> Value {
         .unwrap()
 }
 
-fn transcript(repo: &Repo) -> String {
+pub fn transcript(repo: &Repo) -> String {
     std::fs::read_to_string(repo.round_dir().join("agents/m/transcript.txt")).unwrap()
 }
 

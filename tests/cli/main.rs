@@ -11,6 +11,7 @@ mod faults;
 mod github_server;
 mod histories;
 mod http_model_server;
+mod http_recovery;
 mod http_reviewers;
 mod judge;
 mod malicious_pr;

@@ -33,65 +33,94 @@ pub struct Settings {
     pub prices: BTreeMap<String, Price>,
 }
 
-impl Settings {
-    /// Checks an agent table's HTTP fields; the error text reads after the file's name.
-    #[allow(clippy::too_many_arguments)]
-    pub fn from_config(
-        name: &str,
-        kind: AgentKind,
-        model: Option<&str>,
-        base_url: Option<String>,
-        api_key_env: Option<String>,
-        api: Option<&str>,
-        tools: Option<bool>,
-        max_turns: Option<u32>,
-    ) -> Result<Settings, String> {
-        if model.is_none_or(|m| m.trim().is_empty()) {
-            return Err(format!(
-                "agents.{name}: kind = \"{}\" needs `model = \"…\"` (the model's name as the API knows it, e.g. {})",
-                kind.as_str(),
-                example_model(kind)
-            ));
-        }
-        if let Some(url) = &base_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(format!(
-                    "agents.{name}.base_url: `{url}` is not an http:// or https:// URL"
-                ));
-            }
-        }
-        if let Some(var) = &api_key_env {
-            crate::agent::env::check_name(var)
-                .map_err(|why| format!("agents.{name}.api_key_env: `{var}` {why}"))?;
-        }
-        let api = match (api, kind) {
-            (None | Some("chat"), _) => Api::Chat,
-            (Some("responses"), AgentKind::Openai) => Api::Responses,
-            (Some(other), AgentKind::Openai) => {
-                return Err(format!(
-                    "agents.{name}.api: `{other}` is not an API; use \"chat\" (Chat Completions, the default) or \"responses\""
-                ))
-            }
-            (Some(_), _) => {
-                return Err(format!(
-                    "agents.{name}.api: only `openai` agents choose an API (chat or responses)"
-                ))
-            }
-        };
-        if max_turns == Some(0) {
-            return Err(format!(
-                "agents.{name}.max_turns: at least 1 (one turn answers from the brief alone)"
-            ));
-        }
-        Ok(Settings {
-            base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
-            api_key_env,
-            api,
-            no_tools: tools == Some(false),
-            max_turns,
-            prices: BTreeMap::new(),
-        })
+/// An agent table's fields that concern the HTTP kinds, as the configuration file gave them.
+pub struct Fields<'a> {
+    pub model: Option<&'a str>,
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    /// `api_key` is present: refused, whatever its value.
+    pub api_key_set: bool,
+    pub api: Option<&'a str>,
+    pub tools: Option<bool>,
+    pub max_turns: Option<u32>,
+    pub max_tokens: Option<u64>,
+    pub max_cost_usd: Option<f64>,
+}
+
+/// Checks an agent table's HTTP fields; the error text reads after the file's name. Other
+/// kinds get the defaults, and an error for a field only the HTTP kinds take.
+pub fn from_table(name: &str, kind: AgentKind, f: Fields<'_>) -> Result<Settings, String> {
+    if f.api_key_set {
+        return Err(format!("agents.{name}.api_key: a key is never read from a configuration file (files get committed, shared and printed); put it in an environment variable and name that variable with api_key_env = \"MY_KEY_VAR\""));
     }
+    if !kind.is_http() {
+        let http_only = [
+            ("base_url", f.base_url.is_some()),
+            ("api_key_env", f.api_key_env.is_some()),
+            ("api", f.api.is_some()),
+            ("tools", f.tools.is_some()),
+            ("max_turns", f.max_turns.is_some()),
+            ("max_tokens", f.max_tokens.is_some()),
+            (
+                "max_cost_usd",
+                f.max_cost_usd.is_some() && kind != AgentKind::Claude,
+            ),
+        ];
+        if let Some((field, _)) = http_only.iter().find(|(_, set)| *set) {
+            let claude = if *field == "max_cost_usd" {
+                " (and claude)"
+            } else {
+                ""
+            };
+            return Err(format!("agents.{name}.{field}: only the HTTP kinds (openai, anthropic, gemini-api){claude} take `{field}`"));
+        }
+        return Ok(Settings::default());
+    }
+    if f.model.is_none_or(|m| m.trim().is_empty()) {
+        return Err(format!(
+            "agents.{name}: kind = \"{}\" needs `model = \"…\"` (the model's name as the API knows it, e.g. {})",
+            kind.as_str(),
+            example_model(kind)
+        ));
+    }
+    if let Some(url) = &f.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "agents.{name}.base_url: `{url}` is not an http:// or https:// URL"
+            ));
+        }
+    }
+    if let Some(var) = &f.api_key_env {
+        crate::agent::env::check_name(var)
+            .map_err(|why| format!("agents.{name}.api_key_env: `{var}` {why}"))?;
+    }
+    let api = match (f.api, kind) {
+        (None | Some("chat"), _) => Api::Chat,
+        (Some("responses"), AgentKind::Openai) => Api::Responses,
+        (Some(other), AgentKind::Openai) => {
+            return Err(format!(
+                "agents.{name}.api: `{other}` is not an API; use \"chat\" (Chat Completions, the default) or \"responses\""
+            ))
+        }
+        (Some(_), _) => {
+            return Err(format!(
+                "agents.{name}.api: only `openai` agents choose an API (chat or responses)"
+            ))
+        }
+    };
+    if f.max_turns == Some(0) {
+        return Err(format!(
+            "agents.{name}.max_turns: at least 1 (one turn answers from the brief alone)"
+        ));
+    }
+    Ok(Settings {
+        base_url: f.base_url.map(|u| u.trim_end_matches('/').to_string()),
+        api_key_env: f.api_key_env,
+        api,
+        no_tools: f.tools == Some(false),
+        max_turns: f.max_turns,
+        prices: BTreeMap::new(),
+    })
 }
 
 fn example_model(kind: AgentKind) -> &'static str {
