@@ -181,16 +181,8 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             out.push_str(&http_row(a, cfg.agents.iter().any(|x| x.name == a.name)));
             continue;
         }
-        let program = match a.kind {
-            AgentKind::Builtin => None,
-            AgentKind::Command => a.command.first().cloned(),
-            cli => Some(
-                a.command
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| crate::agent::cli::default_binary(cli).to_string()),
-            ),
-        };
+        let adapter = crate::agent::adapter::for_kind(a.kind);
+        let program = adapter.program(a);
         let found = program.as_deref().map(|p| resolve(p, &root));
         let (found_cell, version) = match (&program, &found) {
             (None, _) => (
@@ -199,7 +191,7 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             ),
             (Some(_), Some(Some(path))) => (
                 format!("`{}`", path.display()),
-                if a.kind.is_cli() {
+                if adapter.reports_version() {
                     version_of(path, &crate::agent::env::for_agent(a)).unwrap_or_else(|| "?".into())
                 } else {
                     "—".into()
@@ -207,17 +199,16 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             ),
             (Some(p), _) => (format!("no: `{p}` not found"), "—".into()),
         };
-        let credentials = match crate::config::credentials_hint(a.kind) {
+        let credentials = match adapter.credentials(a) {
             Some(h) => h,
-            None if a.kind.is_cli() => "none found".into(),
+            None if adapter.needs_credentials() => "none found".into(),
             None => "—".into(),
         };
         let default = cfg.agents.iter().any(|x| x.name == a.name);
-        let model = if a.kind.is_cli() {
-            a.model.clone().unwrap_or_else(|| "CLI default".into())
-        } else {
-            a.model.clone().unwrap_or_else(|| "—".into())
-        };
+        let model = a
+            .model
+            .clone()
+            .unwrap_or_else(|| adapter.default_model().into());
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             a.name,
@@ -226,9 +217,11 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
             version,
             credentials,
             model,
-            a.effort
-                .as_deref()
-                .unwrap_or(if a.kind.is_cli() { "default" } else { "—" }),
+            a.effort.as_deref().unwrap_or(if adapter.reports_version() {
+                "default"
+            } else {
+                "—"
+            }),
             crate::util::human_duration(a.timeout),
             if default { "yes" } else { "no" }
         ));

@@ -274,7 +274,11 @@ pub fn load(
         .entry("builtin".into())
         .or_insert_with(|| AgentSpec::new("builtin", AgentKind::Builtin, default_timeout));
     let mut implicit: Vec<String> = Vec::new();
-    for kind in [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini] {
+    let implicit_kinds = AgentKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| crate::agent::adapter::for_kind(*k).implicit());
+    for kind in implicit_kinds {
         let name = kind.as_str();
         if defined.contains_key(name) || defined.values().any(|a| a.kind == kind) {
             continue;
@@ -510,7 +514,9 @@ fn detect_unavailable(
         out.push(Unavailable {
             name: name.clone(),
             reason: format!("`{name}` was not found on PATH"),
-            hint: crate::agent::cli::install_hint(spec.kind).to_string(),
+            hint: crate::agent::adapter::for_kind(spec.kind)
+                .install_hint()
+                .to_string(),
         });
     }
     if !defined.values().any(|a| a.kind == AgentKind::Command) {
@@ -521,51 +527,6 @@ fn detect_unavailable(
         });
     }
     out
-}
-
-/// Whether credentials for a CLI kind appear configured: an environment variable or the
-/// CLI's login file. Never reads or returns the secret itself.
-pub fn credentials_hint(kind: AgentKind) -> Option<String> {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let (vars, files): (&[&str], Vec<PathBuf>) = match kind {
-        AgentKind::Claude => (
-            &[
-                "ANTHROPIC_API_KEY",
-                "ANTHROPIC_AUTH_TOKEN",
-                "CLAUDE_CODE_OAUTH_TOKEN",
-            ],
-            vec![home.join(".claude/.credentials.json")],
-        ),
-        AgentKind::Codex => {
-            let codex_home = std::env::var_os("CODEX_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| home.join(".codex"));
-            (
-                &["OPENAI_API_KEY", "CODEX_API_KEY"],
-                vec![codex_home.join("auth.json")],
-            )
-        }
-        AgentKind::Gemini => (
-            &[
-                "GEMINI_API_KEY",
-                "GOOGLE_API_KEY",
-                "GOOGLE_GENAI_USE_VERTEXAI",
-            ],
-            vec![home.join(".gemini/oauth_creds.json")],
-        ),
-        _ => return None,
-    };
-    for v in vars {
-        if std::env::var_os(v).is_some_and(|x| !x.is_empty()) {
-            return Some(format!("{v} is set"));
-        }
-    }
-    files
-        .into_iter()
-        .find(|f| f.exists())
-        .map(|f| format!("logged in ({})", f.display()))
 }
 
 pub fn find_on_path(bin: &str) -> Option<PathBuf> {

@@ -16,44 +16,17 @@
 //!
 //! Nothing here runs an agent, touches the network or prints.
 
-use crate::agent::AgentRun;
-use crate::agent::Outcome;
-use crate::agent::Unavailable;
 use crate::finding::Finding;
 use crate::finding::Location;
 use crate::finding::Severity;
 use crate::finding::Verdict;
+use crate::record::AgentRun;
+use crate::record::Outcome;
+use crate::record::Unavailable;
 use crate::review::*;
 use std::collections::HashMap;
-use std::sync::Arc;
 
-/// Read access to the head tree, for verifying citations and quoting code.
-pub trait HeadTree {
-    /// The lines of `path` at the head, or None when the file does not exist there.
-    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
-    /// The lines of `path`, or why the path guard refused it (a symlink, a folder, `.git/`, …).
-    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
-        self.lines(path).ok_or(crate::tree_guard::Refusal::Missing)
-    }
-    /// Paths the change touched, for resolving citations that give a partial path.
-    fn changed_paths(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl HeadTree for crate::change::Change {
-    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
-        self.head_file(path)
-    }
-
-    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
-        self.head.read_lines(path)
-    }
-
-    fn changed_paths(&self) -> Vec<String> {
-        self.files.iter().map(|f| f.path().to_string()).collect()
-    }
-}
+pub use crate::tree_guard::HeadTree;
 
 /// How a cluster's severity is chosen from its members' severities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1387,7 +1360,7 @@ fn build_finding(
 fn no_verdict_reason(runs: &[AgentRun]) -> Option<String> {
     let models: Vec<&AgentRun> = runs
         .iter()
-        .filter(|r| r.kind != crate::agent::AgentKind::Builtin)
+        .filter(|r| r.kind != crate::record::AgentKind::Builtin)
         .collect();
     if models
         .iter()
@@ -1397,7 +1370,7 @@ fn no_verdict_reason(runs: &[AgentRun]) -> Option<String> {
     }
     let builtin = runs
         .iter()
-        .any(|r| r.kind == crate::agent::AgentKind::Builtin && r.outcome.is_ok());
+        .any(|r| r.kind == crate::record::AgentKind::Builtin && r.outcome.is_ok());
     let ran = if models.is_empty() {
         "no model reviewer ran".to_string()
     } else {

@@ -7,11 +7,11 @@
 //! pairwise clustering precision/recall/F1 over cross-reviewer pairs with at least one
 //! labelled member, and reported-set precision/recall/F1 against the human-confirmed issues.
 
-use crate::agent::AgentRun;
 use crate::consolidate;
 use crate::finding::Answer;
 use crate::finding::Finding;
 use crate::finding::Severity;
+use crate::record::AgentRun;
 use crate::review::ChangeSummary;
 use crate::review::Status;
 use serde::Deserialize;

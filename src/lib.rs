@@ -5,7 +5,8 @@
 //! - [`change`], [`diff`]: what is reviewed (a git range), parsed; [`tree_guard`]: the one
 //!   path guard every read of the reviewed tree goes through.
 //! - [`prompt`]: the brief every agent receives.
-//! - [`agent`]: the reviewers (one adapter per kind) and process supervision.
+//! - [`agent`]: the reviewers (one [`agent::Adapter`] per kind) and process supervision;
+//!   [`record`]: what their runs leave (a leaf: the stages after the agents read only it).
 //! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
 //! - [`report`]: renderers over a `Review`.
 //! - [`run`]: the review pipeline ([`review_folder`]: where it writes); [`commands`]: commands
@@ -27,12 +28,14 @@ pub mod errors;
 pub mod eval;
 pub mod events;
 pub mod finding;
+pub mod git;
 pub mod github;
 pub mod interrupt;
 pub mod judge;
 pub mod pr;
 pub mod progress;
 pub mod prompt;
+pub mod record;
 pub mod report;
 pub mod review;
 pub mod review_folder;

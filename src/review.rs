@@ -4,15 +4,15 @@
 //! [`REVIEW_VERSION`]. Renderers read nothing else, so `deep-review render` can re-render a
 //! saved review without running anything.
 
-use crate::agent::AgentKind;
-use crate::agent::Outcome;
-use crate::agent::Tokens;
-use crate::agent::Unavailable;
 use crate::finding::ContextAction;
 use crate::finding::ObservationKind;
 use crate::finding::Scope;
 use crate::finding::Severity;
 use crate::finding::Verdict;
+use crate::record::AgentKind;
+use crate::record::Outcome;
+use crate::record::Tokens;
+use crate::record::Unavailable;
 use serde::Deserialize;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -198,7 +198,7 @@ pub struct Metrics {
     pub cost_usd: Option<f64>,
     /// The agent's and the review's spend limits, and which one it reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget: Option<crate::agent::BudgetUse>,
+    pub budget: Option<crate::record::BudgetUse>,
 }
 
 /// What an agent did in the review.

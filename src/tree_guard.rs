@@ -8,10 +8,11 @@
 //! path. Never anything under `.git/`, never a path that leaves the tree. A path is compared
 //! as given, lexically: no `..`, no absolute paths, nothing resolved on disk first.
 
-use crate::change::Repo;
+use crate::git::Repo;
 use std::path::Component;
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Why a path of the reviewed tree was not read. The text reads after "`path` …".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,6 +263,20 @@ fn normalize(path: &str) -> Result<Vec<String>, Refusal> {
         return Err(Refusal::Outside);
     }
     Ok(parts)
+}
+
+/// Read access to the head tree, for verifying citations and quoting code.
+pub trait HeadTree {
+    /// The lines of `path` at the head, or None when the file does not exist there.
+    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
+    /// The lines of `path`, or why the path guard refused it (a symlink, a folder, `.git/`, …).
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, Refusal> {
+        self.lines(path).ok_or(Refusal::Missing)
+    }
+    /// Paths the change touched, for resolving citations that give a partial path.
+    fn changed_paths(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

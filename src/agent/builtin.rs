@@ -31,6 +31,27 @@ const LARGE_FILE_LINES: usize = 2000;
 const NON_TRIVIAL_LINES: usize = 30;
 const SUBJECT_MAX: usize = 72;
 
+/// The builtin reviewer: deterministic checks, in-process, needing no model.
+pub struct Builtin;
+
+impl super::Adapter for Builtin {
+    fn kind(&self) -> super::AgentKind {
+        super::AgentKind::Builtin
+    }
+
+    fn run<'a>(
+        &'a self,
+        spec: &'a AgentSpec,
+        ctx: &'a RunContext,
+    ) -> super::adapter::BoxFuture<'a, AgentRun> {
+        Box::pin(async move { run(spec, ctx) })
+    }
+
+    fn program(&self, _spec: &AgentSpec) -> Option<String> {
+        None
+    }
+}
+
 pub fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let started = std::time::Instant::now();
     let answer = review(&ctx.change);

@@ -7,14 +7,112 @@
 //! `result.structured_output`. Failure is `result.is_error` (its `subtype` stays "success" on
 //! API errors, so never trust `subtype` alone) with `api_error_status`.
 
+use super::cli::Cli;
 use super::stream::json_line;
 use super::stream::str_of;
 use super::stream::u64_of;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
+use super::AgentKind;
+use super::AgentSpec;
+use super::Outcome;
+use super::RunContext;
 use super::Tokens;
 use std::path::Path;
 use std::path::PathBuf;
+
+/// Claude Code as a reviewer.
+pub struct Claude;
+
+impl Cli for Claude {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Claude
+    }
+
+    fn binary(&self) -> &'static str {
+        "claude"
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "install it with `npm install -g @anthropic-ai/claude-code`, then run `claude` once to log in (or set ANTHROPIC_API_KEY)"
+    }
+
+    fn login_hint(&self) -> &'static str {
+        "run `claude` once and log in, or set ANTHROPIC_API_KEY"
+    }
+
+    fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>) {
+        (
+            &[
+                "ANTHROPIC_API_KEY",
+                "ANTHROPIC_AUTH_TOKEN",
+                "CLAUDE_CODE_OAUTH_TOKEN",
+            ],
+            vec![super::cli::home().join(".claude/.credentials.json")],
+        )
+    }
+
+    /// Claude Code's own settings (`DISABLE_*` turn off its telemetry and updater); on Amazon
+    /// Bedrock or Google Vertex AI, that cloud's variables, only when the user chose that
+    /// mode (`CLAUDE_CODE_USE_BEDROCK` or `CLAUDE_CODE_USE_VERTEX` set).
+    fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
+        const NAMES: &[&str] = &[
+            "DISABLE_TELEMETRY",
+            "DISABLE_AUTOUPDATER",
+            "DISABLE_ERROR_REPORTING",
+            "DISABLE_NON_ESSENTIAL_MODEL_CALLS",
+        ];
+        name.starts_with("ANTHROPIC_")
+            || name.starts_with("CLAUDE_")
+            || NAMES.contains(&name)
+            || (name.starts_with("AWS_") && is_set("CLAUDE_CODE_USE_BEDROCK"))
+            || ((name == "GOOGLE_APPLICATION_CREDENTIALS"
+                || name == "GOOGLE_CLOUD_PROJECT"
+                || name == "CLOUD_ML_REGION"
+                || name.starts_with("VERTEX_REGION_"))
+                && is_set("CLAUDE_CODE_USE_VERTEX"))
+    }
+
+    fn argv(&self, spec: &AgentSpec, ctx: &RunContext) -> Result<Vec<String>, Outcome> {
+        // Without `$schema`/`$id`: Claude Code validates the answer locally, and a validator
+        // that does not know draft 2020-12 would reject the schema itself.
+        let mut schema = ctx.task.schema();
+        if let Some(o) = schema.as_object_mut() {
+            o.remove("$schema");
+            o.remove("$id");
+        }
+        let mut a = Vec::new();
+        if ctx.change.untrusted {
+            a.extend(self.untrusted_flags(&ctx.change.workdir));
+        }
+        // The user's extra arguments before ours, whose variadic tool lists come last.
+        a.extend(spec.args.iter().cloned());
+        // Claude Code stops itself at a dollar budget (`--max-budget-usd`, with --print).
+        if let Some(usd) = spec.budget.max_cost_usd {
+            a.extend(["--max-budget-usd".to_string(), format!("{usd}")]);
+        }
+        a.extend(args(
+            spec.model.as_deref(),
+            spec.effort.as_deref(),
+            &schema.to_string(),
+            &spec.allow_bash,
+        ));
+        Ok(a)
+    }
+
+    /// Only the user's own settings (no project or local settings: hooks, permissions, env,
+    /// apiKeyHelper, model); no MCP server but those given on the command line (none).
+    /// Verified on claude 2.1.332 by tests/cli/malicious_pr.rs.
+    fn untrusted_flags(&self, _workdir: &Path) -> Vec<String> {
+        ["--setting-sources", "user", "--strict-mcp-config"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn parser(&self, _spec: &AgentSpec, workdir: &Path) -> Box<dyn StreamParser> {
+        Box::new(Parser::new(workdir))
+    }
+}
 
 /// Read tools only. Bash is added only for commands the user allow-listed.
 pub const READ_TOOLS: &[&str] = &["Read", "Grep", "Glob"];

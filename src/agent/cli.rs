@@ -2,10 +2,11 @@
 //! stdin, the stream parsed live into tool-call events, the end classified into a typed
 //! outcome with a one-line hint, and the answer validated against the findings schema.
 
+use super::adapter::Adapter;
+use super::adapter::BoxFuture;
 use super::claude;
 use super::codex;
 use super::gemini;
-use super::isolation;
 use super::process;
 use super::process::Exit;
 use super::stream::StreamParser;
@@ -18,37 +19,117 @@ use super::Outcome;
 use super::RunContext;
 use super::RunEvent;
 use crate::finding;
+use std::path::Path;
+use std::path::PathBuf;
 
-/// The executable of a CLI kind, unless configured otherwise.
-pub fn default_binary(kind: AgentKind) -> &'static str {
-    match kind {
-        AgentKind::Claude => "claude",
-        AgentKind::Codex => "codex",
-        AgentKind::Gemini => "gemini",
-        _ => "",
+/// An agent CLI that takes the brief on stdin and prints a JSON stream: what differs between
+/// claude, codex and gemini. [`run`] does the rest for all of them (process supervision, the
+/// answer, failures), and every `Cli` is an [`Adapter`] through it.
+pub trait Cli: Send + Sync + 'static {
+    fn kind(&self) -> AgentKind;
+    /// The executable, unless configured otherwise.
+    fn binary(&self) -> &'static str;
+    fn install_hint(&self) -> &'static str;
+    /// What to do when it says it is not logged in.
+    fn login_hint(&self) -> &'static str;
+    /// Variables holding its credentials and the login files it keeps.
+    fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>);
+    /// Its vendor's variables ([`Adapter::wants_env`]).
+    fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool;
+    /// The argv after the program: read-only flags, the task, `spec.args`, and on an
+    /// untrusted head [`Cli::untrusted_flags`]. May write files the CLI reads (a schema) into
+    /// the agent's folder; an error is the run's outcome.
+    fn argv(&self, spec: &AgentSpec, ctx: &RunContext) -> Result<Vec<String>, Outcome>;
+    /// Its switches for not loading the reviewed tree's configuration or instructions.
+    fn untrusted_flags(&self, workdir: &Path) -> Vec<String>;
+    /// Environment it gets on an untrusted head, over the inherited one.
+    fn untrusted_env(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// A parser for its stdout stream.
+    fn parser(&self, spec: &AgentSpec, workdir: &Path) -> Box<dyn StreamParser>;
+    /// The HTTP status behind an exit code of its own, when it encodes one.
+    fn status_from_exit(&self, _code: i32) -> Option<u16> {
+        None
     }
 }
 
-pub fn install_hint(kind: AgentKind) -> &'static str {
-    match kind {
-        AgentKind::Claude => "install it with `npm install -g @anthropic-ai/claude-code`, then run `claude` once to log in (or set ANTHROPIC_API_KEY)",
-        AgentKind::Codex => "install it with `npm install -g @openai/codex`, then run `codex login` (or set OPENAI_API_KEY)",
-        AgentKind::Gemini => "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)",
-        _ => "",
+impl<T: Cli> Adapter for T {
+    fn kind(&self) -> AgentKind {
+        Cli::kind(self)
+    }
+
+    fn run<'a>(&'a self, spec: &'a AgentSpec, ctx: &'a RunContext) -> BoxFuture<'a, AgentRun> {
+        Box::pin(run(self, spec, ctx))
+    }
+
+    fn program(&self, spec: &AgentSpec) -> Option<String> {
+        Some(
+            spec.command
+                .first()
+                .cloned()
+                .unwrap_or_else(|| self.binary().to_string()),
+        )
+    }
+
+    fn reports_version(&self) -> bool {
+        true
+    }
+
+    fn credentials(&self, _spec: &AgentSpec) -> Option<String> {
+        let (vars, files) = self.credential_sources();
+        if let Some(v) = vars
+            .iter()
+            .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        {
+            return Some(format!("{v} is set"));
+        }
+        files
+            .into_iter()
+            .find(|f| f.exists())
+            .map(|f| format!("logged in ({})", f.display()))
+    }
+
+    fn needs_credentials(&self) -> bool {
+        true
+    }
+
+    fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
+        Cli::wants_env(self, name, is_set)
+    }
+
+    fn implicit(&self) -> bool {
+        true
+    }
+
+    fn install_hint(&self) -> &'static str {
+        Cli::install_hint(self)
+    }
+
+    fn default_model(&self) -> &'static str {
+        "CLI default"
     }
 }
 
-fn login_hint(kind: AgentKind) -> &'static str {
+/// The CLI adapter of `kind`, if it is an agent CLI.
+pub fn for_kind(kind: AgentKind) -> Option<&'static dyn Cli> {
     match kind {
-        AgentKind::Claude => "run `claude` once and log in, or set ANTHROPIC_API_KEY",
-        AgentKind::Codex => "run `codex login` or set OPENAI_API_KEY",
-        AgentKind::Gemini => "run `gemini` once and log in, or set GEMINI_API_KEY",
-        _ => "check the agent's credentials",
+        AgentKind::Claude => Some(&claude::Claude),
+        AgentKind::Codex => Some(&codex::Codex),
+        AgentKind::Gemini => Some(&gemini::Gemini),
+        _ => None,
     }
 }
 
-pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
-    let kind = spec.kind;
+/// The user's home, where the CLIs keep their logins.
+pub fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// Runs `cli` as a reviewer.
+pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let dir = &ctx.dirs.agent;
     let (mut run, stdout_path, stderr_path) =
         AgentRun::with_outputs(spec, &ctx.dirs, "stdout.jsonl");
@@ -58,7 +139,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         .command
         .first()
         .map(|p| super::command::resolve_program(p, &ctx.change.repo.root))
-        .unwrap_or_else(|| default_binary(kind).to_string());
+        .unwrap_or_else(|| cli.binary().to_string());
     let workdir = ctx.change.workdir.clone();
     if let Err(e) = std::fs::create_dir_all(dir) {
         run.outcome = Outcome::failed(
@@ -68,82 +149,19 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
         );
         return run;
     }
-
-    let (mut args, mut parser): (Vec<String>, Box<dyn StreamParser>) = match kind {
-        AgentKind::Claude => {
-            // Without `$schema`/`$id`: Claude Code validates the answer locally, and a
-            // validator that does not know draft 2020-12 would reject the schema itself.
-            let mut schema = ctx.task.schema();
-            if let Some(o) = schema.as_object_mut() {
-                o.remove("$schema");
-                o.remove("$id");
-            }
-            let schema = schema.to_string();
-            (
-                claude::args(
-                    spec.model.as_deref(),
-                    spec.effort.as_deref(),
-                    &schema,
-                    &spec.allow_bash,
-                ),
-                Box::new(claude::Parser::new(&workdir)),
-            )
+    let mut args = match cli.argv(spec, ctx) {
+        Ok(a) => a,
+        Err(outcome) => {
+            run.outcome = outcome;
+            return run;
         }
-        AgentKind::Codex => {
-            let schema_path = dir.join("output-schema.json");
-            if let Err(e) =
-                crate::artifacts::write(&schema_path, &ctx.task.strict_schema().to_string())
-            {
-                run.outcome = Outcome::failed(
-                    FailureKind::Crashed,
-                    format!(
-                        "{e}: {}",
-                        std::error::Error::source(&e)
-                            .map(|s| s.to_string())
-                            .unwrap_or_default()
-                    ),
-                    "free space on the review folder's disk, or pass --out on another one",
-                );
-                return run;
-            }
-            let mut a = codex::args(
-                spec.model.as_deref(),
-                spec.effort.as_deref(),
-                &workdir,
-                &schema_path,
-                &dir.join("last-message.txt"),
-            );
-            // Extra arguments (provider settings, profiles) go before the prompt.
-            a.extend(spec.args.iter().cloned());
-            a.push(codex::PROMPT_FROM_STDIN.into());
-            (
-                a,
-                Box::new(codex::Parser::new(&workdir, spec.model.as_deref())),
-            )
-        }
-        AgentKind::Gemini => (
-            gemini::args(spec.model.as_deref()),
-            Box::new(gemini::Parser::new(&workdir)),
-        ),
-        _ => unreachable!("not a CLI kind"),
     };
-    if kind != AgentKind::Codex {
-        args.extend(spec.args.iter().cloned());
-    }
-    // Claude Code stops itself at a dollar budget (`--max-budget-usd`, with --print).
-    if let (AgentKind::Claude, Some(usd)) = (kind, spec.budget.max_cost_usd) {
-        args.extend(["--max-budget-usd".to_string(), format!("{usd}")]);
-    }
-    if ctx.change.untrusted {
-        // After `exec` for codex; first for the others.
-        let at = usize::from(kind == AgentKind::Codex);
-        args.splice(at..at, isolation::cli_flags(kind, &workdir));
-    }
+    let mut parser = cli.parser(spec, &workdir);
     args.splice(0..0, spec.command.iter().skip(1).cloned());
 
     let mut env = super::env::for_agent(spec);
     if ctx.change.untrusted {
-        env.extend(isolation::cli_env(kind));
+        env.extend(cli.untrusted_env());
     }
     let proc_spec = process::ProcessSpec {
         program: program.clone(),
@@ -184,7 +202,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
                     format!("could not start `{program}`: {e}"),
                 )
             };
-            run.outcome = Outcome::failed(fk, msg, install_hint(kind));
+            run.outcome = Outcome::failed(fk, msg, cli.install_hint());
             return run;
         }
     };
@@ -209,7 +227,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     }
     run.stderr_tail = output.stderr_tail.clone();
 
-    if let Some(failure) = classify(spec, output.exit, &summary) {
+    if let Some(failure) = classify(cli, spec, output.exit, &summary) {
         run.outcome = failure;
         return run;
     }
@@ -250,8 +268,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
 }
 
 /// None when the CLI ended well; otherwise the typed failure with what to do about it.
-pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
-    let kind = spec.kind;
+pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
     let timeout_hint = format!(
         "raise the timeout with --timeout or [agents.{}].timeout",
         spec.name
@@ -277,9 +294,9 @@ pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outco
         _ => {}
     }
     let mut status = s.error_status;
-    if status.is_none() && kind == AgentKind::Gemini {
+    if status.is_none() {
         if let Exit::Code(c) = exit {
-            status = gemini::status_from_exit(c);
+            status = cli.status_from_exit(c);
         }
     }
     let message = crate::secrets::redact_text(
@@ -295,7 +312,7 @@ pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outco
             .trim(),
     );
     let lower = message.to_ascii_lowercase();
-    let name = default_binary(kind);
+    let name = cli.binary();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     let (fk, hint) = if matches!(status, Some(401) | Some(403))
         || has(&[
@@ -307,7 +324,7 @@ pub fn classify(spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outco
             "invalid auth",
             "api key not valid",
         ]) {
-        (FailureKind::NotLoggedIn, login_hint(kind).to_string())
+        (FailureKind::NotLoggedIn, cli.login_hint().to_string())
     } else if has(&[
         "quota",
         "resource_exhausted",
@@ -376,7 +393,7 @@ mod tests {
             error_status: status,
             ..StreamSummary::default()
         };
-        match classify(&spec, exit, &summary) {
+        match classify(for_kind(kind).unwrap(), &spec, exit, &summary) {
             Some(Outcome::Failed { kind, hint, .. }) => (kind, hint),
             other => panic!("{other:?}"),
         }

@@ -5,15 +5,122 @@
 //! usage is summed in `turn.completed`; a failed turn is `turn.failed` with exit 1; top-level
 //! `error` events saying "Reconnecting…" are not fatal; the model is not in the stream.
 
+use super::cli::Cli;
 use super::stream::files_in_shell_command;
 use super::stream::json_line;
 use super::stream::str_of;
 use super::stream::u64_of;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
+use super::AgentKind;
+use super::AgentSpec;
+use super::FailureKind;
+use super::Outcome;
+use super::RunContext;
 use super::Tokens;
 use std::path::Path;
 use std::path::PathBuf;
+
+/// OpenAI's Codex CLI as a reviewer.
+pub struct Codex;
+
+impl Cli for Codex {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Codex
+    }
+
+    fn binary(&self) -> &'static str {
+        "codex"
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "install it with `npm install -g @openai/codex`, then run `codex login` (or set OPENAI_API_KEY)"
+    }
+
+    fn login_hint(&self) -> &'static str {
+        "run `codex login` or set OPENAI_API_KEY"
+    }
+
+    fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>) {
+        let codex_home = std::env::var_os("CODEX_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| super::cli::home().join(".codex"));
+        (
+            &["OPENAI_API_KEY", "CODEX_API_KEY"],
+            vec![codex_home.join("auth.json")],
+        )
+    }
+
+    fn wants_env(&self, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
+        name.starts_with("OPENAI_") || name.starts_with("CODEX_")
+    }
+
+    fn argv(&self, spec: &AgentSpec, ctx: &RunContext) -> Result<Vec<String>, Outcome> {
+        let dir = &ctx.dirs.agent;
+        let schema_path = dir.join("output-schema.json");
+        crate::artifacts::write(&schema_path, &ctx.task.strict_schema().to_string()).map_err(
+            |e| {
+                Outcome::failed(
+                    FailureKind::Crashed,
+                    match std::error::Error::source(&e) {
+                        Some(cause) => format!("{e}: {cause}"),
+                        None => e.to_string(),
+                    },
+                    "free space on the review folder's disk, or pass --out on another one",
+                )
+            },
+        )?;
+        let workdir = &ctx.change.workdir;
+        let mut a = args(
+            spec.model.as_deref(),
+            spec.effort.as_deref(),
+            workdir,
+            &schema_path,
+            &dir.join("last-message.txt"),
+        );
+        if ctx.change.untrusted {
+            // After `exec`.
+            a.splice(1..1, self.untrusted_flags(workdir));
+        }
+        // Extra arguments (provider settings, profiles) go before the prompt.
+        a.extend(spec.args.iter().cloned());
+        a.push(PROMPT_FROM_STDIN.into());
+        Ok(a)
+    }
+
+    /// No AGENTS.md; no project `.rules`; the worktree is an untrusted project, so its
+    /// `.codex/config.toml` is not loaded even if a user setting trusts a parent folder.
+    /// Verified on codex 0.171.0 by tests/cli/malicious_pr.rs.
+    fn untrusted_flags(&self, workdir: &Path) -> Vec<String> {
+        let mut a: Vec<String> = ["--ignore-rules", "-c", "project_doc_max_bytes=0", "-c"]
+            .map(String::from)
+            .to_vec();
+        a.push(format!(
+            "projects.{}.trust_level=\"untrusted\"",
+            toml_key(&workdir.display().to_string())
+        ));
+        a
+    }
+
+    fn parser(&self, spec: &AgentSpec, workdir: &Path) -> Box<dyn StreamParser> {
+        Box::new(Parser::new(workdir, spec.model.as_deref()))
+    }
+}
+
+/// A TOML basic-string key, for a path inside a dotted `-c` key.
+fn toml_key(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
 
 /// The argv after `codex`.
 pub fn args(

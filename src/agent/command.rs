@@ -10,6 +10,23 @@ use super::Outcome;
 use super::RunContext;
 use crate::finding;
 
+/// Any executable that reads the brief on stdin and prints findings JSON.
+pub struct Command;
+
+impl super::Adapter for Command {
+    fn kind(&self) -> super::AgentKind {
+        super::AgentKind::Command
+    }
+
+    fn run<'a>(
+        &'a self,
+        spec: &'a AgentSpec,
+        ctx: &'a RunContext,
+    ) -> super::adapter::BoxFuture<'a, AgentRun> {
+        Box::pin(run(spec, ctx))
+    }
+}
+
 pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     let (mut run, stdout_path, stderr_path) = AgentRun::with_outputs(spec, &ctx.dirs, "stdout.txt");
 

@@ -7,7 +7,6 @@
 //! `GH_TOKEN` never reach an agent. `process::supervise` clears the inherited environment and
 //! sets exactly this.
 
-use super::AgentKind;
 use super::AgentSpec;
 use std::collections::BTreeMap;
 
@@ -47,38 +46,6 @@ pub const BASE_PREFIXES: &[&str] = &["LC_", "XDG_"];
 /// Never given to any agent, whatever the configuration says.
 pub const NEVER: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
 
-/// A vendor's own variables, by prefix and by name. Another vendor's are not here.
-fn vendor(kind: AgentKind) -> (&'static [&'static str], &'static [&'static str]) {
-    match kind {
-        // Claude Code's settings (`DISABLE_*` turn off its telemetry and updater).
-        AgentKind::Claude => (
-            &["ANTHROPIC_", "CLAUDE_"],
-            &[
-                "DISABLE_TELEMETRY",
-                "DISABLE_AUTOUPDATER",
-                "DISABLE_ERROR_REPORTING",
-                "DISABLE_NON_ESSENTIAL_MODEL_CALLS",
-            ],
-        ),
-        AgentKind::Codex => (&["OPENAI_", "CODEX_"], &[]),
-        AgentKind::Gemini => (&["GEMINI_", "GOOGLE_"], &[]),
-        // The HTTP kinds run in-process: no process, nothing to pass.
-        _ => (&[], &[]),
-    }
-}
-
-/// Claude Code on Amazon Bedrock or Google Vertex AI authenticates with that cloud's
-/// variables; they are passed only when the user chose that mode (`CLAUDE_CODE_USE_BEDROCK`
-/// or `CLAUDE_CODE_USE_VERTEX` set for it).
-fn claude_cloud(name: &str, bedrock: bool, vertex: bool) -> bool {
-    (bedrock && name.starts_with("AWS_"))
-        || (vertex
-            && (name == "GOOGLE_APPLICATION_CREDENTIALS"
-                || name == "GOOGLE_CLOUD_PROJECT"
-                || name == "CLOUD_ML_REGION"
-                || name.starts_with("VERTEX_REGION_")))
-}
-
 /// Why a name cannot be set or passed on for an agent, if it cannot.
 pub fn check_name(name: &str) -> Result<(), String> {
     if NEVER.contains(&name) {
@@ -113,20 +80,18 @@ pub fn compute(
             .or(parent.get(n))
             .is_some_and(|v| !v.is_empty() && v != "0")
     };
-    let (bedrock, vertex) = (
-        spec.kind == AgentKind::Claude && set("CLAUDE_CODE_USE_BEDROCK"),
-        spec.kind == AgentKind::Claude && set("CLAUDE_CODE_USE_VERTEX"),
-    );
-    let (prefixes, names) = vendor(spec.kind);
+    let adapter = super::adapter::for_kind(spec.kind);
     let wanted = |n: &str| {
         BASE.contains(&n)
             || BASE_PREFIXES.iter().any(|p| n.starts_with(p))
-            || prefixes.iter().any(|p| n.starts_with(p))
-            || names.contains(&n)
+            || adapter.wants_env(n, &set)
             || spec.pass_env.iter().any(|p| p == n)
-            || (spec.kind == AgentKind::Claude && claude_cloud(n, bedrock, vertex))
     };
-    let mut out: BTreeMap<String, String> = parent.into_iter().filter(|(n, _)| wanted(n)).collect();
+    let mut out: BTreeMap<String, String> = parent
+        .iter()
+        .filter(|(n, _)| wanted(n))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
     out.extend(spec.env.clone());
     out.retain(|n, _| !NEVER.contains(&n.as_str()));
     out
@@ -135,6 +100,7 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::AgentKind;
     use std::time::Duration;
 
     fn parent() -> Vec<(String, String)> {

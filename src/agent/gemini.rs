@@ -5,14 +5,94 @@
 //! `result` carries status, stats and duration. On failure the exit code is the HTTP status
 //! mod 256 (401 → 145, 429 → 173), and errors may be printed on stderr only.
 
+use super::cli::Cli;
 use super::stream::json_line;
 use super::stream::str_of;
 use super::stream::u64_of;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
+use super::AgentKind;
+use super::AgentSpec;
+use super::Outcome;
+use super::RunContext;
 use super::Tokens;
 use std::path::Path;
 use std::path::PathBuf;
+
+/// Google's Gemini CLI as a reviewer.
+pub struct Gemini;
+
+impl Cli for Gemini {
+    fn kind(&self) -> AgentKind {
+        AgentKind::Gemini
+    }
+
+    fn binary(&self) -> &'static str {
+        "gemini"
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)"
+    }
+
+    fn login_hint(&self) -> &'static str {
+        "run `gemini` once and log in, or set GEMINI_API_KEY"
+    }
+
+    fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>) {
+        (
+            &[
+                "GEMINI_API_KEY",
+                "GOOGLE_API_KEY",
+                "GOOGLE_GENAI_USE_VERTEXAI",
+            ],
+            vec![super::cli::home().join(".gemini/oauth_creds.json")],
+        )
+    }
+
+    fn wants_env(&self, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
+        name.starts_with("GEMINI_") || name.starts_with("GOOGLE_")
+    }
+
+    fn argv(&self, spec: &AgentSpec, ctx: &RunContext) -> Result<Vec<String>, Outcome> {
+        let mut a = Vec::new();
+        if ctx.change.untrusted {
+            a.extend(self.untrusted_flags(&ctx.change.workdir));
+        }
+        a.extend(args(spec.model.as_deref()));
+        a.extend(spec.args.iter().cloned());
+        Ok(a)
+    }
+
+    /// Gemini must trust its folder to run headless (`--skip-trust`, else exit 55), so it
+    /// relies on the scrub for `.gemini/`; these refuse every MCP server and extension.
+    /// Verified on gemini 0.61.0 by tests/cli/malicious_pr.rs.
+    fn untrusted_flags(&self, _workdir: &Path) -> Vec<String> {
+        [
+            "--allowed-mcp-server-names",
+            "deep-review-none",
+            "--extensions",
+            "none",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// With `--skip-trust` gemini does not load the folder's `.gemini/settings.json`, but
+    /// `GEMINI_CLI_TRUST_WORKSPACE=true` (measured on 0.61.0) makes it load that file's model,
+    /// MCP servers and tool discovery command, so an inherited `true` is overridden.
+    fn untrusted_env(&self) -> Vec<(String, String)> {
+        vec![("GEMINI_CLI_TRUST_WORKSPACE".into(), "false".into())]
+    }
+
+    fn parser(&self, _spec: &AgentSpec, workdir: &Path) -> Box<dyn StreamParser> {
+        Box::new(Parser::new(workdir))
+    }
+
+    fn status_from_exit(&self, code: i32) -> Option<u16> {
+        status_from_exit(code)
+    }
+}
 
 pub const INSTRUCTION: &str = "Review the code change described above, as the brief instructs. Read the repository as needed; change nothing. End with your answer as one JSON object in a ```json fenced block, following the schema in the brief.";
 

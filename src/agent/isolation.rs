@@ -11,10 +11,10 @@
 //!    system temp dir (so no repository, and no checkout of the PR, sits above it), from which
 //!    every one of those paths is removed, at any depth, before any agent starts. The
 //!    repository's instructions reach agents only through the brief, read from the base.
-//! 2. Each CLI also gets its own flags that ignore project configuration ([`cli_flags`]), in
+//! 2. Each CLI also gets its own flags that ignore project configuration
+//!    ([`super::cli::Cli::untrusted_flags`]), in
 //!    case a CLI learns a new place to look.
 
-use super::AgentKind;
 use super::AgentSpec;
 use crate::change::Repo;
 use crate::errors::Error;
@@ -146,63 +146,6 @@ pub fn scrub(root: &Path) -> Result<Vec<String>> {
     Ok(removed)
 }
 
-/// Each CLI's own switches for not loading project configuration or instructions, as
-/// defence in depth behind [`scrub`]. Verified on the pinned binaries (claude 2.1.332, codex
-/// 0.171.0, gemini 0.61.0) by tests/cli/malicious_pr.rs.
-pub fn cli_flags(kind: AgentKind, workdir: &Path) -> Vec<String> {
-    let strs = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<String>>();
-    match kind {
-        // Only the user's own settings (no project or local settings: hooks, permissions,
-        // env, apiKeyHelper, model); no MCP server but those given on the command line (none).
-        AgentKind::Claude => strs(&["--setting-sources", "user", "--strict-mcp-config"]),
-        // No AGENTS.md; no project `.rules`; the worktree is an untrusted project, so its
-        // `.codex/config.toml` is not loaded even if a user setting trusts a parent folder.
-        AgentKind::Codex => {
-            let mut a = strs(&["--ignore-rules", "-c", "project_doc_max_bytes=0", "-c"]);
-            a.push(format!(
-                "projects.{}.trust_level=\"untrusted\"",
-                toml_key(&workdir.display().to_string())
-            ));
-            a
-        }
-        // Gemini must trust its folder to run headless (`--skip-trust`, else exit 55), so it
-        // relies on the scrub for `.gemini/`; these refuse every MCP server and extension.
-        AgentKind::Gemini => strs(&[
-            "--allowed-mcp-server-names",
-            "deep-review-none",
-            "--extensions",
-            "none",
-        ]),
-        _ => Vec::new(),
-    }
-}
-
-/// Environment each CLI gets on an untrusted head. gemini with `--skip-trust` does not load
-/// the folder's `.gemini/settings.json`, but `GEMINI_CLI_TRUST_WORKSPACE=true` (measured on
-/// 0.61.0) makes it load that file's model, MCP servers and tool discovery command, so an
-/// inherited `true` is overridden.
-pub fn cli_env(kind: AgentKind) -> Vec<(String, String)> {
-    match kind {
-        AgentKind::Gemini => vec![("GEMINI_CLI_TRUST_WORKSPACE".into(), "false".into())],
-        _ => Vec::new(),
-    }
-}
-
-/// A TOML basic-string key, for a path inside a dotted `-c` key.
-fn toml_key(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// An untrusted review always gets its own worktree (deep-review never deletes anything in
 /// the user's checkout), so the working tree itself cannot be reviewed as untrusted.
 pub fn refuse_uncommitted(untrusted: bool, uncommitted: bool) -> Result<()> {
@@ -314,17 +257,19 @@ mod tests {
 
     #[test]
     fn flags_turn_off_project_configuration() {
+        use crate::agent::AgentKind;
         let w = Path::new("/tmp/x \"y\"/head");
-        let c = cli_flags(AgentKind::Claude, w).join(" ");
+        let flags = |k| super::super::cli::for_kind(k).unwrap().untrusted_flags(w);
+        let c = flags(AgentKind::Claude).join(" ");
         assert_eq!(c, "--setting-sources user --strict-mcp-config");
-        let x = cli_flags(AgentKind::Codex, w);
+        let x = flags(AgentKind::Codex);
         assert!(x.contains(&"project_doc_max_bytes=0".to_string()), "{x:?}");
         assert_eq!(
             x.last().unwrap(),
             r#"projects."/tmp/x \"y\"/head".trust_level="untrusted""#
         );
-        let g = cli_flags(AgentKind::Gemini, w).join(" ");
+        let g = flags(AgentKind::Gemini).join(" ");
         assert!(g.contains("--allowed-mcp-server-names"), "{g}");
-        assert!(cli_flags(AgentKind::Command, w).is_empty());
+        assert!(super::super::cli::for_kind(AgentKind::Command).is_none());
     }
 }

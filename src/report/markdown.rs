@@ -4,10 +4,10 @@
 //!
 //! Reads only a [`Review`]; output is deterministic for a given review.
 
-use crate::agent::Outcome;
 use crate::finding::ContextAction;
 use crate::finding::ObservationKind;
 use crate::finding::Severity;
+use crate::record::Outcome;
 use crate::review::*;
 use crate::util::human_duration;
 use std::fmt::Write as _;

@@ -524,7 +524,6 @@ fn each_clis_own_flags_ignore_a_projects_configuration() {
 }
 
 fn flags_alone(bin: &Path) {
-    use deep_review::agent::isolation;
     use deep_review::agent::AgentKind;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -539,7 +538,8 @@ fn flags_alone(bin: &Path) {
     let _ = base_config(bin, d, &server);
     let home = |n: &str| d.join("homes").join(n);
     let run = |kind: AgentKind, args: Vec<String>, env: Vec<(&str, String)>| {
-        let mut a = isolation::cli_flags(kind, tree.path());
+        let adapter = deep_review::agent::cli::for_kind(kind).unwrap();
+        let mut a = adapter.untrusted_flags(tree.path());
         let at = usize::from(kind == AgentKind::Codex);
         let mut args = args;
         args.splice(at..at, a.drain(..));
@@ -549,7 +549,7 @@ fn flags_alone(bin: &Path) {
             .envs(env)
             // The worst case: an inherited workspace trust, which deep-review overrides.
             .env("GEMINI_CLI_TRUST_WORKSPACE", "true")
-            .envs(isolation::cli_env(kind))
+            .envs(adapter.untrusted_env())
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();

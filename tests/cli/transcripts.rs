@@ -1,10 +1,8 @@
 //! The stream parsers over every real transcript in tests/fixtures/transcripts (captured from
 //! the real CLIs against a scripted model server; see shared/agent-clis).
 
-use deep_review::agent::claude;
+use deep_review::agent::cli;
 use deep_review::agent::cli::classify;
-use deep_review::agent::codex;
-use deep_review::agent::gemini;
 use deep_review::agent::process::Exit;
 use deep_review::agent::stream::StreamParser;
 use deep_review::agent::stream::StreamSummary;
@@ -34,20 +32,22 @@ fn replay(name: &str) -> Replayed {
         other => panic!("{other}"),
     };
     let workdir = Path::new(WORKDIR);
-    let mut parser: Box<dyn StreamParser> = match kind {
-        AgentKind::Claude => Box::new(claude::Parser::new(workdir)),
-        AgentKind::Codex => Box::new(codex::Parser::new(workdir, Some("gpt-5.1-codex"))),
-        _ => Box::new(gemini::Parser::new(workdir)),
-    };
+    // Through the adapter, as a review runs it.
+    let adapter = cli::for_kind(kind).unwrap();
+    let mut spec = AgentSpec::new(kind.as_str(), kind, Duration::from_secs(60));
+    if kind == AgentKind::Codex {
+        // codex does not name its model in the stream; the configured one is reported.
+        spec.model = Some("gpt-5.1-codex".into());
+    }
+    let mut parser: Box<dyn StreamParser> = adapter.parser(&spec, workdir);
     let mut live = Vec::new();
     for line in read("stdout").lines() {
         live.extend(parser.feed(line));
     }
     parser.finish(&read("stderr"));
     let code: i32 = read("exitcode").trim().parse().unwrap();
-    let spec = AgentSpec::new(kind.as_str(), kind, Duration::from_secs(60));
     let summary = parser.summary().clone();
-    let outcome = classify(&spec, Exit::Code(code), &summary);
+    let outcome = classify(adapter, &spec, Exit::Code(code), &summary);
     Replayed {
         summary,
         live,

@@ -67,6 +67,40 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
     session.finish(run, result)
 }
 
+/// The adapter of one HTTP kind; the kinds differ only in their wire format ([`wire_for`]).
+pub struct Http(AgentKind);
+
+pub static OPENAI: Http = Http(AgentKind::Openai);
+pub static ANTHROPIC: Http = Http(AgentKind::Anthropic);
+pub static GEMINI_API: Http = Http(AgentKind::GeminiApi);
+
+impl super::Adapter for Http {
+    fn kind(&self) -> AgentKind {
+        self.0
+    }
+
+    fn run<'a>(
+        &'a self,
+        spec: &'a AgentSpec,
+        ctx: &'a RunContext,
+    ) -> super::adapter::BoxFuture<'a, AgentRun> {
+        Box::pin(run(spec, ctx))
+    }
+
+    /// In-process: no program, and no environment to pass.
+    fn program(&self, _spec: &AgentSpec) -> Option<String> {
+        None
+    }
+
+    fn credentials(&self, spec: &AgentSpec) -> Option<String> {
+        Some(settings::credentials(spec))
+    }
+
+    fn install_hint(&self) -> &'static str {
+        "configure it in .deep-review.toml with kind, model, base_url and api_key_env (see README, HTTP reviewers)"
+    }
+}
+
 /// The wire format of `spec`'s kind, at its endpoint.
 fn wire_for(spec: &AgentSpec) -> Box<dyn wire::Wire> {
     let base_url = settings::base_url(spec);

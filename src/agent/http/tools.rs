@@ -6,7 +6,7 @@
 //! `.git/`. Revisions outside the reviewed range are refused. Every result is cut at
 //! [`MAX_OUTPUT`] bytes, and says so.
 
-use crate::change::Repo;
+use crate::git::Repo;
 use crate::tree_guard::ReviewedTree;
 use serde_json::json;
 use serde_json::Value;
@@ -376,7 +376,9 @@ impl Tools {
 
 fn error_text(e: &crate::errors::Error) -> String {
     match e {
-        crate::errors::Error::Git { stderr, .. } => stderr.lines().next().unwrap_or("").to_string(),
+        crate::errors::Error::Git(crate::errors::GitError::Failed { stderr, .. }) => {
+            stderr.lines().next().unwrap_or("").to_string()
+        }
         other => other.to_string(),
     }
 }
