@@ -132,47 +132,56 @@ fn handle(
             body: String::from_utf8_lossy(&body).into_owned(),
         });
         let reply = script.lock().expect("lock").pop_front();
-        match reply {
-            Some(Reply::Stream(events)) => {
-                stream_events(&mut out, &events)?;
-                out.write_all(b"0\r\n\r\n")?;
-                out.flush()?;
-            }
-            Some(Reply::Cut(events)) => {
-                stream_events(&mut out, &events)?;
-                out.flush()?;
-                return out.shutdown(std::net::Shutdown::Both);
-            }
-            Some(Reply::Status {
-                status,
-                headers,
-                body,
-            }) => {
-                let mut head = format!(
-                    "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                write!(out, "{head}\r\n{body}")?;
-                out.flush()?;
-            }
-            Some(Reply::Stall(d)) => {
-                std::thread::sleep(d);
-                return Ok(());
-            }
-            None => {
-                let body = r#"{"error":{"message":"the test's script has no more replies"}}"#;
-                write!(
-                    out,
-                    "HTTP/1.1 500 Error\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )?;
-                out.flush()?;
-            }
+        if !answer(&mut out, reply)? {
+            return Ok(());
         }
     }
+}
+
+/// Writes one scripted reply; false when the connection is done with.
+fn answer(out: &mut TcpStream, reply: Option<Reply>) -> std::io::Result<bool> {
+    match reply {
+        Some(Reply::Stream(events)) => {
+            stream_events(out, &events)?;
+            out.write_all(b"0\r\n\r\n")?;
+            out.flush()?;
+        }
+        Some(Reply::Cut(events)) => {
+            stream_events(out, &events)?;
+            out.flush()?;
+            out.shutdown(std::net::Shutdown::Both)?;
+            return Ok(false);
+        }
+        Some(Reply::Status {
+            status,
+            headers,
+            body,
+        }) => {
+            let mut head = format!(
+                "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            write!(out, "{head}\r\n{body}")?;
+            out.flush()?;
+        }
+        Some(Reply::Stall(d)) => {
+            std::thread::sleep(d);
+            return Ok(false);
+        }
+        None => {
+            let body = r#"{"error":{"message":"the test's script has no more replies"}}"#;
+            write!(
+                out,
+                "HTTP/1.1 500 Error\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )?;
+            out.flush()?;
+        }
+    }
+    Ok(true)
 }
 
 fn stream_events(out: &mut TcpStream, events: &[String]) -> std::io::Result<()> {

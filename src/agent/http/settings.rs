@@ -184,3 +184,76 @@ pub fn credentials(spec: &AgentSpec) -> String {
         (false, Err(_)) => format!("{var} is not set"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> Fields<'static> {
+        Fields {
+            model: Some("gpt-5"),
+            base_url: None,
+            api_key_env: None,
+            api_key_set: false,
+            api: None,
+            tools: None,
+            max_turns: None,
+            max_tokens: None,
+            max_cost_usd: None,
+        }
+    }
+
+    #[test]
+    fn tables_are_checked_with_the_fix_in_the_message() {
+        let err = |kind, f| from_table("x", kind, f).unwrap_err();
+        let e = err(
+            AgentKind::Openai,
+            Fields {
+                api_key_set: true,
+                ..fields()
+            },
+        );
+        assert!(e.contains("api_key_env"), "{e}");
+        let e = err(
+            AgentKind::Openai,
+            Fields {
+                model: None,
+                ..fields()
+            },
+        );
+        assert!(e.contains("needs `model"), "{e}");
+        let e = err(
+            AgentKind::Anthropic,
+            Fields {
+                api: Some("responses"),
+                ..fields()
+            },
+        );
+        assert!(e.contains("only `openai`"), "{e}");
+        let e = err(
+            AgentKind::Codex,
+            Fields {
+                base_url: Some("http://x".into()),
+                ..fields()
+            },
+        );
+        assert!(e.contains("only the HTTP kinds"), "{e}");
+        let claude = Fields {
+            max_cost_usd: Some(1.0),
+            ..fields()
+        };
+        assert!(from_table("x", AgentKind::Claude, claude).is_ok());
+        let s = from_table(
+            "x",
+            AgentKind::Openai,
+            Fields {
+                base_url: Some("http://localhost:11434/v1/".into()),
+                tools: Some(false),
+                ..fields()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.base_url.as_deref(), Some("http://localhost:11434/v1"));
+        assert!(s.no_tools);
+    }
+}
