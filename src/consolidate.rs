@@ -1540,6 +1540,7 @@ fn agent_column(run: &AgentRun, findings: &[ConsolidatedFinding]) -> AgentColumn
         files_reviewed: run.stats.files_read.len() as u32,
         tokens: run.stats.tokens.clone(),
         cost_usd: run.stats.cost_usd,
+        budget: run.stats.budget.clone(),
         ..Metrics::default()
     };
     if let Some(a) = &run.answer {

@@ -78,6 +78,69 @@ impl ReviewedTree {
         normalize(text).map(|parts| parts.join("/"))
     }
 
+    /// Every regular file of the revision (relative, `/` separated, sorted), as [`Self::read`]
+    /// would read them: no symlink, nothing under `.git/`. For the working tree, the files git
+    /// knows or would add (ignored files are not listed).
+    pub fn files(&self) -> Vec<String> {
+        let listing = match &self.source {
+            TreeSource::Commit(sha) => {
+                self.repo
+                    .git_raw(&["ls-tree", "-r", "-z", "--full-tree", sha])
+            }
+            TreeSource::WorkingTree => self.repo.git_raw(&[
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ]),
+        };
+        let Ok(listing) = listing else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = listing
+            .split(|&b| b == 0)
+            .filter_map(|e| {
+                let e = std::str::from_utf8(e).ok()?;
+                let path = match &self.source {
+                    TreeSource::Commit(_) => {
+                        let (head, path) = e.split_once('\t')?;
+                        let mode = head.split(' ').next()?;
+                        matches!(mode, "100644" | "100755").then_some(path)?
+                    }
+                    TreeSource::WorkingTree => e,
+                };
+                let parts = normalize(path).ok()?;
+                if self.source == TreeSource::WorkingTree && !self.is_regular(&parts) {
+                    return None;
+                }
+                Some(parts.join("/"))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A working-tree file reached without a symlink on the way, and regular.
+    fn is_regular(&self, rel: &[String]) -> bool {
+        let mut at = self.repo.root.clone();
+        for (i, part) in rel.iter().enumerate() {
+            at.push(part);
+            let Ok(meta) = std::fs::symlink_metadata(&at) else {
+                return false;
+            };
+            let last = i + 1 == rel.len();
+            if meta.file_type().is_symlink() || (!last && !meta.is_dir()) {
+                return false;
+            }
+            if last {
+                return meta.is_file();
+            }
+        }
+        false
+    }
+
     fn read_blob(&self, sha: &str, rel: &[String]) -> Result<Vec<u8>, Refusal> {
         let path = rel.join("/");
         // `ls-tree` names the entry at exactly this path; it never looks through a symlinked
@@ -169,6 +232,12 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     } else {
         "not a file"
     }
+}
+
+/// `path` checked lexically as [`ReviewedTree::read`] checks it (relative, no `..`, not under
+/// `.git`), normalized (`./a//b` → `a/b`), for callers that hand a path to git.
+pub fn check_path(path: &str) -> Result<String, Refusal> {
+    normalize(path).map(|parts| parts.join("/"))
 }
 
 /// The path's parts, checked lexically: relative, no `..`, not under `.git`.

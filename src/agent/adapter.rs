@@ -82,6 +82,9 @@ pub fn for_kind(kind: AgentKind) -> &'static dyn Adapter {
         AgentKind::Codex => &super::codex::Codex,
         AgentKind::Gemini => &super::gemini::Gemini,
         AgentKind::Acp => &super::acp::Acp,
+        AgentKind::Openai => &super::http::OPENAI,
+        AgentKind::Anthropic => &super::http::ANTHROPIC,
+        AgentKind::GeminiApi => &super::http::GEMINI_API,
     }
 }
 

@@ -213,6 +213,12 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     run.stats.files_read = summary.files_read.iter().cloned().collect();
     run.stats.tokens = summary.tokens.clone();
     run.stats.cost_usd = summary.cost_usd;
+    if spec.budget.is_set() {
+        run.stats.budget = Some(super::BudgetUse {
+            limits: spec.budget.clone(),
+            reached: None,
+        });
+    }
     if let Exit::Code(c) = output.exit {
         run.stats.exit_code = Some(c);
     }
