@@ -16,7 +16,6 @@
 //! pass_env = ["MY_SERVICE_URL"]  # passed on from deep-review's environment
 //! ```
 
-use crate::agent::AgentKind;
 use crate::agent::AgentSpec;
 use crate::agent::Unavailable;
 use crate::errors::Error;
@@ -27,6 +26,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod agents;
+
+pub use agents::find_on_path;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 pub const FILE_NAME: &str = ".deep-review.toml";
@@ -39,7 +42,7 @@ struct FileConfig {
     #[serde(default)]
     consolidate: ConsolidateSection,
     #[serde(default)]
-    agents: BTreeMap<String, AgentTable>,
+    agents: BTreeMap<String, agents::AgentTable>,
     /// Prices per million tokens by model name, over the built-in table.
     #[serde(default)]
     prices: BTreeMap<String, crate::agent::http::Price>,
@@ -63,39 +66,6 @@ struct ConsolidateSection {
     severity_policy: Option<String>,
     agreement_fraction: Option<f64>,
     merge_threshold: Option<f64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AgentTable {
-    kind: String,
-    #[serde(default)]
-    command: Vec<String>,
-    /// For `acp`: a known agent's command and settings (`opencode`, `gemini-acp`, …).
-    preset: Option<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    allow_bash: Vec<String>,
-    model: Option<String>,
-    effort: Option<String>,
-    timeout: Option<toml::Value>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    /// Names of deep-review's environment variables to pass on to the agent.
-    #[serde(default)]
-    pass_env: Vec<String>,
-    // The HTTP kinds (`openai`, `anthropic`, `gemini-api`).
-    base_url: Option<String>,
-    api_key_env: Option<String>,
-    /// Refused: keys are never read from a file.
-    api_key: Option<toml::Value>,
-    api: Option<String>,
-    tools: Option<bool>,
-    max_turns: Option<u32>,
-    // Budgets, for the HTTP kinds (and `max_cost_usd` for claude).
-    max_tokens: Option<u64>,
-    max_cost_usd: Option<f64>,
 }
 
 /// Flags that override the files.
@@ -199,10 +169,58 @@ pub fn load(
     if repo.is_some() {
         sources.push(repo_path.clone());
     }
-    // Repository settings win over the user's; agent tables merge by name.
+    let (merged, origin) = merge([(user, user_path), (repo, Some(repo_path.clone()))]);
+    let path_for = |key: &str| {
+        origin
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| repo_path.clone())
+    };
+
+    let default_timeout = match (&overrides.timeout, &merged.review.timeout) {
+        (Some(t), _) => *t,
+        (None, Some(v)) => duration_value(v, &path_for("timeout"), "review.timeout")?,
+        (None, None) => DEFAULT_TIMEOUT,
+    };
+    let fail_on = match (overrides.fail_on, &merged.review.fail_on) {
+        (Some(s), _) => Some(s),
+        (None, Some(s)) => Some(Severity::parse(s).ok_or_else(|| Error::Config {
+            path: path_for("fail_on"),
+            message: format!(
+                "review.fail_on: `{s}` is not a severity; use critical, important or suggestion"
+            ),
+        })?),
+        (None, None) => None,
+    };
+
+    let defined = agents::define(&merged, &path_for, default_timeout, overrides.timeout)?;
+    let consolidate = consolidate_options(&merged.consolidate, &path_for("consolidate"))?;
+    let all: Vec<AgentSpec> = defined.defined.values().cloned().collect();
+    let judge = agents::judge(
+        &defined.defined,
+        overrides.judge.clone().or(merged.review.judge.clone()),
+    )?;
+    let explicit = overrides.agents.clone().or(merged.review.agents.clone());
+    let (agents, unavailable) = agents::select(defined, explicit)?;
+    Ok(Config {
+        agents,
+        defined: all,
+        judge,
+        consolidate,
+        unavailable,
+        fail_on,
+        sources,
+    })
+}
+
+/// The user's file, then the repository's: repository settings win; agent tables merge by
+/// name. Also returns which file each checked key came from, for errors.
+fn merge(
+    files: [(Option<FileConfig>, Option<PathBuf>); 2],
+) -> (FileConfig, BTreeMap<String, PathBuf>) {
     let mut merged = FileConfig::default();
     let mut origin: BTreeMap<String, PathBuf> = BTreeMap::new();
-    for (file, path) in [(user, user_path.clone()), (repo, Some(repo_path.clone()))] {
+    for (file, path) in files {
         let Some(file) = file else { continue };
         let path = path.unwrap_or_default();
         if file.review.agents.is_some() {
@@ -241,350 +259,44 @@ pub fn load(
             merged.agents.insert(name, table);
         }
     }
-    let path_for = |key: &str| {
-        origin
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| repo_path.clone())
-    };
-
-    let default_timeout = match (&overrides.timeout, &merged.review.timeout) {
-        (Some(t), _) => *t,
-        (None, Some(v)) => duration_value(v, &path_for("timeout"), "review.timeout")?,
-        (None, None) => DEFAULT_TIMEOUT,
-    };
-    let fail_on = match (overrides.fail_on, &merged.review.fail_on) {
-        (Some(s), _) => Some(s),
-        (None, Some(s)) => Some(Severity::parse(s).ok_or_else(|| Error::Config {
-            path: path_for("fail_on"),
-            message: format!(
-                "review.fail_on: `{s}` is not a severity; use critical, important or suggestion"
-            ),
-        })?),
-        (None, None) => None,
-    };
-
-    let mut defined: BTreeMap<String, AgentSpec> = BTreeMap::new();
-    for (name, table) in &merged.agents {
-        let path = path_for(&format!("agents.{name}"));
-        let mut spec = agent_from_table(name, table, &path, default_timeout)?;
-        spec.http.prices = merged.prices.clone();
-        defined.insert(name.clone(), spec);
-    }
-    // `builtin` is always defined, and so is each agent CLI under its own name (used by
-    // default only when it is on PATH and no agent of its kind is configured).
-    defined
-        .entry("builtin".into())
-        .or_insert_with(|| AgentSpec::new("builtin", AgentKind::Builtin, default_timeout));
-    let mut implicit: Vec<String> = Vec::new();
-    let implicit_kinds = AgentKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| crate::agent::adapter::for_kind(*k).implicit());
-    for kind in implicit_kinds {
-        let name = kind.as_str();
-        if defined.contains_key(name) || defined.values().any(|a| a.kind == kind) {
-            continue;
-        }
-        defined.insert(name.into(), AgentSpec::new(name, kind, default_timeout));
-        implicit.push(name.into());
-    }
-    // An explicit --timeout applies to every agent; the review's budget to each.
-    for spec in defined.values_mut() {
-        if let Some(t) = overrides.timeout {
-            spec.timeout = t;
-        }
-        spec.budget.review_max_tokens = merged.review.max_tokens;
-        spec.budget.review_max_cost_usd = merged.review.max_cost_usd;
-    }
-
-    let mut consolidate = crate::consolidate::Options::default();
-    {
-        let bad = |message: String| Error::Config {
-            path: path_for("consolidate"),
-            message,
-        };
-        let c = &merged.consolidate;
-        if let Some(p) = &c.severity_policy {
-            consolidate.severity_policy = crate::consolidate::SeverityPolicy::parse(p).ok_or_else(|| {
-                bad(format!("consolidate.severity_policy: `{p}` is not a policy; use vote, highest or lowest"))
-            })?;
-        }
-        if let Some(f) = c.agreement_fraction {
-            if !(0.0..=1.0).contains(&f) {
-                return Err(bad(format!(
-                    "consolidate.agreement_fraction: {f} is not between 0 and 1"
-                )));
-            }
-            consolidate.agreement_fraction = f;
-        }
-        if let Some(t) = c.merge_threshold {
-            if !(0.0..=2.0).contains(&t) {
-                return Err(bad(format!(
-                    "consolidate.merge_threshold: {t} is not between 0 and 2"
-                )));
-            }
-            consolidate.merge_threshold = t;
-        }
-    }
-    let all: Vec<AgentSpec> = defined.values().cloned().collect();
-    let judge = match overrides.judge.clone().or(merged.review.judge.clone()) {
-        None => None,
-        Some(name) => match defined.get(name.trim()) {
-            Some(spec) if spec.kind == AgentKind::Builtin => {
-                return Err(Error::Usage(
-                    "the builtin reviewer cannot judge; pick an agent CLI or a command agent"
-                        .into(),
-                ))
-            }
-            Some(spec) => Some(spec.clone()),
-            None => {
-                let known: Vec<&str> = defined.keys().map(String::as_str).collect();
-                return Err(Error::Usage(format!(
-                    "unknown judge `{name}`; known agents: {}",
-                    known.join(", ")
-                )));
-            }
-        },
-    };
-    let explicit = overrides.agents.clone().or(merged.review.agents.clone());
-    let mut unavailable = Vec::new();
-    let agents = match explicit {
-        Some(names) => {
-            let mut out = Vec::new();
-            for name in names {
-                let name = name.trim().to_string();
-                if name.is_empty() {
-                    continue;
-                }
-                if out.iter().any(|a: &AgentSpec| a.name == name) {
-                    continue;
-                }
-                match defined.get(&name) {
-                    Some(spec) => out.push(spec.clone()),
-                    None => {
-                        let known: Vec<&str> = defined.keys().map(String::as_str).collect();
-                        return Err(Error::Usage(format!(
-                            "unknown agent `{name}`; known agents: {} (define others as [agents.{name}] in {FILE_NAME})",
-                            known.join(", ")
-                        )));
-                    }
-                }
-            }
-            if out.is_empty() {
-                return Err(Error::Usage("--agents names no agent".into()));
-            }
-            out
-        }
-        None => {
-            unavailable = detect_unavailable(&defined, &implicit);
-            defined
-                .into_values()
-                .filter(|a| !implicit.contains(&a.name) || find_on_path(&a.name).is_some())
-                .collect()
-        }
-    };
-    Ok(Config {
-        agents,
-        defined: all,
-        judge,
-        consolidate,
-        unavailable,
-        fail_on,
-        sources,
-    })
+    (merged, origin)
 }
 
-fn agent_from_table(
-    name: &str,
-    t: &AgentTable,
-    path: &Path,
-    default_timeout: Duration,
-) -> Result<AgentSpec> {
+/// The calibration and reporting policy from `[consolidate]`, checked.
+fn consolidate_options(c: &ConsolidateSection, path: &Path) -> Result<crate::consolidate::Options> {
+    let mut consolidate = crate::consolidate::Options::default();
     let bad = |message: String| Error::Config {
         path: path.to_path_buf(),
         message,
     };
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(bad(format!(
-            "agent name `{name}`: use letters, digits, `-` and `_` only"
-        )));
+    if let Some(p) = &c.severity_policy {
+        consolidate.severity_policy = crate::consolidate::SeverityPolicy::parse(p).ok_or_else(|| {
+            bad(format!("consolidate.severity_policy: `{p}` is not a policy; use vote, highest or lowest"))
+        })?;
     }
-    let kind = AgentKind::parse(&t.kind).ok_or_else(|| {
-        bad(format!(
-            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini, acp, openai, anthropic, gemini-api",
-            t.kind
-        ))
-    })?;
-    if !t.allow_bash.is_empty() && kind != AgentKind::Claude {
-        return Err(bad(format!(
-            "agents.{name}.allow_bash: only `claude` agents take an allow-list of read-only commands"
-        )));
-    }
-    for entry in &t.allow_bash {
-        if crate::agent::bash::form(entry).is_none() {
+    if let Some(f) = c.agreement_fraction {
+        if !(0.0..=1.0).contains(&f) {
             return Err(bad(format!(
-                "agents.{name}.allow_bash: `{entry}` is not an admitted read-only command; write one of {} (each exactly, without options: the agent adds its own, and these are refused: {})",
-                crate::agent::bash::admitted(),
-                crate::agent::bash::refused()
+                "consolidate.agreement_fraction: {f} is not between 0 and 1"
             )));
         }
+        consolidate.agreement_fraction = f;
     }
-    if kind == AgentKind::Builtin && !t.pass_env.is_empty() {
-        return Err(bad(format!(
-            "agents.{name}.pass_env: the builtin reviewer runs no process; remove pass_env"
-        )));
-    }
-    for var in t.env.keys() {
-        crate::agent::env::check_name(var)
-            .map_err(|why| bad(format!("agents.{name}.env: `{var}` {why}")))?;
-    }
-    for var in &t.pass_env {
-        crate::agent::env::check_name(var)
-            .map_err(|why| bad(format!("agents.{name}.pass_env: `{var}` {why}")))?;
-    }
-    if kind == AgentKind::Command && t.command.is_empty() {
-        return Err(bad(format!(
-            "agents.{name}: kind = \"command\" needs `command = [\"program\", \"arg\", …]`"
-        )));
-    }
-    let command = acp_command(name, kind, t).map_err(bad)?;
-    let http = http_settings(name, kind, t).map_err(bad)?;
-    let timeout = match &t.timeout {
-        Some(v) => duration_value(v, path, &format!("agents.{name}.timeout"))?,
-        None => default_timeout,
-    };
-    Ok(AgentSpec {
-        name: name.to_string(),
-        kind,
-        command,
-        args: t.args.clone(),
-        allow_bash: t.allow_bash.clone(),
-        model: t.model.clone(),
-        effort: t.effort.clone(),
-        timeout,
-        env: t.env.clone(),
-        pass_env: t.pass_env.clone(),
-        http,
-        budget: crate::agent::Budget {
-            max_tokens: t.max_tokens,
-            max_cost_usd: t.max_cost_usd,
-            ..Default::default()
-        },
-    })
-}
-
-/// The command of an `acp` agent: its preset's, or the one given (exactly one of the two).
-fn acp_command(
-    name: &str,
-    kind: AgentKind,
-    t: &AgentTable,
-) -> std::result::Result<Vec<String>, String> {
-    use crate::agent::acp::presets;
-    match (&t.preset, kind) {
-        (Some(_), k) if k != AgentKind::Acp => Err(format!(
-            "agents.{name}.preset: only `acp` agents take a preset"
-        )),
-        (Some(p), _) if !t.command.is_empty() => Err(format!(
-            "agents.{name}: give `preset = \"{p}\"` or `command`, not both (the preset is a command)"
-        )),
-        (Some(p), _) => presets::find(p)
-            .map(|p| p.command.iter().map(|s| s.to_string()).collect())
-            .ok_or_else(|| format!(
-                "agents.{name}.preset: unknown preset `{p}`; use one of {}, or `command = [\"agent\", \"acp\"]`",
-                presets::names()
-            )),
-        (None, AgentKind::Acp) if t.command.is_empty() => Err(format!(
-            "agents.{name}: kind = \"acp\" needs `preset = \"…\"` (one of {}) or `command = [\"agent\", \"acp\"]`",
-            presets::names()
-        )),
-        (None, _) => Ok(t.command.clone()),
-    }
-}
-
-/// The HTTP kinds' settings of an agent table, checked.
-fn http_settings(
-    name: &str,
-    kind: AgentKind,
-    t: &AgentTable,
-) -> std::result::Result<crate::agent::http::Settings, String> {
-    crate::agent::http::settings::from_table(
-        name,
-        kind,
-        crate::agent::http::settings::Fields {
-            model: t.model.as_deref(),
-            base_url: t.base_url.clone(),
-            api_key_env: t.api_key_env.clone(),
-            api_key_set: t.api_key.is_some(),
-            api: t.api.as_deref(),
-            tools: t.tools,
-            max_turns: t.max_turns,
-            max_tokens: t.max_tokens,
-            max_cost_usd: t.max_cost_usd,
-        },
-    )
-}
-
-/// The reviewers a user may expect that cannot run here, and how to enable each. Nothing
-/// here prints a credential; only whether one is set.
-fn detect_unavailable(
-    defined: &BTreeMap<String, AgentSpec>,
-    implicit: &[String],
-) -> Vec<Unavailable> {
-    let mut out = Vec::new();
-    for name in implicit {
-        let Some(spec) = defined.get(name) else {
-            continue;
-        };
-        if find_on_path(name).is_some() {
-            continue;
+    if let Some(t) = c.merge_threshold {
+        if !(0.0..=2.0).contains(&t) {
+            return Err(bad(format!(
+                "consolidate.merge_threshold: {t} is not between 0 and 2"
+            )));
         }
-        out.push(Unavailable {
-            name: name.clone(),
-            reason: format!("`{name}` was not found on PATH"),
-            hint: crate::agent::adapter::for_kind(spec.kind)
-                .install_hint()
-                .to_string(),
-        });
+        consolidate.merge_threshold = t;
     }
-    if !defined.values().any(|a| a.kind == AgentKind::Command) {
-        out.push(Unavailable {
-            name: "command".into(),
-            reason: format!("no `command` reviewer is configured in {FILE_NAME}"),
-            hint: "add [agents.NAME] with kind = \"command\" and command = [\"your-reviewer\"] (see README)".into(),
-        });
-    }
-    out
-}
-
-pub fn find_on_path(bin: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(bin))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(p: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(p)
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    }
-    #[cfg(not(unix))]
-    {
-        p.is_file()
-    }
+    Ok(consolidate)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::AgentKind;
 
     fn load_text(text: &str, o: &Overrides) -> Result<Config> {
         let dir = tempfile::tempdir().unwrap();
