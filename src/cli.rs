@@ -39,6 +39,42 @@ pub enum Command {
     Agents(AgentsArgs),
     /// Score consolidation on a labelled benchmark (e.g. shared/eval/martian-dev.json).
     Eval(EvalArgs),
+    /// List past reviews of this repository, newest first (.deep-review/history.sqlite).
+    History(HistoryArgs),
+    /// Each agent's record across past reviews: findings that survived, were fixed, cost.
+    Stats(StatsArgs),
+}
+
+/// Where the history is: the repository's, or the one beside a `--out` review root.
+#[derive(Debug, Args)]
+pub struct HistoryPlace {
+    /// The repository whose history to read (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The folder given to `review --out` or `pr --out`, when the reviews went there.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub place: HistoryPlace,
+    /// Print the reviews as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub place: HistoryPlace,
+    /// Only reviews started since then: a date (2026-04-01) or a duration back from now (30d).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Print the records as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,7 @@
 //! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
 //! - [`report`]: renderers over a `Review`.
 //! - [`run`]: the review pipeline ([`review_folder`]: where it writes); [`commands`]: commands
-//!   that run no agent.
+//!   that run no agent; [`history`]: every review recorded in SQLite, `history` and `stats`.
 //! - [`cli`], [`config`], [`errors`], [`events`], [`interrupt`], [`progress`]: the edges.
 //!
 //! stdout carries only the report: [`emit`] is the one function allowed to print to it.
@@ -30,6 +30,7 @@ pub mod events;
 pub mod finding;
 pub mod git;
 pub mod github;
+pub mod history;
 pub mod interrupt;
 pub mod judge;
 pub mod pr;
@@ -94,6 +95,14 @@ pub fn main_impl() -> i32 {
                 exit_code: exit_codes::OK,
             }),
             cli::Command::Eval(args) => commands::eval(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::History(args) => history::history(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Stats(args) => history::stats(args).map(|report| run::Outcome {
                 report,
                 exit_code: exit_codes::OK,
             }),

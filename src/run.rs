@@ -217,6 +217,9 @@ pub async fn execute(
             review.partial = true;
         }
     }
+    // Each agent's record so far joins the retro, then the review joins the history (one
+    // transaction; a failure is a note on stderr, never the review's end).
+    crate::history::record(&mut review, &change, review_dir);
     artifacts::write(&round_dir.join("review.json"), &report::json(&review))?;
     artifacts::write(
         &round_dir.join("report.sarif"),
