@@ -12,6 +12,7 @@ mod fake_clis;
 mod faults;
 mod github_server;
 mod histories;
+mod history;
 mod http_model_server;
 mod http_recovery;
 mod http_reviewers;
