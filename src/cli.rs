@@ -45,15 +45,15 @@ pub enum Command {
     Stats(StatsArgs),
 }
 
-/// Where the history is: the repository's, or the one beside a `--out` review root.
+/// Where the history is: the repository's, or a database named outright.
 #[derive(Debug, Args)]
 pub struct HistoryPlace {
     /// The repository whose history to read (default: the current directory).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
-    /// The folder given to `review --out` or `pr --out`, when the reviews went there.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// The history database to read (default: <repo>/.deep-review/history.sqlite).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,12 +12,10 @@ use crate::review::AgentRecord;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// The database `place` names: the repository's, or the one beside a `--out` review root.
+/// The database `place` names: `--db`, else the repository's.
 fn database(place: &HistoryPlace) -> Result<PathBuf> {
-    Ok(match &place.out {
-        Some(out) => {
-            super::location(&std::path::absolute(out).map_err(|e| Error::io("resolve", out, e))?)
-        }
+    Ok(match &place.db {
+        Some(db) => db.clone(),
         None => Repo::discover(&place.repo)?
             .root
             .join(".deep-review")

@@ -10,10 +10,12 @@ use crate::review::Review;
 use std::path::Path;
 use std::path::PathBuf;
 
-/// The history database for reviews written under `out_root`: `<repo>/.deep-review/
-/// history.sqlite` for the usual `<repo>/.deep-review/reviews`, else `<out_root>/
-/// history.sqlite` (a PR reviewed outside a clone, or `--out DIR`).
-pub fn location(out_root: &Path) -> PathBuf {
+/// The history database for reviews written under `out_root` of the repository at
+/// `repo_root`: `<X>/.deep-review/history.sqlite` beside the usual `<X>/.deep-review/reviews`
+/// (for a PR reviewed inside a clone, X is that clone), else the repository's own
+/// `<repo_root>/.deep-review/history.sqlite` (`--out DIR`; for a PR reviewed outside a
+/// clone, the cached clone's).
+pub fn location(out_root: &Path, repo_root: &Path) -> PathBuf {
     let usual = out_root.file_name().is_some_and(|n| n == "reviews")
         && out_root
             .parent()
@@ -21,7 +23,7 @@ pub fn location(out_root: &Path) -> PathBuf {
             .is_some_and(|n| n == ".deep-review");
     match (usual, out_root.parent()) {
         (true, Some(dot)) => dot.join("history.sqlite"),
-        _ => out_root.join("history.sqlite"),
+        _ => repo_root.join(".deep-review").join("history.sqlite"),
     }
 }
 
@@ -32,7 +34,11 @@ pub fn record(review: &mut Review, change: &Change, review_dir: &Path) {
     let Some(out_root) = review_dir.parent() else {
         return;
     };
-    let path = location(out_root);
+    let path = location(out_root, &change.repo.root);
+    if path.starts_with(&change.repo.root) {
+        // With `--out` elsewhere nothing else has kept `.deep-review/` out of git (idempotent).
+        let _ = change.repo.ensure_excluded();
+    }
     if let Err(e) = try_record(review, change, &path) {
         let mut msg = format!("the review history was not updated: {e}");
         let mut source = std::error::Error::source(&e);
@@ -91,18 +97,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_history_sits_beside_the_reviews_folder() {
+    fn the_history_sits_beside_the_reviews_folder_else_in_the_repository() {
         assert_eq!(
-            location(Path::new("/r/.deep-review/reviews")),
+            location(
+                Path::new("/r/.deep-review/reviews"),
+                Path::new("/cache/r.git")
+            ),
             PathBuf::from("/r/.deep-review/history.sqlite")
         );
         assert_eq!(
-            location(Path::new("/cache/reviews/o/r")),
-            PathBuf::from("/cache/reviews/o/r/history.sqlite")
-        );
-        assert_eq!(
-            location(Path::new("/tmp/out")),
-            PathBuf::from("/tmp/out/history.sqlite")
+            location(Path::new("/tmp/out"), Path::new("/r")),
+            PathBuf::from("/r/.deep-review/history.sqlite")
         );
     }
 }

@@ -198,6 +198,19 @@ pub fn write(
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err("write to"))?;
+    let id = insert_review(&tx, review, subject, previous).map_err(err("write to"))?;
+    insert_agents(&tx, id, review).map_err(err("write to"))?;
+    insert_findings(&tx, id, review).map_err(err("write to"))?;
+    insert_fixes(&tx, id, &followed).map_err(err("write to"))?;
+    tx.commit().map_err(err("write to"))
+}
+
+fn insert_review(
+    tx: &rusqlite::Transaction<'_>,
+    review: &Review,
+    subject: &Subject,
+    previous: Option<i64>,
+) -> rusqlite::Result<i64> {
     let c = &review.change;
     let verdict = review
         .verdict
@@ -223,9 +236,11 @@ pub fn write(
             review.partial,
             previous,
         ],
-    )
-    .map_err(err("write to"))?;
-    let id = tx.last_insert_rowid();
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn insert_agents(tx: &rusqlite::Transaction<'_>, id: i64, review: &Review) -> rusqlite::Result<()> {
     for a in &review.agents {
         let m = &a.metrics;
         let outcome = match &a.outcome {
@@ -254,9 +269,17 @@ pub fn write(
                 m.tool_calls,
                 m.findings.total(),
             ],
-        )
-        .map_err(err("write to"))?;
+        )?;
     }
+    Ok(())
+}
+
+/// Every consolidated finding, and each agent's findings in it.
+fn insert_findings(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    review: &Review,
+) -> rusqlite::Result<()> {
     for f in &review.findings {
         let fp = fingerprint(f);
         let code = cited_code(f);
@@ -279,8 +302,7 @@ pub fn write(
                 code.as_ref().map(|c| c.lines),
                 code.as_ref().map(|c| c.hash.clone()),
             ],
-        )
-        .map_err(err("write to"))?;
+        )?;
         let cid = tx.last_insert_rowid();
         let (outcome, reason) = outcome(f);
         let unique = f.status == Status::Reported && f.agreement == 1;
@@ -301,11 +323,18 @@ pub fn write(
                     unique,
                     reason,
                 ],
-            )
-            .map_err(err("write to"))?;
+            )?;
         }
     }
-    for f in &followed {
+    Ok(())
+}
+
+fn insert_fixes(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    followed: &[Followed],
+) -> rusqlite::Result<()> {
+    for f in followed {
         tx.execute(
             "INSERT INTO fixes (review, earlier, still_found, code_changed, fixed)
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -316,10 +345,9 @@ pub fn write(
                 f.code_changed,
                 !f.still_found && f.code_changed,
             ],
-        )
-        .map_err(err("write to"))?;
+        )?;
     }
-    tx.commit().map_err(err("write to"))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -332,6 +360,47 @@ mod tests {
         fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
             (path == "a.rs").then(|| Arc::new(self.0.clone()))
         }
+    }
+
+    fn finding(status: Status, drop_reason: Option<&str>) -> ConsolidatedFinding {
+        ConsolidatedFinding {
+            id: "D1".into(),
+            severity: crate::finding::Severity::Important,
+            title: "t".into(),
+            body: String::new(),
+            fix: None,
+            category: None,
+            scope: None,
+            confidence: None,
+            locations: Vec::new(),
+            members: Vec::new(),
+            agreement: 1,
+            status,
+            drop_reason: drop_reason.map(str::to_string),
+            calibration: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_finding_says_why_it_did_not_survive() {
+        let refuted = finding(
+            Status::Dropped,
+            Some("refuted by the judge (j): not reachable"),
+        );
+        assert_eq!(outcome(&refuted).0, "refuted");
+        let invalid = finding(
+            Status::Dropped,
+            Some("unverifiable: src/x.rs does not exist"),
+        );
+        assert_eq!(outcome(&invalid).0, "invalid_citation");
+        let held = finding(Status::HeldBack, None);
+        assert_eq!(
+            outcome(&held),
+            ("held_back", Some("below the reporting threshold".into()))
+        );
+        assert_eq!(outcome(&finding(Status::Reported, None)).0, "reported");
+        // No verified citation: no cited code to compare later.
+        assert!(cited_code(&held).is_none());
     }
 
     #[test]

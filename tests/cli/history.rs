@@ -178,7 +178,13 @@ fn three_rounds_of_one_branch_give_the_numbers_counted_by_hand() {
     let rec = &r3["agents"][0]["metrics"]["record"];
     // Before round 3: round 1's A and B were followed by round 2, which found A fixed.
     assert_eq!((&rec["followed"], &rec["fixed"]), (&json!(2), &json!(1)));
-    let md = std::fs::read_to_string(repo.round_dir().join("report.md")).unwrap();
+    // By its id: folders started in the same second do not sort by time.
+    let round = repo.path().join(format!(
+        ".deep-review/reviews/{}/round-{}/report.md",
+        r3["id"].as_str().unwrap(),
+        r3["change"]["round"]
+    ));
+    let md = std::fs::read_to_string(round).unwrap();
     assert!(md.contains("### Record so far"), "{md}");
     assert!(md.contains("1 of 2 (50%)"), "{md}");
 
@@ -385,4 +391,28 @@ fn history_of_a_repository_without_reviews_says_so_and_creates_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no history yet"), "{}", stderr(&out));
     assert!(!db_path(&repo).exists());
+}
+
+#[test]
+fn reviews_sent_elsewhere_with_out_are_still_in_the_repositorys_history() {
+    let repo = one_file_repo();
+    let tools = tempfile::tempdir().unwrap();
+    let good = answering_agent(tools.path(), "good", &answer(vec![a()]));
+    config(&repo, &[("good", &good)], "");
+    repo.commit("Configure the reviewer");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out_s = out_dir.path().display().to_string();
+    let out = repo.run(&["review", "--agents", "good", "--out", &out_s]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The review root holds only review folders; the history is the repository's, excluded.
+    let entries: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+    assert!(db_path(&repo).exists());
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    let h: Value = serde_json::from_str(&stdout(&repo.run(&["history", "--json"]))).unwrap();
+    assert_eq!(h["reviews"].as_array().unwrap().len(), 1);
+    let db = db_path(&repo).display().to_string();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let h = run_in(elsewhere.path(), &["history", "--db", &db, "--json"]);
+    assert_eq!(h.status.code(), Some(0), "{}", stderr(&h));
 }
