@@ -6,10 +6,9 @@
 //! `error` events saying "Reconnecting…" are not fatal; the model is not in the stream.
 
 use super::cli::Cli;
+use super::stream::event;
+use super::stream::field;
 use super::stream::files_in_shell_command;
-use super::stream::json_line;
-use super::stream::str_of;
-use super::stream::u64_of;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
 use super::AgentKind;
@@ -18,6 +17,7 @@ use super::FailureKind;
 use super::Outcome;
 use super::RunContext;
 use super::Tokens;
+use serde::Deserialize;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -161,6 +161,107 @@ pub fn args(
 /// `-` makes codex read the prompt (the brief) from stdin, which we write and close.
 pub const PROMPT_FROM_STDIN: &str = "-";
 
+/// `codex exec --json` events (`codex-rs/exec/src/exec_events.rs`), as far as a review reads
+/// them.
+#[derive(Deserialize)]
+#[serde(tag = "type")]
+enum Event {
+    #[serde(rename = "item.started")]
+    ItemStarted {
+        #[serde(default, deserialize_with = "field::lenient")]
+        item: Option<Item>,
+    },
+    #[serde(rename = "item.completed")]
+    ItemCompleted {
+        #[serde(default, deserialize_with = "field::lenient")]
+        item: Option<Item>,
+    },
+    /// Usage is summed over the turn's model requests.
+    #[serde(rename = "turn.completed")]
+    TurnCompleted {
+        #[serde(default, deserialize_with = "field::lenient")]
+        usage: Option<Usage>,
+    },
+    #[serde(rename = "turn.failed")]
+    TurnFailed {
+        #[serde(default, deserialize_with = "field::lenient")]
+        error: Option<ErrorBody>,
+    },
+    /// A stream-level error; "Reconnecting…" ones are notices.
+    #[serde(rename = "error")]
+    Error {
+        #[serde(default, deserialize_with = "field::lenient")]
+        message: Option<String>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// A thread item; the tool calls among them are counted.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Item {
+    AgentMessage {
+        #[serde(default, deserialize_with = "field::lenient")]
+        text: Option<String>,
+    },
+    /// The shell: codex has no read tool, so every file read is one of these.
+    CommandExecution {
+        #[serde(default, deserialize_with = "field::lenient")]
+        command: Option<String>,
+    },
+    McpToolCall {
+        #[serde(default, deserialize_with = "field::lenient")]
+        server: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        tool: Option<String>,
+    },
+    WebSearch {},
+    /// Only ever emitted as completed.
+    FileChange {},
+    CollabToolCall {
+        #[serde(default, deserialize_with = "field::lenient")]
+        tool: Option<String>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+impl Item {
+    /// The name a tool-call item is counted under; `None` for items that are not tool calls.
+    fn tool_name(&self) -> Option<String> {
+        match self {
+            Item::CommandExecution { .. } => Some("shell".into()),
+            Item::McpToolCall { server, tool } => Some(format!(
+                "{}/{}",
+                server.as_deref().unwrap_or("mcp"),
+                tool.as_deref().unwrap_or("tool")
+            )),
+            Item::WebSearch {} => Some("web_search".into()),
+            Item::FileChange {} => Some("file_change".into()),
+            Item::CollabToolCall { tool } => Some(tool.clone().unwrap_or_else(|| "collab".into())),
+            Item::AgentMessage { .. } | Item::Other => None,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Usage {
+    #[serde(deserialize_with = "field::count")]
+    input_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    cached_input_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    output_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default, deserialize_with = "field::lenient")]
+    message: Option<String>,
+}
+
 pub struct Parser {
     summary: StreamSummary,
     workdir: PathBuf,
@@ -178,92 +279,73 @@ impl Parser {
             turn_failed: false,
         }
     }
-}
 
-fn tool_name(item: &serde_json::Value) -> Option<String> {
-    match str_of(item, "type")? {
-        "command_execution" => Some("shell".into()),
-        "mcp_tool_call" => Some(format!(
-            "{}/{}",
-            str_of(item, "server").unwrap_or("mcp"),
-            str_of(item, "tool").unwrap_or("tool")
-        )),
-        "web_search" => Some("web_search".into()),
-        "file_change" => Some("file_change".into()),
-        "collab_tool_call" => Some(str_of(item, "tool").unwrap_or("collab").to_string()),
-        _ => None,
+    fn completed(&mut self, item: Item, started: &mut Vec<String>) {
+        match item {
+            Item::AgentMessage { text } => self.summary.final_text = text,
+            Item::CommandExecution { command } => {
+                self.summary.count_tool("shell");
+                for f in command
+                    .as_deref()
+                    .map(files_in_shell_command)
+                    .unwrap_or_default()
+                {
+                    self.summary.add_file(&f, &self.workdir);
+                }
+            }
+            item => {
+                if let Some(name) = item.tool_name() {
+                    // Items without an item.started (file_change) count here.
+                    self.summary.count_tool(&name);
+                    if matches!(item, Item::FileChange {}) {
+                        started.push(name);
+                    }
+                }
+            }
+        }
+    }
+
+    fn turn_completed(&mut self, usage: Option<Usage>) {
+        let u = usage.unwrap_or_default();
+        let prev = self.summary.tokens.take().unwrap_or_default();
+        // Saturating: the counts are the CLI's word, and must not panic on absurd ones.
+        self.summary.tokens = Some(Tokens {
+            input: prev.input.saturating_add(u.input_tokens.unwrap_or(0)),
+            output: prev.output.saturating_add(u.output_tokens.unwrap_or(0)),
+            cached: prev
+                .cached
+                .saturating_add(u.cached_input_tokens.unwrap_or(0)),
+        });
+        self.summary.completed = !self.turn_failed;
     }
 }
 
 impl StreamParser for Parser {
     fn feed(&mut self, line: &str) -> Vec<String> {
-        let Some(v) = json_line(line, &mut self.summary) else {
+        let Some(event) = event::<Event>(line, &mut self.summary) else {
             return Vec::new();
         };
         let mut started = Vec::new();
-        match str_of(&v, "type").unwrap_or("") {
-            "item.started" => {
-                if let Some(name) = v.get("item").and_then(tool_name) {
-                    started.push(name);
-                }
+        match event {
+            Event::ItemStarted { item } => {
+                started.extend(item.and_then(|i| i.tool_name()));
             }
-            "item.completed" => {
-                let Some(item) = v.get("item") else {
-                    return started;
-                };
-                match str_of(item, "type").unwrap_or("") {
-                    "agent_message" => {
-                        self.summary.final_text = str_of(item, "text").map(str::to_string);
-                    }
-                    "command_execution" => {
-                        self.summary.count_tool("shell");
-                        if let Some(cmd) = str_of(item, "command") {
-                            for f in files_in_shell_command(cmd) {
-                                self.summary.add_file(&f, &self.workdir);
-                            }
-                        }
-                    }
-                    _ => {
-                        if let Some(name) = tool_name(item) {
-                            // Items without an item.started (file_change) count here.
-                            self.summary.count_tool(&name);
-                            if str_of(item, "type") == Some("file_change") {
-                                started.push(name);
-                            }
-                        }
-                    }
-                }
-            }
-            "turn.completed" => {
-                let u = v.get("usage").cloned().unwrap_or_default();
-                let prev = self.summary.tokens.take().unwrap_or_default();
-                // Saturating: the counts are the CLI's word, and must not panic on absurd ones.
-                self.summary.tokens = Some(Tokens {
-                    input: prev.input.saturating_add(u64_of(&u, "input_tokens")),
-                    output: prev.output.saturating_add(u64_of(&u, "output_tokens")),
-                    cached: prev
-                        .cached
-                        .saturating_add(u64_of(&u, "cached_input_tokens")),
-                });
-                self.summary.completed = !self.turn_failed;
-            }
-            "turn.failed" => {
+            Event::ItemCompleted { item: Some(item) } => self.completed(item, &mut started),
+            Event::TurnCompleted { usage } => self.turn_completed(usage),
+            Event::TurnFailed { error } => {
                 self.turn_failed = true;
                 self.summary.completed = false;
-                let msg = v
-                    .get("error")
-                    .and_then(|e| str_of(e, "message"))
-                    .unwrap_or("the turn failed");
-                self.summary.error = Some(msg.to_string());
+                let msg = error.and_then(|e| e.message);
+                self.summary.error = Some(msg.unwrap_or_else(|| "the turn failed".into()));
             }
-            "error" => {
-                let msg = str_of(&v, "message").unwrap_or("");
+            Event::Error { message } => {
+                let msg = message.unwrap_or_default();
                 // "Reconnecting... 2/5" is a notice; the run may still succeed.
                 if !msg.starts_with("Reconnecting") && self.summary.error.is_none() {
-                    self.summary.error = Some(msg.to_string());
+                    self.summary.error = Some(msg);
                 }
             }
-            _ => {}
+            Event::ItemCompleted { item: None } | Event::Other => {}
         }
         if let Some(e) = &self.summary.error {
             if self.summary.error_status.is_none() {
