@@ -15,8 +15,12 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Mutex;
+
+mod git;
+
+pub use crate::errors::GitError;
+pub use git::run_git;
 
 /// A git repository on disk.
 #[derive(Debug, Clone)]
@@ -30,16 +34,11 @@ impl Repo {
         if !dir.exists() {
             return Err(Error::NotARepository(dir.to_path_buf()));
         }
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["rev-parse", "--show-toplevel"])
-            .output()
-            .map_err(Error::GitMissing)?;
-        if !out.status.success() {
-            return Err(Error::NotARepository(dir.to_path_buf()));
-        }
-        let root = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let root = match run_git(Some(dir), &["rev-parse", "--show-toplevel"]) {
+            Ok(out) => String::from_utf8_lossy(&out).trim().to_string(),
+            Err(GitError::Failed { .. }) => return Err(Error::NotARepository(dir.to_path_buf())),
+            Err(e) => return Err(e.into()),
+        };
         Ok(Repo {
             root: PathBuf::from(root),
         })
@@ -52,7 +51,7 @@ impl Repo {
     }
 
     pub fn git_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
-        run_git(Some(&self.root), args)
+        Ok(run_git(Some(&self.root), args)?)
     }
 
     /// Resolves a ref to a full commit SHA.
@@ -125,31 +124,6 @@ pub const DIFF_ARGS: [&str; 6] = [
     "--src-prefix=a/",
     "--dst-prefix=b/",
 ];
-
-/// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
-///
-/// Paths come back as they are (`core.quotePath=false`): non-ASCII names are not octal-escaped.
-/// Names with a tab, newline, `"` or `\` stay C-quoted in a patch; [`crate::diff`] unquotes them,
-/// and name lists are read with `-z`, which never quotes.
-pub fn run_git(dir: Option<&Path>, args: &[&str]) -> Result<Vec<u8>> {
-    let mut cmd = Command::new("git");
-    if let Some(d) = dir {
-        cmd.arg("-C").arg(d);
-    }
-    let out = cmd
-        .args(["-c", "core.quotePath=false"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(Error::GitMissing)?;
-    if !out.status.success() {
-        return Err(Error::Git {
-            args: args.join(" "),
-            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(out.stdout)
-}
 
 /// One commit of the change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -2,8 +2,21 @@
 //!
 //! A failed agent is not here: it is a result ([`crate::agent::Outcome`]) recorded in its
 //! column of the review. These are the errors after which no review can be produced.
+//!
+//! [`Error`] is what a command returns. Each boundary has its own enum, kept here so that
+//! every module can name it while this module stays a leaf of the module graph:
+//! [`GitError`] (running git), [`GitHubError`] (the REST API), [`PrError`] (preparing or
+//! publishing a pull request's review).
 
 use std::path::PathBuf;
+
+mod git;
+mod github;
+mod pr;
+
+pub use git::GitError;
+pub use github::GitHubError;
+pub use pr::PrError;
 
 /// Exit codes, documented in the README.
 pub mod exit_codes {
@@ -18,6 +31,9 @@ pub mod exit_codes {
     pub const NO_MODEL_REVIEWER: i32 = 3;
 }
 
+/// What ends a command. A variant's message says what was wrong and what to do; the cause, when
+/// there is one, is its `#[source]`, never part of its message: `main` prints the message, then
+/// `: <cause>` for each error in the chain, so each cause appears exactly once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Retrying does not help: run inside a repository or pass `--repo`.
@@ -29,19 +45,33 @@ pub enum Error {
     NoDefaultBranch,
     #[error("nothing to review: {0}")]
     EmptyChange(String),
-    #[error("git {args} failed: {stderr}")]
-    Git { args: String, stderr: String },
-    #[error("could not run git: {0}; is git installed and on PATH?")]
-    GitMissing(#[source] std::io::Error),
+    /// git could not be run, or refused.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The GitHub API could not be reached, or refused.
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    /// A pull request could not be prepared for review, or a saved one published.
+    #[error(transparent)]
+    Pr(#[from] PrError),
     #[error("invalid configuration in {path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
     #[error("no review could be produced: every reviewer failed")]
     AllAgentsFailed,
-    #[error("{what} {}: {source}", path.display())]
+    /// A file or folder could not be read, created or removed; the OS error is the source.
+    #[error("could not {what} {}", path.display())]
     Io {
         what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The review folder (or its round folder) could not be created: permissions, a full
+    /// disk, or a file where the folder should be.
+    #[error("could not create the review folder {} (check that you can write there, or pass --out DIR)", path.display())]
+    ReviewFolder {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -53,11 +83,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Other(String),
 }
 
 impl Error {
+    /// `what` is a verb that reads after "could not": `read`, `create`, `remove`.
     pub fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             what,
@@ -68,3 +97,35 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    /// `main` prints each error's message, then `: <source>` for each source: a message that
+    /// also contains its source's text would print it twice.
+    #[test]
+    fn no_message_repeats_its_source() {
+        let os = || std::io::Error::from_raw_os_error(libc::EACCES);
+        let os_text = os().to_string();
+        let errors = [
+            Error::io("read", "/x/.deep-review.toml", os()),
+            Error::ReviewFolder {
+                path: "/x/r".into(),
+                source: os(),
+            },
+            Error::Write {
+                path: "/x/r/review.json".into(),
+                source: os(),
+            },
+            Error::from(GitError::Spawn { source: os() }),
+        ];
+        for e in errors {
+            let message = e.to_string();
+            assert!(!message.contains(&os_text), "{message}");
+            let source = e.source().expect("the OS error is the source").to_string();
+            assert_eq!(source, os_text, "{message}");
+        }
+    }
+}

@@ -6,9 +6,12 @@
 
 use crate::errors::Error;
 use crate::errors::Result;
-use serde::Deserialize;
-use serde::Serialize;
 use std::time::Duration;
+
+mod wire;
+
+pub use crate::errors::GitHubError;
+pub use wire::*;
 
 /// Which pull request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +140,9 @@ pub fn discover_token() -> Option<String> {
     (out.status.success() && !t.is_empty()).then_some(t)
 }
 
+/// How long one request may take, answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long rate limits are waited out, in total, before giving up.
 pub const MAX_RATE_WAIT: Duration = Duration::from_secs(120);
 
@@ -156,12 +162,12 @@ struct Page {
 }
 
 impl Client {
-    pub fn new(api: &str, token: Option<String>) -> Result<Client> {
+    pub fn new(api: &str, token: Option<String>) -> Result<Client, GitHubError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("deep-review/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(60))
+            .timeout(REQUEST_TIMEOUT)
             .build()
-            .map_err(|e| Error::Other(format!("could not start the HTTP client: {e}")))?;
+            .map_err(|source| GitHubError::Client { source })?;
         Ok(Client {
             http,
             api: api.trim_end_matches('/').to_string(),
@@ -183,14 +189,15 @@ impl Client {
     }
 
     /// One request, with rate limits (403/429 with Retry-After or X-RateLimit-Reset) waited
-    /// out within a bounded budget.
+    /// out within a bounded budget. `what` names the step for the error ("fetch o/r#7").
     async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
         accept: &str,
         body: Option<&serde_json::Value>,
-    ) -> Result<Page> {
+        what: &str,
+    ) -> Result<Page, GitHubError> {
         loop {
             let mut req = self
                 .http
@@ -203,11 +210,18 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(|e| {
-                Error::Other(format!(
-                    "could not reach the GitHub API at {}: {e}",
-                    self.api
-                ))
+            let resp = req.send().await.map_err(|source| {
+                let (what, api) = (what.to_string(), self.api.clone());
+                if source.is_timeout() {
+                    GitHubError::Timeout {
+                        what,
+                        api,
+                        after: REQUEST_TIMEOUT,
+                        source,
+                    }
+                } else {
+                    GitHubError::Unreachable { what, api, source }
+                }
             })?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
@@ -218,7 +232,11 @@ impl Client {
                     .map(str::to_string)
             };
             let next = header("link").and_then(|l| next_link(&l));
-            let text = resp.text().await.unwrap_or_default();
+            let text = resp.text().await.map_err(|source| GitHubError::Read {
+                what: what.to_string(),
+                api: self.api.clone(),
+                source,
+            })?;
             let limited = status == 429
                 || (status == 403
                     && (header("retry-after").is_some()
@@ -232,7 +250,7 @@ impl Client {
                     let mut budget = self
                         .wait_budget
                         .lock()
-                        .map_err(|_| Error::Other("lock".into()))?;
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     let ok = wait <= *budget;
                     if ok {
                         *budget -= wait;
@@ -240,12 +258,11 @@ impl Client {
                     ok
                 };
                 if !within_budget {
-                    return Err(Error::Other(format!(
-                        "GitHub rate limit: the API asks to wait {}s, more than the {}s deep-review waits; {}",
-                        wait.as_secs(),
-                        MAX_RATE_WAIT.as_secs(),
-                        if self.token.is_some() { "try again later" } else { "set GITHUB_TOKEN for a higher limit" }
-                    )));
+                    return Err(GitHubError::RateLimited {
+                        wait_secs: wait.as_secs(),
+                        max_secs: MAX_RATE_WAIT.as_secs(),
+                        has_token: self.token.is_some(),
+                    });
                 }
                 crate::progress::log(&format!(
                     "GitHub rate limit reached; waiting {}s",
@@ -262,7 +279,9 @@ impl Client {
         }
     }
 
-    fn error(&self, what: &str, page: &Page) -> Error {
+    /// The error for a page whose status is not the one asked for: GitHub's `message` field
+    /// (or the start of the body), classified by status.
+    fn error(&self, what: &str, page: &Page) -> GitHubError {
         let message = serde_json::from_str::<serde_json::Value>(&page.body)
             .ok()
             .and_then(|v| {
@@ -270,31 +289,51 @@ impl Client {
                     .and_then(|m| m.as_str())
                     .map(str::to_string)
             })
-            .unwrap_or_else(|| page.body.chars().take(200).collect());
-        match page.status {
-            401 => Error::Usage(format!("{what}: GitHub rejected the token (401); check GITHUB_TOKEN or `gh auth login`")),
-            404 if self.token.is_none() => Error::Usage(format!(
-                "{what}: not found (404); if the repository is private, set GITHUB_TOKEN or GH_TOKEN (or log in with `gh auth login`)"
-            )),
-            404 => Error::Usage(format!("{what}: not found (404); check the repository and PR number, and that the token can read them")),
-            s => Error::Other(format!("{what}: GitHub answered {s}: {message}")),
-        }
+            .unwrap_or_else(|| page.body.trim().chars().take(200).collect());
+        self.status_error(what, page.status, message, "read pull requests")
     }
 
-    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T> {
+    /// [`GitHubError::from_status`] for this client's token.
+    pub fn status_error(
+        &self,
+        what: &str,
+        status: u16,
+        message: String,
+        needs: &'static str,
+    ) -> GitHubError {
+        GitHubError::from_status(what, status, message, self.token.is_some(), needs)
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        body: &str,
+    ) -> Result<T, GitHubError> {
+        serde_json::from_str(body).map_err(|source| GitHubError::Decode {
+            what: what.to_string(),
+            api: self.api.clone(),
+            source,
+        })
+    }
+
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<T, GitHubError> {
         let page = self
             .send(
                 reqwest::Method::GET,
                 path,
                 "application/vnd.github+json",
                 None,
+                what,
             )
             .await?;
         if page.status != 200 {
             return Err(self.error(what, &page));
         }
-        serde_json::from_str(&page.body)
-            .map_err(|e| Error::Other(format!("{what}: unexpected answer from GitHub: {e}")))
+        self.decode(what, &page.body)
     }
 
     /// Every page of a list endpoint, following `Link: rel="next"`.
@@ -303,7 +342,7 @@ impl Client {
         path: &str,
         what: &str,
         cap: usize,
-    ) -> Result<Vec<T>> {
+    ) -> Result<Vec<T>, GitHubError> {
         let sep = if path.contains('?') { '&' } else { '?' };
         let mut url = format!("{path}{sep}per_page=100");
         let mut out = Vec::new();
@@ -314,13 +353,13 @@ impl Client {
                     &url,
                     "application/vnd.github+json",
                     None,
+                    what,
                 )
                 .await?;
             if page.status != 200 {
                 return Err(self.error(what, &page));
             }
-            let items: Vec<T> = serde_json::from_str(&page.body)
-                .map_err(|e| Error::Other(format!("{what}: unexpected answer from GitHub: {e}")))?;
+            let items: Vec<T> = self.decode(what, &page.body)?;
             out.extend(items);
             match page.next {
                 Some(n) if out.len() < cap => url = n,
@@ -330,32 +369,42 @@ impl Client {
     }
 
     /// The PR's unified diff, or None when GitHub refuses it (too large).
-    pub async fn diff(&self, t: &PrTarget) -> Result<Option<String>> {
+    pub async fn diff(&self, t: &PrTarget) -> Result<Option<String>, GitHubError> {
         let path = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+        let what = "fetch the PR's diff";
         let page = self
             .send(
                 reqwest::Method::GET,
                 &path,
                 "application/vnd.github.v3.diff",
                 None,
+                what,
             )
             .await?;
         match page.status {
             200 => Ok(Some(page.body)),
             406 | 422 | 500 | 502 | 503 => Ok(None),
-            _ => Err(self.error("fetch the PR's diff", &page)),
+            _ => Err(self.error(what, &page)),
         }
     }
 
-    /// POST/PATCH/PUT with a JSON body; returns the status and parsed answer.
+    /// POST/PATCH/PUT with a JSON body; returns the status and parsed answer. `what` names
+    /// the step for the error when GitHub cannot be reached.
     pub async fn write(
         &self,
         method: reqwest::Method,
         path: &str,
         body: &serde_json::Value,
-    ) -> Result<(u16, serde_json::Value)> {
+        what: &str,
+    ) -> Result<(u16, serde_json::Value), GitHubError> {
         let page = self
-            .send(method, path, "application/vnd.github+json", Some(body))
+            .send(
+                method,
+                path,
+                "application/vnd.github+json",
+                Some(body),
+                what,
+            )
             .await?;
         let v = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
         Ok((page.status, v))
@@ -386,98 +435,6 @@ fn next_link(link: &str) -> Option<String> {
                 .to_string()
         })
     })
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct User {
-    pub login: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Label {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct RepoInfo {
-    pub clone_url: String,
-    #[serde(default)]
-    pub private: bool,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Branch {
-    #[serde(rename = "ref")]
-    pub ref_name: String,
-    pub sha: String,
-    pub repo: Option<RepoInfo>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PullRequest {
-    pub number: u64,
-    pub title: String,
-    #[serde(default)]
-    pub body: Option<String>,
-    pub user: User,
-    #[serde(default)]
-    pub labels: Vec<Label>,
-    pub base: Branch,
-    pub head: Branch,
-    #[serde(default)]
-    pub changed_files: Option<u64>,
-    #[serde(default)]
-    pub html_url: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommitAuthor {
-    pub name: String,
-    #[serde(default)]
-    pub email: String,
-    #[serde(default)]
-    pub date: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct CommitInner {
-    pub message: String,
-    pub author: Option<CommitAuthor>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Sha {
-    pub sha: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PrCommit {
-    pub sha: String,
-    pub commit: CommitInner,
-    #[serde(default)]
-    pub parents: Vec<Sha>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct PrFile {
-    pub filename: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Comment {
-    pub id: u64,
-    #[serde(default)]
-    pub body: Option<String>,
-    /// Who wrote it; GitHub sends `null` for deleted accounts.
-    #[serde(default)]
-    pub user: Option<User>,
-}
-
-impl Comment {
-    /// The author's login, when GitHub names one.
-    pub fn author(&self) -> Option<&str> {
-        self.user.as_ref().map(|u| u.login.as_str())
-    }
 }
 
 /// The login GitHub Actions' `GITHUB_TOKEN` posts as.
@@ -513,7 +470,7 @@ impl Account {
 /// `GET /user` (user tokens), else `github-actions[bot]` for an app token inside GitHub
 /// Actions (`GITHUB_ACTIONS=true`, where `GET /user` answers 403). Anything else is
 /// [`Account::Unknown`]: guessing a login would let whoever holds it steer our posting.
-pub async fn account(client: &Client) -> Result<Account> {
+pub async fn account(client: &Client) -> Result<Account, GitHubError> {
     if let Ok(login) = std::env::var(LOGIN_VAR) {
         if !login.trim().is_empty() {
             return Ok(Account::Known {
@@ -522,12 +479,14 @@ pub async fn account(client: &Client) -> Result<Account> {
             });
         }
     }
+    let what = "learn the token's account (GET /user)";
     let page = client
         .send(
             reqwest::Method::GET,
             "/user",
             "application/vnd.github+json",
             None,
+            what,
         )
         .await?;
     if page.status == 200 {
@@ -539,7 +498,7 @@ pub async fn account(client: &Client) -> Result<Account> {
         }
     }
     if page.status == 401 {
-        return Err(client.error("learn the token's account (GET /user)", &page));
+        return Err(client.error(what, &page));
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         return Ok(Account::Known {
@@ -571,7 +530,7 @@ pub struct PrData {
 /// and refuses diffs of very large PRs).
 pub const API_FILE_LIMIT: usize = 300;
 
-pub async fn fetch(client: &Client, t: &PrTarget) -> Result<PrData> {
+pub async fn fetch(client: &Client, t: &PrTarget) -> Result<PrData, GitHubError> {
     let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
     let what = format!("fetch {}#{}", t.slug(), t.number);
     let pr: PullRequest = client.get(&base, &what).await?;

@@ -34,6 +34,8 @@ pub use existing::SUMMARY_MARKER;
 pub use publish::publish;
 use publish::SavedPr;
 
+pub use crate::errors::PrError;
+
 /// Where cached clones live: `$DEEP_REVIEW_CACHE`, else `$XDG_CACHE_HOME/deep-review`, else
 /// `~/.cache/deep-review`.
 fn cache_root() -> PathBuf {
@@ -120,23 +122,33 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
         root: cache.clone(),
     };
     let n = pr.number;
-    repo.git(&[
-        "fetch",
-        "--quiet",
-        "--force",
-        &clone_url,
-        &format!("+refs/pull/{n}/head:refs/deep-review/pull/{n}/head"),
-        &format!(
-            "+refs/heads/{}:refs/deep-review/pull/{n}/base",
-            pr.base.ref_name
-        ),
-    ])
-    .map_err(|e| Error::Other(format!("could not fetch PR {n} from {clone_url}: {e}")))?;
-    for (what, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
+    crate::change::run_git(
+        Some(&repo.root),
+        &[
+            "fetch",
+            "--quiet",
+            "--force",
+            &clone_url,
+            &format!("+refs/pull/{n}/head:refs/deep-review/pull/{n}/head"),
+            &format!(
+                "+refs/heads/{}:refs/deep-review/pull/{n}/base",
+                pr.base.ref_name
+            ),
+        ],
+    )
+    .map_err(|source| PrError::Fetch {
+        number: n,
+        url: clone_url.clone(),
+        source,
+    })?;
+    for (which, sha) in [("head", &pr.head.sha), ("base", &pr.base.sha)] {
         if repo.resolve(sha).is_err() {
-            return Err(Error::Other(format!(
-                "the PR's {what} commit {sha} is not in {clone_url} after fetching; was the branch force-pushed? Try again"
-            )));
+            return Err(PrError::MissingCommit {
+                which,
+                sha: sha.clone(),
+                url: clone_url.clone(),
+            }
+            .into());
         }
     }
 

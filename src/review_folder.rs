@@ -69,7 +69,10 @@ impl ReviewFolder {
 
     /// Claims `round` in `review_dir`, or the first free number after it.
     fn claim(review_dir: PathBuf, round: u32) -> Result<ReviewFolder> {
-        std::fs::create_dir_all(&review_dir).map_err(|e| Error::io("create", &review_dir, e))?;
+        std::fs::create_dir_all(&review_dir).map_err(|source| Error::ReviewFolder {
+            path: review_dir.clone(),
+            source,
+        })?;
         // Claimed with create_dir, which fails if the folder exists: a review running at the
         // same time that took this number makes us take the next one.
         let mut round = round;
@@ -78,7 +81,7 @@ impl ReviewFolder {
             match std::fs::create_dir(&dir) {
                 Ok(()) => break dir,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => round += 1,
-                Err(e) => return Err(Error::io("create", &dir, e)),
+                Err(source) => return Err(Error::ReviewFolder { path: dir, source }),
             }
         };
         let id = review_dir

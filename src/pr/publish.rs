@@ -6,6 +6,7 @@ use super::existing;
 use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
 use super::existing::SUMMARY_MARKER;
+use super::PrError;
 use crate::diff::FileDiff;
 use crate::errors::exit_codes;
 use crate::errors::Error;
@@ -75,14 +76,14 @@ pub async fn publish(args: crate::cli::PublishArgs) -> Result<run::Outcome> {
             _ => Error::io("read", &p, e),
         })
     };
-    let review: Review = serde_json::from_str(&read("review.json")?).map_err(|e| {
-        Error::Usage(format!(
-            "{}: not a deep-review review.json: {e}",
-            review_json.display()
-        ))
-    })?;
-    let saved: SavedPr = serde_json::from_str(&read("pr.json")?)
-        .map_err(|e| Error::Usage(format!("{}: pr.json is not valid: {e}", round.display())))?;
+    let saved_file = |name: &str, source| PrError::SavedFile {
+        path: round.join(name),
+        source,
+    };
+    let review: Review =
+        serde_json::from_str(&read("review.json")?).map_err(|e| saved_file("review.json", e))?;
+    let saved: SavedPr =
+        serde_json::from_str(&read("pr.json")?).map_err(|e| saved_file("pr.json", e))?;
     let files = crate::diff::parse(&read("diff.patch")?);
     let token = github::discover_token();
     if token.is_none() && !args.dry_run {
@@ -312,10 +313,8 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
 pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan) -> Result<String> {
     let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
     let fail = |what: &str, status: u16, v: &serde_json::Value| {
-        Error::Other(format!(
-            "{what}: GitHub answered {status}: {}",
-            v.get("message").and_then(|m| m.as_str()).unwrap_or("")
-        ))
+        let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
+        Error::from(client.status_error(what, status, message.to_string(), "write pull requests"))
     };
     let mut placed = 0usize;
     let mut rejected: Vec<String> = Vec::new();
@@ -324,14 +323,24 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
             let comments: Vec<serde_json::Value> = plan.inline.iter().map(inline_json).collect();
             let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary, "comments": comments});
             let (status, v) = client
-                .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                .write(
+                    reqwest::Method::POST,
+                    &format!("{base}/reviews"),
+                    &body,
+                    "post the review",
+                )
                 .await?;
             // One comment GitHub will not place sinks the whole review: then post the summary
             // alone, and the comments one by one below.
             let (status, v) = if status == 422 && !plan.inline.is_empty() {
                 let body = serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": plan.summary});
                 client
-                    .write(reqwest::Method::POST, &format!("{base}/reviews"), &body)
+                    .write(
+                        reqwest::Method::POST,
+                        &format!("{base}/reviews"),
+                        &body,
+                        "post the review",
+                    )
                     .await?
             } else {
                 if (200..300).contains(&status) {
@@ -357,6 +366,7 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
                     reqwest::Method::PUT,
                     &format!("{base}/reviews/{id}"),
                     &serde_json::json!({"body": plan.summary}),
+                    "update the review",
                 )
                 .await?;
             if !(200..300).contains(&status) {
@@ -369,7 +379,12 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
         let mut body = inline_json(&c);
         body["commit_id"] = serde_json::json!(head_sha);
         let (status, v) = client
-            .write(reqwest::Method::POST, &format!("{base}/comments"), &body)
+            .write(
+                reqwest::Method::POST,
+                &format!("{base}/comments"),
+                &body,
+                "post an inline comment",
+            )
             .await?;
         match status {
             200 | 201 => placed += 1,
@@ -394,6 +409,7 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
                     reqwest::Method::PUT,
                     &format!("{base}/reviews/{id}"),
                     &serde_json::json!({"body": updated}),
+                    "update the review",
                 )
                 .await?;
             if !(200..300).contains(&status) {

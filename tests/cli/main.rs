@@ -2,6 +2,7 @@
 
 mod support;
 
+mod architecture;
 mod builtin;
 mod consolidation;
 mod errors;
