@@ -9,6 +9,7 @@ use super::AgentKind;
 use super::AgentRun;
 use super::AgentSpec;
 use super::RunContext;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -48,6 +49,12 @@ pub trait Adapter: Send + Sync {
     /// is set and not `0` in the agent's environment, for modes that switch on more.
     fn wants_env(&self, _name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
         false
+    }
+
+    /// Variables its process gets derived from its computed environment `env` (the vendor's
+    /// spelling of a key the user holds under another name); applied last, over `env`.
+    fn derived_env(&self, _env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        Vec::new()
     }
 
     /// Defined under its kind's name without configuration, and run by default when its

@@ -19,6 +19,7 @@ use super::Outcome;
 use super::RunContext;
 use super::RunEvent;
 use crate::finding;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -34,8 +35,27 @@ pub trait Cli: Send + Sync + 'static {
     fn login_hint(&self) -> &'static str;
     /// Variables holding its credentials and the login files it keeps.
     fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>);
+    /// Where its credentials appear to come from ([`Adapter::credentials`]): the first of
+    /// its variables that is set, else the first login file that exists.
+    fn credentials(&self, _spec: &AgentSpec) -> Option<String> {
+        let (vars, files) = self.credential_sources();
+        if let Some(v) = vars
+            .iter()
+            .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        {
+            return Some(format!("{v} is set"));
+        }
+        files
+            .into_iter()
+            .find(|f| f.exists())
+            .map(|f| format!("logged in ({})", f.display()))
+    }
     /// Its vendor's variables ([`Adapter::wants_env`]).
     fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool;
+    /// Variables derived from its computed environment ([`Adapter::derived_env`]).
+    fn derived_env(&self, _env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// The argv after the program: read-only flags, the task, `spec.args`, and on an
     /// untrusted head [`Cli::untrusted_flags`]. May write files the CLI reads (a schema) into
     /// the agent's folder; an error is the run's outcome.
@@ -76,18 +96,8 @@ impl<T: Cli> Adapter for T {
         true
     }
 
-    fn credentials(&self, _spec: &AgentSpec) -> Option<String> {
-        let (vars, files) = self.credential_sources();
-        if let Some(v) = vars
-            .iter()
-            .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-        {
-            return Some(format!("{v} is set"));
-        }
-        files
-            .into_iter()
-            .find(|f| f.exists())
-            .map(|f| format!("logged in ({})", f.display()))
+    fn credentials(&self, spec: &AgentSpec) -> Option<String> {
+        Cli::credentials(self, spec)
     }
 
     fn needs_credentials(&self) -> bool {
@@ -96,6 +106,10 @@ impl<T: Cli> Adapter for T {
 
     fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
         Cli::wants_env(self, name, is_set)
+    }
+
+    fn derived_env(&self, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        Cli::derived_env(self, env)
     }
 
     fn implicit(&self) -> bool {
@@ -402,7 +416,7 @@ mod tests {
             Some(401),
         );
         assert_eq!(k, FailureKind::NotLoggedIn);
-        assert_eq!(hint, "run `codex login` or set OPENAI_API_KEY");
+        assert!(hint.contains("CODEX_API_KEY"), "{hint}");
         let (k, _) = failure(
             AgentKind::Codex,
             Exit::Code(1),

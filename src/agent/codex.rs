@@ -18,6 +18,7 @@ use super::Outcome;
 use super::RunContext;
 use super::Tokens;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -34,11 +35,11 @@ impl Cli for Codex {
     }
 
     fn install_hint(&self) -> &'static str {
-        "install it with `npm install -g @openai/codex`, then run `codex login` (or set OPENAI_API_KEY)"
+        "install it with `npm install -g @openai/codex`, then run `codex login` (or set CODEX_API_KEY; OPENAI_API_KEY is passed on as CODEX_API_KEY when codex has no login)"
     }
 
     fn login_hint(&self) -> &'static str {
-        "run `codex login` or set OPENAI_API_KEY"
+        "run `codex login`, or set CODEX_API_KEY (codex exec ignores OPENAI_API_KEY; deep-review passes it on as CODEX_API_KEY when codex has no login)"
     }
 
     fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>) {
@@ -46,13 +47,51 @@ impl Cli for Codex {
             .map(PathBuf::from)
             .unwrap_or_else(|| super::cli::home().join(".codex"));
         (
-            &["OPENAI_API_KEY", "CODEX_API_KEY"],
+            &[API_KEY, OPENAI_API_KEY],
             vec![codex_home.join("auth.json")],
         )
     }
 
+    /// From the agent's own environment, as codex will see it: CODEX_API_KEY wins over a
+    /// login (measured on codex 0.171.0), a login over an OPENAI_API_KEY.
+    fn credentials(&self, spec: &AgentSpec) -> Option<String> {
+        let env = super::env::for_agent(spec);
+        let explicit = spec
+            .env
+            .get(API_KEY)
+            .cloned()
+            .or_else(|| std::env::var(API_KEY).ok())
+            .is_some_and(|v| !v.is_empty());
+        if explicit {
+            return Some(format!("{API_KEY} is set"));
+        }
+        if has(&env, API_KEY) {
+            return Some(format!(
+                "{OPENAI_API_KEY} is set (passed to codex as {API_KEY})"
+            ));
+        }
+        login_file(&env)
+            .filter(|f| f.exists())
+            .map(|f| format!("logged in ({})", f.display()))
+    }
+
     fn wants_env(&self, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
         name.starts_with("OPENAI_") || name.starts_with("CODEX_")
+    }
+
+    /// `codex exec` reads its API key from CODEX_API_KEY only: with just OPENAI_API_KEY set,
+    /// its requests carry no Authorization header (measured on codex 0.171.0). A user who
+    /// holds an OpenAI key as OPENAI_API_KEY, and has neither CODEX_API_KEY nor a codex
+    /// login, gets that key as CODEX_API_KEY. A login is left alone: CODEX_API_KEY would
+    /// override it (and bill the key instead of the subscription).
+    fn derived_env(&self, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        if has(env, API_KEY) || !has(env, OPENAI_API_KEY) {
+            return Vec::new();
+        }
+        if login_file(env).is_some_and(|f| f.exists()) {
+            return Vec::new();
+        }
+        vec![(API_KEY.to_string(), env[OPENAI_API_KEY].clone())]
     }
 
     fn argv(&self, spec: &AgentSpec, ctx: &RunContext) -> Result<Vec<String>, Outcome> {
@@ -105,6 +144,25 @@ impl Cli for Codex {
     fn parser(&self, spec: &AgentSpec, workdir: &Path) -> Box<dyn StreamParser> {
         Box::new(Parser::new(workdir, spec.model.as_deref()))
     }
+}
+
+/// The variable `codex exec` reads its API key from.
+const API_KEY: &str = "CODEX_API_KEY";
+/// Where OpenAI keys usually live; codex exec does not read it.
+const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
+
+fn has(env: &BTreeMap<String, String>, name: &str) -> bool {
+    env.get(name).is_some_and(|v| !v.is_empty())
+}
+
+/// The login codex keeps, in the agent's environment: `$CODEX_HOME/auth.json`, else
+/// `$HOME/.codex/auth.json`.
+fn login_file(env: &BTreeMap<String, String>) -> Option<PathBuf> {
+    let home = match env.get("CODEX_HOME").filter(|v| !v.is_empty()) {
+        Some(h) => PathBuf::from(h),
+        None => PathBuf::from(env.get("HOME").filter(|v| !v.is_empty())?).join(".codex"),
+    };
+    Some(home.join("auth.json"))
 }
 
 /// A TOML basic-string key, for a path inside a dotted `-c` key.
@@ -386,4 +444,52 @@ pub fn status_in(msg: &str) -> Option<u16> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_openai_key_reaches_codex_exec_as_codex_api_key_unless_codex_has_its_own() {
+        let home = tempfile::tempdir().unwrap();
+        let h = home.path().to_str().unwrap();
+        let derived = |pairs: &[(&str, &str)]| Codex.derived_env(&env(pairs));
+        assert_eq!(
+            derived(&[("HOME", h), ("OPENAI_API_KEY", "sk-openai")]),
+            vec![("CODEX_API_KEY".to_string(), "sk-openai".to_string())]
+        );
+        // Its own key, or no key at all: nothing to derive.
+        assert!(derived(&[
+            ("HOME", h),
+            ("OPENAI_API_KEY", "sk-o"),
+            ("CODEX_API_KEY", "sk-c")
+        ])
+        .is_empty());
+        assert!(derived(&[("HOME", h), ("OPENAI_API_KEY", "")]).is_empty());
+        assert!(derived(&[("HOME", h)]).is_empty());
+        // A login (in CODEX_HOME, else ~/.codex) wins over the key, as codex would have it.
+        std::fs::create_dir_all(home.path().join(".codex")).unwrap();
+        std::fs::write(home.path().join(".codex/auth.json"), "{}").unwrap();
+        assert!(derived(&[("HOME", h), ("OPENAI_API_KEY", "sk-openai")]).is_empty());
+        let elsewhere = home.path().join("elsewhere");
+        let e = elsewhere.to_str().unwrap();
+        assert_eq!(
+            derived(&[
+                ("HOME", h),
+                ("CODEX_HOME", e),
+                ("OPENAI_API_KEY", "sk-openai")
+            ])
+            .len(),
+            1,
+            "CODEX_HOME has no login"
+        );
+    }
 }

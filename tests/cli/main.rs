@@ -4,6 +4,7 @@ mod support;
 
 mod architecture;
 mod builtin;
+mod codex_cli;
 mod consolidation;
 mod errors;
 mod eval;
