@@ -189,7 +189,11 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     };
     let events = ctx.events.clone();
     let agent = spec.name.clone();
-    let output = match process::supervise(
+    // Supervision stops on `stop`: the review's cancel, relayed, or the parser's word that
+    // the run cannot succeed (its CLI cannot reach its API), so both end the process through
+    // the same terminate-and-drain path.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let supervised = process::supervise(
         &proc_spec,
         |line| {
             for tool in parser.feed(line) {
@@ -198,11 +202,17 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
                     tool,
                 });
             }
+            if parser.summary().unreachable {
+                let _ = stop_tx.send(true);
+            }
         },
-        ctx.cancel.clone(),
-    )
-    .await
-    {
+        stop_rx,
+    );
+    let supervised = tokio::select! {
+        output = supervised => output,
+        never = relay_cancel(ctx.cancel.clone(), &stop_tx) => match never {},
+    };
+    let output = match supervised {
         Ok(o) => o,
         Err(e) => {
             let (fk, msg) = if e.kind() == std::io::ErrorKind::NotFound {
@@ -275,12 +285,42 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     run
 }
 
+/// Relays the review's cancel to `stop`, as `process::supervise` reads its cancel (a dropped
+/// sender counts as one). Never returns.
+async fn relay_cancel(
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+    stop: &tokio::sync::watch::Sender<bool>,
+) -> std::convert::Infallible {
+    loop {
+        let changed = cancel.changed().await;
+        if changed.is_err() || *cancel.borrow() {
+            let _ = stop.send(true);
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// What to check when an agent cannot reach its model API.
+pub const UNREACHABLE_HINT: &str = "check this machine's network, its proxy settings (HTTPS_PROXY and NO_PROXY reach the agent) and the API base URL the agent is configured with, then rerun";
+
 /// None when the CLI ended well; otherwise the typed failure with what to do about it.
 pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
     let timeout_hint = format!(
         "raise the timeout with --timeout or [agents.{}].timeout",
         spec.name
     );
+    // Stopped by us (or ended) while it could only retry a connection.
+    if s.unreachable {
+        let message = s
+            .error
+            .as_deref()
+            .unwrap_or("it cannot reach its model API");
+        return Some(Outcome::failed(
+            FailureKind::Unreachable,
+            crate::secrets::redact_text(message),
+            UNREACHABLE_HINT,
+        ));
+    }
     match exit {
         // The stream already ended with a result: the agent answered and then hung.
         Exit::TimedOut | Exit::Cancelled if s.completed && s.error.is_none() => return None,
@@ -371,6 +411,14 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
                     .unwrap_or_default()
             ),
         )
+    } else if has(&[
+        "connection refused",
+        "error sending request",
+        "failed to lookup address",
+        "dns error",
+        "network is unreachable",
+    ]) {
+        (FailureKind::Unreachable, UNREACHABLE_HINT.to_string())
     } else {
         (
             FailureKind::Crashed,
@@ -448,6 +496,42 @@ mod tests {
         assert_eq!(k, FailureKind::ModelUnknown, "gemini exits 404 mod 256");
         let (k, _) = failure(AgentKind::Claude, Exit::Signal(11), "", None);
         assert_eq!(k, FailureKind::Crashed);
+        let (k, hint) = failure(
+            AgentKind::Codex,
+            Exit::Code(1),
+            "stream disconnected before completion: Connection refused (os error 111)",
+            None,
+        );
+        assert_eq!(k, FailureKind::Unreachable);
+        assert!(hint.contains("proxy"), "{hint}");
+    }
+
+    #[test]
+    fn a_run_the_parser_found_unreachable_fails_as_such_however_it_ended() {
+        let spec = AgentSpec::new(
+            "codex",
+            AgentKind::Codex,
+            std::time::Duration::from_secs(60),
+        );
+        let summary = StreamSummary {
+            unreachable: true,
+            error: Some("codex could not connect".into()),
+            ..StreamSummary::default()
+        };
+        for exit in [Exit::Cancelled, Exit::Code(1), Exit::TimedOut] {
+            match classify(&codex::Codex, &spec, exit, &summary) {
+                Some(Outcome::Failed {
+                    kind,
+                    message,
+                    hint,
+                }) => {
+                    assert_eq!(kind, FailureKind::Unreachable, "{exit:?}");
+                    assert_eq!(message, "codex could not connect");
+                    assert_eq!(hint, UNREACHABLE_HINT);
+                }
+                other => panic!("{exit:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

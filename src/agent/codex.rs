@@ -4,6 +4,10 @@
 //! is the last `agent_message` item; tool calls are items (`command_execution` is the shell);
 //! usage is summed in `turn.completed`; a failed turn is `turn.failed` with exit 1; top-level
 //! `error` events saying "Reconnecting…" are not fatal; the model is not in the stream.
+//! Offline, codex never gives up: after its stream retries it prints "Reconnecting... waiting
+//! for network" about once a minute until killed (measured on 0.171.0 against a closed port:
+//! still retrying at 16 minutes), so [`OFFLINE_RETRIES`] of those in a row end the run as
+//! unreachable.
 
 use super::cli::Cli;
 use super::stream::event;
@@ -281,6 +285,8 @@ enum Item {
         #[serde(default, deserialize_with = "field::lenient")]
         tool: Option<String>,
     },
+    /// A non-fatal problem ("Falling back from WebSockets to HTTPS transport…").
+    Error {},
     #[serde(other)]
     Other,
 }
@@ -298,7 +304,7 @@ impl Item {
             Item::WebSearch {} => Some("web_search".into()),
             Item::FileChange {} => Some("file_change".into()),
             Item::CollabToolCall { tool } => Some(tool.clone().unwrap_or_else(|| "collab".into())),
-            Item::AgentMessage { .. } | Item::Other => None,
+            Item::AgentMessage { .. } | Item::Error {} | Item::Other => None,
         }
     }
 }
@@ -320,10 +326,21 @@ struct ErrorBody {
     message: Option<String>,
 }
 
+/// How many "Reconnecting... waiting for network" notices in a row, with nothing else
+/// happening, make a run unreachable. codex prints them with a growing backoff capped near a
+/// minute (measured on 0.171.0: about 9, 17, 30 and 53 seconds after the start), so this
+/// stops an offline run in about a minute, past a short network blip.
+pub const OFFLINE_RETRIES: u32 = 4;
+
+/// The notice codex repeats, without end, while it cannot connect.
+const OFFLINE_NOTICE: &str = "Reconnecting... waiting for network";
+
 pub struct Parser {
     summary: StreamSummary,
     workdir: PathBuf,
     turn_failed: bool,
+    /// "waiting for network" notices since the last sign of progress.
+    offline_retries: u32,
 }
 
 impl Parser {
@@ -335,6 +352,29 @@ impl Parser {
             },
             workdir: workdir.to_path_buf(),
             turn_failed: false,
+            offline_retries: 0,
+        }
+    }
+
+    /// A stream-level error event: fatal, or a "Reconnecting…" notice.
+    fn error(&mut self, msg: String) {
+        if !msg.starts_with("Reconnecting") {
+            if self.summary.error.is_none() {
+                self.summary.error = Some(msg);
+            }
+            return;
+        }
+        // Other "Reconnecting... k/N" notices are a bounded retry of a stream codex reached.
+        if !msg.starts_with(OFFLINE_NOTICE) {
+            return;
+        }
+        self.offline_retries = self.offline_retries.saturating_add(1);
+        if self.offline_retries >= OFFLINE_RETRIES && !self.summary.unreachable {
+            self.summary.unreachable = true;
+            self.summary.error = Some(format!(
+                "codex could not connect to its model API and was stopped after {} retries (it would retry until the timeout): {msg}",
+                self.offline_retries
+            ));
         }
     }
 
@@ -384,6 +424,14 @@ impl StreamParser for Parser {
             return Vec::new();
         };
         let mut started = Vec::new();
+        let progress = match &event {
+            Event::Error { .. } | Event::Other => false,
+            Event::ItemCompleted { item } => !matches!(item, Some(Item::Error {}) | None),
+            _ => true,
+        };
+        if progress {
+            self.offline_retries = 0;
+        }
         match event {
             Event::ItemStarted { item } => {
                 started.extend(item.and_then(|i| i.tool_name()));
@@ -396,13 +444,8 @@ impl StreamParser for Parser {
                 let msg = error.and_then(|e| e.message);
                 self.summary.error = Some(msg.unwrap_or_else(|| "the turn failed".into()));
             }
-            Event::Error { message } => {
-                let msg = message.unwrap_or_default();
-                // "Reconnecting... 2/5" is a notice; the run may still succeed.
-                if !msg.starts_with("Reconnecting") && self.summary.error.is_none() {
-                    self.summary.error = Some(msg);
-                }
-            }
+            // "Reconnecting... 2/5" is a notice; the run may still succeed.
+            Event::Error { message } => self.error(message.unwrap_or_default()),
             Event::ItemCompleted { item: None } | Event::Other => {}
         }
         if let Some(e) = &self.summary.error {
@@ -449,6 +492,57 @@ pub fn status_in(msg: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines of codex 0.171.0 pointed at a closed port on 127.0.0.1 (built-in provider).
+    const OFFLINE: &[&str] = &[
+        r#"{"type":"thread.started","thread_id":"01a234bf-a1f8-79b1-82e2-5bd94d6880b0"}"#,
+        r#"{"type":"turn.started"}"#,
+        r#"{"type":"error","message":"Reconnecting... 2/5 (stream disconnected before completion: Connection refused (os error 111))"}"#,
+        r#"{"type":"error","message":"Reconnecting... 3/5 (stream disconnected before completion: Connection refused (os error 111))"}"#,
+        r#"{"type":"error","message":"Reconnecting... 4/5 (stream disconnected before completion: Connection refused (os error 111))"}"#,
+        r#"{"type":"error","message":"Reconnecting... 5/5 (stream disconnected before completion: Connection refused (os error 111))"}"#,
+        r#"{"type":"item.completed","item":{"id":"item_0","type":"error","message":"Falling back from WebSockets to HTTPS transport. stream disconnected before completion: Connection refused (os error 111)"}}"#,
+    ];
+    const WAITING: &str = r#"{"type":"error","message":"Reconnecting... waiting for network (Connection failed: error sending request)"}"#;
+
+    fn parser() -> Parser {
+        Parser::new(Path::new("/w"), None)
+    }
+
+    #[test]
+    fn an_offline_run_is_unreachable_after_a_bounded_number_of_network_waits() {
+        let mut p = parser();
+        for l in OFFLINE {
+            p.feed(l);
+        }
+        assert!(!p.summary.unreachable, "bounded stream retries are notices");
+        for i in 1..=OFFLINE_RETRIES {
+            assert!(!p.summary.unreachable, "after {} waits", i - 1);
+            p.feed(WAITING);
+        }
+        assert!(p.summary.unreachable);
+        let e = p.summary.error.clone().unwrap();
+        assert!(
+            e.contains("waiting for network") && e.contains("stopped"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn progress_between_network_waits_starts_the_count_again() {
+        let mut p = parser();
+        for _ in 1..OFFLINE_RETRIES {
+            p.feed(WAITING);
+        }
+        p.feed(
+            r#"{"type":"item.completed","item":{"id":"item_1","type":"reasoning","text":"..."}}"#,
+        );
+        for _ in 1..OFFLINE_RETRIES {
+            p.feed(WAITING);
+        }
+        assert!(!p.summary.unreachable);
+        assert!(p.summary.error.is_none(), "notices are not errors");
+    }
 
     fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -35,6 +35,9 @@ pub struct StreamSummary {
     pub error: Option<String>,
     /// HTTP status behind the failure, when reported.
     pub error_status: Option<u16>,
+    /// The CLI cannot reach its model API and can only keep retrying: the run is stopped
+    /// and fails as unreachable (`error` says what the CLI last said).
+    pub unreachable: bool,
     /// Tool calls the CLI refused (permission denials).
     pub denied: Vec<String>,
     /// Lines that were not events (not a JSON object with a `type`).

@@ -143,3 +143,55 @@ fn only_openai_api_key_set_reaches_codex_exec_as_its_bearer_token() {
     );
     assert!(!stderr(&out).contains(OPENAI_KEY));
 }
+
+#[test]
+fn codex_that_cannot_reach_its_api_fails_as_unreachable_long_before_its_timeout() {
+    let Some(bin) = cli_dir() else { return };
+    let repo = cache_repo();
+    // A port nothing listens on: every connection is refused, as with no network at all.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let homes = tempfile::tempdir().unwrap();
+    let codex_home = homes.path().join("codex");
+    std::fs::create_dir_all(&codex_home).unwrap();
+    let timeout = std::time::Duration::from_secs(20 * 60);
+    repo.write(
+        ".deep-review.toml",
+        &codex_config(
+            &bin,
+            &codex_home,
+            &format!("http://127.0.0.1:{port}/v1"),
+            "20m",
+        ),
+    );
+    let out = run_with_only(
+        &repo,
+        homes.path(),
+        &[("OPENAI_API_KEY", OPENAI_KEY)],
+        &["review", "--agents", "codex", "--format", "json"],
+    );
+    let codex = codex_column(&out);
+    let outcome = &codex["outcome"];
+    assert_eq!(outcome["status"], "failed", "{codex:#}");
+    assert_eq!(outcome["kind"], "unreachable", "{codex:#}");
+    assert!(
+        outcome["message"]
+            .as_str()
+            .unwrap()
+            .contains("waiting for network"),
+        "{outcome:#}"
+    );
+    assert!(
+        outcome["hint"].as_str().unwrap().contains("proxy"),
+        "{outcome:#}"
+    );
+    // Stopped by its stream, not by the timeout (which would say "timed out").
+    let ran = std::time::Duration::from_millis(codex["metrics"]["duration_ms"].as_u64().unwrap());
+    assert!(ran < timeout / 4, "ran {ran:?} of a {timeout:?} timeout");
+    assert!(
+        stderr(&out).contains("cannot reach the model API"),
+        "{}",
+        stderr(&out)
+    );
+}
