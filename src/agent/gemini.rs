@@ -34,11 +34,11 @@ impl Cli for Gemini {
     }
 
     fn install_hint(&self) -> &'static str {
-        "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)"
+        "install it with `npm install -g @google/gemini-cli` and set GEMINI_API_KEY (an AI Studio key; since June 2026 Gemini CLI no longer serves personal Google logins)"
     }
 
     fn login_hint(&self) -> &'static str {
-        "run `gemini` once and log in, or set GEMINI_API_KEY"
+        "set GEMINI_API_KEY (an AI Studio key), or use Vertex AI; since June 2026 Gemini CLI no longer serves personal Google logins"
     }
 
     fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>) {
