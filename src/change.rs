@@ -13,106 +13,13 @@ use crate::tree_guard::Refusal;
 use crate::tree_guard::ReviewedTree;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::path::Path;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
 
-mod git;
-
 pub use crate::errors::GitError;
-pub use git::run_git;
-
-/// A git repository on disk.
-#[derive(Debug, Clone)]
-pub struct Repo {
-    pub root: PathBuf,
-}
-
-impl Repo {
-    /// Finds the repository that contains `dir`.
-    pub fn discover(dir: &Path) -> Result<Repo> {
-        if !dir.exists() {
-            return Err(Error::NotARepository(dir.to_path_buf()));
-        }
-        let root = match run_git(Some(dir), &["rev-parse", "--show-toplevel"]) {
-            Ok(out) => String::from_utf8_lossy(&out).trim().to_string(),
-            Err(GitError::Failed { .. }) => return Err(Error::NotARepository(dir.to_path_buf())),
-            Err(e) => return Err(e.into()),
-        };
-        Ok(Repo {
-            root: PathBuf::from(root),
-        })
-    }
-
-    /// Runs git in the repository and returns stdout; a failure carries git's stderr.
-    pub fn git(&self, args: &[&str]) -> Result<String> {
-        let out = self.git_raw(args)?;
-        Ok(String::from_utf8_lossy(&out).into_owned())
-    }
-
-    pub fn git_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
-        Ok(run_git(Some(&self.root), args)?)
-    }
-
-    /// Resolves a ref to a full commit SHA.
-    pub fn resolve(&self, reference: &str) -> Result<String> {
-        let spec = format!("{reference}^{{commit}}");
-        match self.git(&[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            &spec,
-        ]) {
-            Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
-            _ => Err(Error::UnknownRef(reference.to_string())),
-        }
-    }
-
-    fn has_ref(&self, reference: &str) -> bool {
-        self.resolve(reference).is_ok()
-    }
-
-    /// The default branch: origin/HEAD, else main, else master (local or on origin).
-    pub fn default_branch(&self) -> Result<String> {
-        if let Ok(s) = self.git(&["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"]) {
-            let s = s.trim();
-            if !s.is_empty() && self.has_ref(s) {
-                return Ok(s.trim_start_matches("refs/remotes/").to_string());
-            }
-        }
-        for candidate in ["main", "master", "origin/main", "origin/master"] {
-            if self.has_ref(candidate) {
-                return Ok(candidate.to_string());
-            }
-        }
-        Err(Error::NoDefaultBranch)
-    }
-
-    /// Keeps `.deep-review/` out of `git status` without touching the user's .gitignore.
-    pub fn ensure_excluded(&self) -> Result<()> {
-        let git_dir = self.git(&["rev-parse", "--git-common-dir"])?;
-        let git_dir = PathBuf::from(git_dir.trim());
-        let git_dir = if git_dir.is_absolute() {
-            git_dir
-        } else {
-            self.root.join(git_dir)
-        };
-        let info = git_dir.join("info");
-        let exclude = info.join("exclude");
-        let existing = std::fs::read_to_string(&exclude).unwrap_or_default();
-        if existing.lines().any(|l| l.trim() == "/.deep-review/") {
-            return Ok(());
-        }
-        std::fs::create_dir_all(&info).map_err(|e| Error::io("create", &info, e))?;
-        let mut text = existing;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str("# deep-review artifacts\n/.deep-review/\n");
-        std::fs::write(&exclude, text).map_err(|e| Error::io("write", &exclude, e))
-    }
-}
+pub use crate::git::run_git;
+pub use crate::git::Repo;
 
 /// `git diff` as deep-review reads it: plain, with renames, and `a/`/`b/` prefixes whatever
 /// the user's configuration says.
@@ -207,7 +114,7 @@ fn split_lines(bytes: &[u8]) -> Lines {
     )
 }
 
-impl crate::consolidate::HeadTree for HeadFiles {
+impl crate::tree_guard::HeadTree for HeadFiles {
     fn lines(&self, path: &str) -> Option<std::sync::Arc<Vec<String>>> {
         HeadFiles::lines(self, path)
     }
@@ -414,6 +321,20 @@ impl Change {
     pub fn set_diff(&mut self, text: String) {
         self.files = crate::diff::parse(&text);
         self.diff_text = text;
+    }
+}
+
+impl crate::tree_guard::HeadTree for Change {
+    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
+        self.head_file(path)
+    }
+
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, Refusal> {
+        self.head.read_lines(path)
+    }
+
+    fn changed_paths(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.path().to_string()).collect()
     }
 }
 

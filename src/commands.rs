@@ -177,6 +177,10 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         "| Agent | Kind | Found | Version | Credentials | Model | Effort | Timeout | Runs by default |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for a in &cfg.defined {
+        if a.kind.is_http() {
+            out.push_str(&http_row(a, cfg.agents.iter().any(|x| x.name == a.name)));
+            continue;
+        }
         let adapter = crate::agent::adapter::for_kind(a.kind);
         let program = adapter.program(a);
         let found = program.as_deref().map(|p| resolve(p, &root));
@@ -225,13 +229,65 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
     for u in cfg.unavailable.iter().filter(|u| u.name == "command") {
         out.push_str(&format!("\n{}: {}.\n", u.reason, u.hint));
     }
+    out.push_str(&acp_presets());
     // Names only: the values may be secrets.
     out.push_str("\nEnvironment each agent receives (names only; nothing else is inherited):\n");
     for a in cfg.defined.iter().filter(|a| a.kind != AgentKind::Builtin) {
+        if a.kind.is_http() {
+            out.push_str(&format!(
+                "- {}: none (runs inside deep-review; reads only {})\n",
+                a.name,
+                crate::agent::http::settings::key_env(a)
+            ));
+            continue;
+        }
         let names: Vec<String> = crate::agent::env::for_agent(a).into_keys().collect();
         out.push_str(&format!("- {}: {}\n", a.name, names.join(", ")));
     }
     Ok(out)
+}
+
+/// The ACP presets, with whether each one's program is on PATH.
+fn acp_presets() -> String {
+    let mut out = String::from(
+        "\nACP agents (kind = \"acp\", preset = \"NAME\"; deep-review serves their file reads inside the reviewed tree and refuses writes, terminals and permission requests):\n",
+    );
+    for p in crate::agent::acp::presets::PRESETS {
+        let found = match crate::config::find_on_path(p.command[0]) {
+            Some(path) => format!("found at `{}`", path.display()),
+            None => format!("not found; {}", p.install),
+        };
+        out.push_str(&format!(
+            "- {}: `{}` ({found}; verified: {})\n",
+            p.name,
+            p.command.join(" "),
+            p.source
+        ));
+    }
+    out
+}
+
+/// An HTTP reviewer's row: its endpoint for "found", which key variable (set or not, never
+/// the value), its model.
+fn http_row(a: &crate::agent::AgentSpec, default: bool) -> String {
+    use crate::agent::http::settings;
+    let api = match (a.kind, a.http.api) {
+        (AgentKind::Openai, crate::agent::http::Api::Responses) => " (Responses API)",
+        (AgentKind::Openai, _) => " (Chat Completions)",
+        _ => "",
+    };
+    let tools = if a.http.no_tools { ", no tools" } else { "" };
+    format!(
+        "| {} | {} | HTTP: `{}`{api}{tools} | — | {} | {} | {} | {} | {} |\n",
+        a.name,
+        a.kind.as_str(),
+        settings::base_url(a),
+        settings::credentials(a),
+        a.model.as_deref().unwrap_or("—"),
+        a.effort.as_deref().unwrap_or("—"),
+        crate::util::human_duration(a.timeout),
+        if default { "yes" } else { "no" }
+    )
 }
 
 /// Where a configured program is: relative paths from the repository root, bare names on PATH.

@@ -40,6 +40,9 @@ struct FileConfig {
     consolidate: ConsolidateSection,
     #[serde(default)]
     agents: BTreeMap<String, AgentTable>,
+    /// Prices per million tokens by model name, over the built-in table.
+    #[serde(default)]
+    prices: BTreeMap<String, crate::agent::http::Price>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +52,9 @@ struct ReviewSection {
     judge: Option<String>,
     timeout: Option<toml::Value>,
     fail_on: Option<String>,
+    /// The whole review's budget (every agent's spend together).
+    max_tokens: Option<u64>,
+    max_cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +71,8 @@ struct AgentTable {
     kind: String,
     #[serde(default)]
     command: Vec<String>,
+    /// For `acp`: a known agent's command and settings (`opencode`, `gemini-acp`, …).
+    preset: Option<String>,
     #[serde(default)]
     args: Vec<String>,
     #[serde(default)]
@@ -77,6 +85,17 @@ struct AgentTable {
     /// Names of deep-review's environment variables to pass on to the agent.
     #[serde(default)]
     pass_env: Vec<String>,
+    // The HTTP kinds (`openai`, `anthropic`, `gemini-api`).
+    base_url: Option<String>,
+    api_key_env: Option<String>,
+    /// Refused: keys are never read from a file.
+    api_key: Option<toml::Value>,
+    api: Option<String>,
+    tools: Option<bool>,
+    max_turns: Option<u32>,
+    // Budgets, for the HTTP kinds (and `max_cost_usd` for claude).
+    max_tokens: Option<u64>,
+    max_cost_usd: Option<f64>,
 }
 
 /// Flags that override the files.
@@ -118,7 +137,8 @@ fn read_file(path: &Path) -> Result<Option<FileConfig>> {
 fn parse_text(text: &str, path: &Path) -> Result<FileConfig> {
     toml::from_str(text).map_err(|e| Error::Config {
         path: path.to_path_buf(),
-        message: e.message().to_string()
+        // One line: toml's message may hold a newline.
+        message: e.message().trim().replace('\n', "; ")
             + &e.span()
                 .map(|s| format!(" (at line {})", line_of(text, s.start)))
                 .unwrap_or_default(),
@@ -191,6 +211,9 @@ pub fn load(
         if file.review.judge.is_some() {
             merged.review.judge = file.review.judge;
         }
+        merged.review.max_tokens = file.review.max_tokens.or(merged.review.max_tokens);
+        merged.review.max_cost_usd = file.review.max_cost_usd.or(merged.review.max_cost_usd);
+        merged.prices.extend(file.prices);
         let c = file.consolidate;
         if c.severity_policy.is_some()
             || c.agreement_fraction.is_some()
@@ -244,7 +267,8 @@ pub fn load(
     let mut defined: BTreeMap<String, AgentSpec> = BTreeMap::new();
     for (name, table) in &merged.agents {
         let path = path_for(&format!("agents.{name}"));
-        let spec = agent_from_table(name, table, &path, default_timeout)?;
+        let mut spec = agent_from_table(name, table, &path, default_timeout)?;
+        spec.http.prices = merged.prices.clone();
         defined.insert(name.clone(), spec);
     }
     // `builtin` is always defined, and so is each agent CLI under its own name (used by
@@ -265,11 +289,13 @@ pub fn load(
         defined.insert(name.into(), AgentSpec::new(name, kind, default_timeout));
         implicit.push(name.into());
     }
-    // An explicit --timeout applies to every agent.
-    if let Some(t) = overrides.timeout {
-        for spec in defined.values_mut() {
+    // An explicit --timeout applies to every agent; the review's budget to each.
+    for spec in defined.values_mut() {
+        if let Some(t) = overrides.timeout {
             spec.timeout = t;
         }
+        spec.budget.review_max_tokens = merged.review.max_tokens;
+        spec.budget.review_max_cost_usd = merged.review.max_cost_usd;
     }
 
     let mut consolidate = crate::consolidate::Options::default();
@@ -390,7 +416,7 @@ fn agent_from_table(
     }
     let kind = AgentKind::parse(&t.kind).ok_or_else(|| {
         bad(format!(
-            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini",
+            "agents.{name}.kind: unknown kind `{}`; use one of builtin, command, claude, codex, gemini, acp, openai, anthropic, gemini-api",
             t.kind
         ))
     })?;
@@ -426,6 +452,8 @@ fn agent_from_table(
             "agents.{name}: kind = \"command\" needs `command = [\"program\", \"arg\", …]`"
         )));
     }
+    let command = acp_command(name, kind, t).map_err(bad)?;
+    let http = http_settings(name, kind, t).map_err(bad)?;
     let timeout = match &t.timeout {
         Some(v) => duration_value(v, path, &format!("agents.{name}.timeout"))?,
         None => default_timeout,
@@ -433,7 +461,7 @@ fn agent_from_table(
     Ok(AgentSpec {
         name: name.to_string(),
         kind,
-        command: t.command.clone(),
+        command,
         args: t.args.clone(),
         allow_bash: t.allow_bash.clone(),
         model: t.model.clone(),
@@ -441,7 +469,64 @@ fn agent_from_table(
         timeout,
         env: t.env.clone(),
         pass_env: t.pass_env.clone(),
+        http,
+        budget: crate::agent::Budget {
+            max_tokens: t.max_tokens,
+            max_cost_usd: t.max_cost_usd,
+            ..Default::default()
+        },
     })
+}
+
+/// The command of an `acp` agent: its preset's, or the one given (exactly one of the two).
+fn acp_command(
+    name: &str,
+    kind: AgentKind,
+    t: &AgentTable,
+) -> std::result::Result<Vec<String>, String> {
+    use crate::agent::acp::presets;
+    match (&t.preset, kind) {
+        (Some(_), k) if k != AgentKind::Acp => Err(format!(
+            "agents.{name}.preset: only `acp` agents take a preset"
+        )),
+        (Some(p), _) if !t.command.is_empty() => Err(format!(
+            "agents.{name}: give `preset = \"{p}\"` or `command`, not both (the preset is a command)"
+        )),
+        (Some(p), _) => presets::find(p)
+            .map(|p| p.command.iter().map(|s| s.to_string()).collect())
+            .ok_or_else(|| format!(
+                "agents.{name}.preset: unknown preset `{p}`; use one of {}, or `command = [\"agent\", \"acp\"]`",
+                presets::names()
+            )),
+        (None, AgentKind::Acp) if t.command.is_empty() => Err(format!(
+            "agents.{name}: kind = \"acp\" needs `preset = \"…\"` (one of {}) or `command = [\"agent\", \"acp\"]`",
+            presets::names()
+        )),
+        (None, _) => Ok(t.command.clone()),
+    }
+}
+
+/// The HTTP kinds' settings of an agent table, checked.
+fn http_settings(
+    name: &str,
+    kind: AgentKind,
+    t: &AgentTable,
+) -> std::result::Result<crate::agent::http::Settings, String> {
+    crate::agent::http::settings::from_table(
+        name,
+        kind,
+        crate::agent::http::settings::Fields {
+            model: t.model.as_deref(),
+            base_url: t.base_url.clone(),
+            api_key_env: t.api_key_env.clone(),
+            api_key_set: t.api_key.is_some(),
+            api: t.api.as_deref(),
+            tools: t.tools,
+            max_turns: t.max_turns,
+            max_tokens: t.max_tokens,
+            max_cost_usd: t.max_cost_usd,
+        },
+    )
 }
 
 /// The reviewers a user may expect that cannot run here, and how to enable each. Nothing
@@ -534,6 +619,30 @@ mod tests {
         let cfg = load_text("[agents.mine]\nkind = \"command\"\ncommand = [\"x\"]\n", &o).unwrap();
         assert_eq!(cfg.agents.len(), 1);
         assert_eq!(cfg.agents[0].timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn acp_agents_take_a_preset_or_a_command() {
+        let cfg = load_text(
+            "[agents.oc]\nkind = \"acp\"\npreset = \"opencode\"\n[agents.mine]\nkind = \"acp\"\ncommand = [\"my-agent\", \"--acp\"]\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let oc = cfg.agents.iter().find(|a| a.name == "oc").unwrap();
+        assert_eq!(oc.kind, AgentKind::Acp);
+        assert_eq!(oc.command, vec!["opencode", "acp"]);
+        let bad = |t: &str| load_text(t, &Overrides::default()).unwrap_err().to_string();
+        assert!(bad("[agents.x]\nkind = \"acp\"\n").contains("needs `preset"));
+        assert!(bad("[agents.x]\nkind = \"acp\"\npreset = \"nope\"\n")
+            .contains("unknown preset `nope`"));
+        assert!(
+            bad("[agents.x]\nkind = \"acp\"\npreset = \"goose\"\ncommand = [\"g\"]\n")
+                .contains("not both")
+        );
+        assert!(
+            bad("[agents.x]\nkind = \"command\"\ncommand = [\"g\"]\npreset = \"goose\"\n")
+                .contains("only `acp`")
+        );
     }
 
     #[test]

@@ -25,35 +25,8 @@ use crate::record::Outcome;
 use crate::record::Unavailable;
 use crate::review::*;
 use std::collections::HashMap;
-use std::sync::Arc;
 
-/// Read access to the head tree, for verifying citations and quoting code.
-pub trait HeadTree {
-    /// The lines of `path` at the head, or None when the file does not exist there.
-    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
-    /// The lines of `path`, or why the path guard refused it (a symlink, a folder, `.git/`, …).
-    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
-        self.lines(path).ok_or(crate::tree_guard::Refusal::Missing)
-    }
-    /// Paths the change touched, for resolving citations that give a partial path.
-    fn changed_paths(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl HeadTree for crate::change::Change {
-    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>> {
-        self.head_file(path)
-    }
-
-    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, crate::tree_guard::Refusal> {
-        self.head.read_lines(path)
-    }
-
-    fn changed_paths(&self) -> Vec<String> {
-        self.files.iter().map(|f| f.path().to_string()).collect()
-    }
-}
+pub use crate::tree_guard::HeadTree;
 
 /// How a cluster's severity is chosen from its members' severities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1567,6 +1540,7 @@ fn agent_column(run: &AgentRun, findings: &[ConsolidatedFinding]) -> AgentColumn
         files_reviewed: run.stats.files_read.len() as u32,
         tokens: run.stats.tokens.clone(),
         cost_usd: run.stats.cost_usd,
+        budget: run.stats.budget.clone(),
         ..Metrics::default()
     };
     if let Some(a) = &run.answer {

@@ -28,6 +28,7 @@ pub mod errors;
 pub mod eval;
 pub mod events;
 pub mod finding;
+pub mod git;
 pub mod github;
 pub mod interrupt;
 pub mod judge;

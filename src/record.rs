@@ -23,6 +23,14 @@ pub enum AgentKind {
     Codex,
     /// Google Gemini CLI (`gemini -p`).
     Gemini,
+    /// Any Agent Client Protocol agent, with deep-review as the ACP client.
+    Acp,
+    /// Any OpenAI-compatible HTTP API (Chat Completions or Responses), in-process.
+    Openai,
+    /// Anthropic's Messages API, in-process.
+    Anthropic,
+    /// Google's Gemini API (generateContent), in-process.
+    GeminiApi,
 }
 
 impl AgentKind {
@@ -32,6 +40,10 @@ impl AgentKind {
         AgentKind::Claude,
         AgentKind::Codex,
         AgentKind::Gemini,
+        AgentKind::Acp,
+        AgentKind::Openai,
+        AgentKind::Anthropic,
+        AgentKind::GeminiApi,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +53,10 @@ impl AgentKind {
             AgentKind::Claude => "claude",
             AgentKind::Codex => "codex",
             AgentKind::Gemini => "gemini",
+            AgentKind::Acp => "acp",
+            AgentKind::Openai => "openai",
+            AgentKind::Anthropic => "anthropic",
+            AgentKind::GeminiApi => "gemini-api",
         }
     }
 
@@ -51,6 +67,10 @@ impl AgentKind {
             "claude" => Some(AgentKind::Claude),
             "codex" => Some(AgentKind::Codex),
             "gemini" => Some(AgentKind::Gemini),
+            "acp" => Some(AgentKind::Acp),
+            "openai" => Some(AgentKind::Openai),
+            "anthropic" => Some(AgentKind::Anthropic),
+            "gemini-api" => Some(AgentKind::GeminiApi),
             _ => None,
         }
     }
@@ -60,6 +80,14 @@ impl AgentKind {
         matches!(
             self,
             AgentKind::Claude | AgentKind::Codex | AgentKind::Gemini
+        )
+    }
+
+    /// The model APIs deep-review calls itself over HTTP (`agent::http`).
+    pub fn is_http(self) -> bool {
+        matches!(
+            self,
+            AgentKind::Openai | AgentKind::Anthropic | AgentKind::GeminiApi
         )
     }
 }
@@ -99,7 +127,7 @@ pub fn pretty_model(kind: AgentKind, model: Option<&str>) -> String {
         AgentKind::Claude => "Claude",
         AgentKind::Codex => "Codex",
         AgentKind::Gemini => "Gemini",
-        AgentKind::Builtin | AgentKind::Command => "",
+        _ => "",
     };
     let Some(m) = model.filter(|m| !m.is_empty()) else {
         return family.to_string();
@@ -239,6 +267,41 @@ pub struct RunStats {
     pub cost_usd: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// The limits the run had and whether it reached one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetUse>,
+}
+
+/// Spend limits: tokens (input + output, every turn) and dollars, for one agent and for the
+/// whole review (every agent's spend together).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost_usd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_max_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_max_cost_usd: Option<f64>,
+}
+
+impl Budget {
+    pub fn is_set(&self) -> bool {
+        self.max_tokens.is_some()
+            || self.max_cost_usd.is_some()
+            || self.review_max_tokens.is_some()
+            || self.review_max_cost_usd.is_some()
+    }
+}
+
+/// A run's budget and what became of it, for the retro's spend-against-budget row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BudgetUse {
+    pub limits: Budget,
+    /// Which limit stopped the tool loop ("the agent's token budget of 2000"), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<String>,
 }
 
 impl RunStats {

@@ -196,6 +196,9 @@ pub struct Metrics {
     pub tokens: Option<Tokens>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
+    /// The agent's and the review's spend limits, and which one it reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<crate::record::BudgetUse>,
 }
 
 /// What an agent did in the review.

@@ -201,6 +201,37 @@ pub fn env_secrets() -> &'static [EnvSecret] {
     })
 }
 
+/// Secrets added while running (an HTTP reviewer's key read from a variable whose name does
+/// not say it is one), masked like the environment's.
+static ADDED: std::sync::RwLock<Vec<EnvSecret>> = std::sync::RwLock::new(Vec::new());
+
+/// Masks `value` from now on wherever deep-review writes, as `$name…[redacted]`. Values under
+/// [`MIN_SECRET_VALUE`] characters are left alone, as for the environment's.
+pub fn add_secret(name: &str, value: &str) {
+    let found = secrets_among([(format!("{name}_KEY"), value.to_string())]);
+    let Some(mut s) = found.into_iter().next() else {
+        return;
+    };
+    s.name = name.to_string();
+    if let Ok(mut added) = ADDED.write() {
+        if !added.iter().any(|a| a.value == s.value) {
+            added.push(s);
+            added.sort_by_key(|a| std::cmp::Reverse(a.value.len()));
+        }
+    }
+}
+
+/// The environment's secrets and the added ones, longest value first.
+fn all_secrets() -> Cow<'static, [EnvSecret]> {
+    let added = match ADDED.read() {
+        Ok(a) if !a.is_empty() => a.clone(),
+        _ => return Cow::Borrowed(env_secrets()),
+    };
+    let mut all: Vec<EnvSecret> = env_secrets().iter().cloned().chain(added).collect();
+    all.sort_by_key(|a| std::cmp::Reverse(a.value.len()));
+    Cow::Owned(all)
+}
+
 /// Replaces every environment secret's value in `text` with `$NAME…[redacted]`.
 fn mask_env<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(text);
@@ -215,7 +246,7 @@ fn mask_env<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
 /// Masks every credential in `line`: environment secrets by name, token formats keeping their
 /// first four characters so a reader can still tell which one it was.
 pub fn redact_line(line: &str) -> String {
-    mask_line(line, env_secrets()).into_owned()
+    mask_line(line, &all_secrets()).into_owned()
 }
 
 fn mask_line<'a>(line: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
@@ -250,7 +281,7 @@ pub fn redact_text(text: &str) -> String {
 
 /// [`redact_text`], borrowing when nothing needed masking.
 pub fn mask(text: &str) -> Cow<'_, str> {
-    mask_with(text, env_secrets())
+    mask_with(text, &all_secrets())
 }
 
 fn mask_with<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {

@@ -8,10 +8,11 @@
 //! path. Never anything under `.git/`, never a path that leaves the tree. A path is compared
 //! as given, lexically: no `..`, no absolute paths, nothing resolved on disk first.
 
-use crate::change::Repo;
+use crate::git::Repo;
 use std::path::Component;
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Why a path of the reviewed tree was not read. The text reads after "`path` …".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +76,69 @@ impl ReviewedTree {
             .map_err(|_| Refusal::Outside)?;
         let text = rest.to_str().ok_or(Refusal::Missing)?;
         normalize(text).map(|parts| parts.join("/"))
+    }
+
+    /// Every regular file of the revision (relative, `/` separated, sorted), as [`Self::read`]
+    /// would read them: no symlink, nothing under `.git/`. For the working tree, the files git
+    /// knows or would add (ignored files are not listed).
+    pub fn files(&self) -> Vec<String> {
+        let listing = match &self.source {
+            TreeSource::Commit(sha) => {
+                self.repo
+                    .git_raw(&["ls-tree", "-r", "-z", "--full-tree", sha])
+            }
+            TreeSource::WorkingTree => self.repo.git_raw(&[
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ]),
+        };
+        let Ok(listing) = listing else {
+            return Vec::new();
+        };
+        let mut out: Vec<String> = listing
+            .split(|&b| b == 0)
+            .filter_map(|e| {
+                let e = std::str::from_utf8(e).ok()?;
+                let path = match &self.source {
+                    TreeSource::Commit(_) => {
+                        let (head, path) = e.split_once('\t')?;
+                        let mode = head.split(' ').next()?;
+                        matches!(mode, "100644" | "100755").then_some(path)?
+                    }
+                    TreeSource::WorkingTree => e,
+                };
+                let parts = normalize(path).ok()?;
+                if self.source == TreeSource::WorkingTree && !self.is_regular(&parts) {
+                    return None;
+                }
+                Some(parts.join("/"))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A working-tree file reached without a symlink on the way, and regular.
+    fn is_regular(&self, rel: &[String]) -> bool {
+        let mut at = self.repo.root.clone();
+        for (i, part) in rel.iter().enumerate() {
+            at.push(part);
+            let Ok(meta) = std::fs::symlink_metadata(&at) else {
+                return false;
+            };
+            let last = i + 1 == rel.len();
+            if meta.file_type().is_symlink() || (!last && !meta.is_dir()) {
+                return false;
+            }
+            if last {
+                return meta.is_file();
+            }
+        }
+        false
     }
 
     fn read_blob(&self, sha: &str, rel: &[String]) -> Result<Vec<u8>, Refusal> {
@@ -170,6 +234,12 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// `path` checked lexically as [`ReviewedTree::read`] checks it (relative, no `..`, not under
+/// `.git`), normalized (`./a//b` → `a/b`), for callers that hand a path to git.
+pub fn check_path(path: &str) -> Result<String, Refusal> {
+    normalize(path).map(|parts| parts.join("/"))
+}
+
 /// The path's parts, checked lexically: relative, no `..`, not under `.git`.
 fn normalize(path: &str) -> Result<Vec<String>, Refusal> {
     let p = Path::new(path);
@@ -193,6 +263,20 @@ fn normalize(path: &str) -> Result<Vec<String>, Refusal> {
         return Err(Refusal::Outside);
     }
     Ok(parts)
+}
+
+/// Read access to the head tree, for verifying citations and quoting code.
+pub trait HeadTree {
+    /// The lines of `path` at the head, or None when the file does not exist there.
+    fn lines(&self, path: &str) -> Option<Arc<Vec<String>>>;
+    /// The lines of `path`, or why the path guard refused it (a symlink, a folder, `.git/`, …).
+    fn read_lines(&self, path: &str) -> Result<Arc<Vec<String>>, Refusal> {
+        self.lines(path).ok_or(Refusal::Missing)
+    }
+    /// Paths the change touched, for resolving citations that give a partial path.
+    fn changed_paths(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,12 @@ pub trait Adapter: Send + Sync {
         false
     }
 
+    /// [`Adapter::wants_env`] for one configured agent, for kinds whose variables depend on
+    /// what it runs (an ACP agent's preset).
+    fn wants_env_of(&self, _spec: &AgentSpec, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
+        self.wants_env(name, is_set)
+    }
+
     /// Variables its process gets derived from its computed environment `env` (the vendor's
     /// spelling of a key the user holds under another name); applied last, over `env`.
     fn derived_env(&self, _env: &BTreeMap<String, String>) -> Vec<(String, String)> {
@@ -82,6 +88,10 @@ pub fn for_kind(kind: AgentKind) -> &'static dyn Adapter {
         AgentKind::Claude => &super::claude::Claude,
         AgentKind::Codex => &super::codex::Codex,
         AgentKind::Gemini => &super::gemini::Gemini,
+        AgentKind::Acp => &super::acp::Acp,
+        AgentKind::Openai => &super::http::OPENAI,
+        AgentKind::Anthropic => &super::http::ANTHROPIC,
+        AgentKind::GeminiApi => &super::http::GEMINI_API,
     }
 }
 

@@ -90,6 +90,10 @@ impl Cli for Claude {
         }
         // The user's extra arguments before ours, whose variadic tool lists come last.
         a.extend(spec.args.iter().cloned());
+        // Claude Code stops itself at a dollar budget (`--max-budget-usd`, with --print).
+        if let Some(usd) = spec.budget.max_cost_usd {
+            a.extend(["--max-budget-usd".to_string(), format!("{usd}")]);
+        }
         a.extend(args(
             spec.model.as_deref(),
             spec.effort.as_deref(),

@@ -237,6 +237,12 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     run.stats.files_read = summary.files_read.iter().cloned().collect();
     run.stats.tokens = summary.tokens.clone();
     run.stats.cost_usd = summary.cost_usd;
+    if spec.budget.is_set() {
+        run.stats.budget = Some(super::BudgetUse {
+            limits: spec.budget.clone(),
+            reached: None,
+        });
+    }
     if let Exit::Code(c) = output.exit {
         run.stats.exit_code = Some(c);
     }
@@ -305,6 +311,26 @@ pub const UNREACHABLE_HINT: &str = "check this machine's network, its proxy sett
 
 /// None when the CLI ended well; otherwise the typed failure with what to do about it.
 pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
+    let mut status = s.error_status;
+    if status.is_none() {
+        if let Exit::Code(c) = exit {
+            status = cli.status_from_exit(c);
+        }
+    }
+    classify_error(spec, exit, s, status, cli.binary(), cli.login_hint())
+}
+
+/// The typed failure of a run that did not end well, from its error text and HTTP status;
+/// `binary` and `login_hint` name the program in the hints (any agent that reports errors
+/// as text: the CLIs, ACP agents).
+pub fn classify_error(
+    spec: &AgentSpec,
+    exit: Exit,
+    s: &StreamSummary,
+    status: Option<u16>,
+    name: &str,
+    login_hint: &str,
+) -> Option<Outcome> {
     let timeout_hint = format!(
         "raise the timeout with --timeout or [agents.{}].timeout",
         spec.name
@@ -341,12 +367,6 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
         Exit::Code(0) if s.completed => return None,
         _ => {}
     }
-    let mut status = s.error_status;
-    if status.is_none() {
-        if let Exit::Code(c) = exit {
-            status = cli.status_from_exit(c);
-        }
-    }
     let message = crate::secrets::redact_text(
         s.error
             .clone()
@@ -360,7 +380,6 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
             .trim(),
     );
     let lower = message.to_ascii_lowercase();
-    let name = cli.binary();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
     let (fk, hint) = if matches!(status, Some(401) | Some(403))
         || has(&[
@@ -372,7 +391,7 @@ pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) 
             "invalid auth",
             "api key not valid",
         ]) {
-        (FailureKind::NotLoggedIn, cli.login_hint().to_string())
+        (FailureKind::NotLoggedIn, login_hint.to_string())
     } else if has(&[
         "quota",
         "resource_exhausted",

@@ -84,7 +84,7 @@ pub fn compute(
     let wanted = |n: &str| {
         BASE.contains(&n)
             || BASE_PREFIXES.iter().any(|p| n.starts_with(p))
-            || adapter.wants_env(n, &set)
+            || adapter.wants_env_of(spec, n, &set)
             || spec.pass_env.iter().any(|p| p == n)
     };
     let mut out: BTreeMap<String, String> = parent
@@ -157,6 +157,21 @@ mod tests {
         cmd.pass_env = vec!["MY_URL".into()];
         cmd.env.insert("GITHUB_TOKEN".into(), "x".into());
         assert_eq!(names(&cmd, parent()), with(&["MY_URL"]));
+    }
+
+    #[test]
+    fn an_acp_agent_gets_its_presets_variables_only() {
+        let mut gemini = AgentSpec::new("g", AgentKind::Acp, Duration::from_secs(1));
+        gemini.command = vec!["/opt/gemini".into(), "--acp".into()];
+        let got = names(&gemini, parent());
+        assert!(got.contains(&"GEMINI_API_KEY".to_string()), "{got:?}");
+        assert!(!got.contains(&"ANTHROPIC_API_KEY".to_string()), "{got:?}");
+        assert!(!got.contains(&"GITHUB_TOKEN".to_string()), "{got:?}");
+        let mut other = AgentSpec::new("o", AgentKind::Acp, Duration::from_secs(1));
+        other.command = vec!["my-agent".into()];
+        assert!(!names(&other, parent())
+            .iter()
+            .any(|n| n.ends_with("_API_KEY")));
     }
 
     #[test]

@@ -23,7 +23,17 @@ use std::path::Path;
 use std::path::PathBuf;
 
 /// Folders an agent CLI reads configuration, skills or instructions from, removed at any depth.
-pub const CONFIG_DIRS: &[&str] = &[".claude", ".gemini", ".codex", ".agents"];
+/// `.opencode` holds opencode's agents, commands and plugins (code it runs), `.qwen` Qwen
+/// Code's settings, `.goose` goose's.
+pub const CONFIG_DIRS: &[&str] = &[
+    ".claude",
+    ".gemini",
+    ".codex",
+    ".agents",
+    ".opencode",
+    ".qwen",
+    ".goose",
+];
 
 /// Files an agent CLI reads as configuration or instructions, removed at any depth.
 pub const CONFIG_FILES: &[&str] = &[
@@ -33,6 +43,12 @@ pub const CONFIG_FILES: &[&str] = &[
     "GEMINI.md",
     "AGENTS.md",
     "AGENTS.override.md",
+    // opencode's project config (providers, permissions, MCP servers, plugins).
+    "opencode.json",
+    "opencode.jsonc",
+    // Qwen Code's instructions; goose's hints.
+    "QWEN.md",
+    ".goosehints",
 ];
 
 /// Files read from the working directory only: gemini loads `.env` (which could point
@@ -196,6 +212,11 @@ mod tests {
             ".codex",
             ".agents",
             ".gemini",
+            ".opencode",
+            "opencode.json",
+            "opencode.jsonc",
+            ".qwen",
+            "QWEN.md",
         ] {
             assert!(is_agent_config(n, false), "{n}");
         }

@@ -5,6 +5,7 @@
 //! file implementing [`Adapter`] (or [`cli::Cli`] for an agent CLI with a JSON stream) and a
 //! line in [`adapter::for_kind`].
 
+pub mod acp;
 pub mod adapter;
 pub mod bash;
 pub mod builtin;
@@ -14,6 +15,7 @@ pub mod codex;
 pub mod command;
 pub mod env;
 pub mod gemini;
+pub mod http;
 pub mod isolation;
 pub mod process;
 pub mod stream;
@@ -23,6 +25,8 @@ pub use crate::record::display_name;
 pub use crate::record::pretty_model;
 pub use crate::record::AgentKind;
 pub use crate::record::AgentRun;
+pub use crate::record::Budget;
+pub use crate::record::BudgetUse;
 pub use crate::record::FailureKind;
 pub use crate::record::Outcome;
 pub use crate::record::RunStats;
@@ -52,6 +56,10 @@ pub struct AgentSpec {
     pub env: BTreeMap<String, String>,
     /// Variables of deep-review's own environment passed on by name ([`env::for_agent`]).
     pub pass_env: Vec<String>,
+    /// For the HTTP kinds: endpoint, key variable, API flavour, tools, turns, prices.
+    pub http: http::Settings,
+    /// Spend limits for this agent and for the whole review.
+    pub budget: Budget,
 }
 
 impl AgentSpec {
@@ -68,6 +76,8 @@ impl AgentSpec {
             timeout,
             env: BTreeMap::new(),
             pass_env: Vec::new(),
+            http: http::Settings::default(),
+            budget: Budget::default(),
         }
     }
 
@@ -161,6 +171,10 @@ pub async fn run_agent(spec: &AgentSpec, ctx: RunContext) -> AgentRun {
     let mut run = adapter::for_kind(spec.kind).run(spec, &ctx).await;
     if run.stats.duration_ms == 0 {
         run.stats.duration_ms = started.elapsed().as_millis() as u64;
+    }
+    if !spec.kind.is_http() {
+        // The HTTP reviewers count theirs as they go; the others report at the end.
+        http::budget::record(run.stats.tokens.as_ref(), run.stats.cost_usd);
     }
     let _ = ctx.events.send(RunEvent::AgentFinished {
         agent: spec.name.clone(),

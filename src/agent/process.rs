@@ -94,12 +94,30 @@ fn signal_group(pgid: i32, signal: i32) {
     }
 }
 
+/// A conversation on the child's stdin (an ACP agent's JSON-RPC): each message sent on
+/// `input` is written to the child and, masked, appended to the file at `log`; stdin closes
+/// when every sender is dropped.
+pub struct Duplex {
+    pub input: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    pub log: PathBuf,
+}
+
 /// Runs `spec`, calling `on_line` for each stdout line as it arrives.
 ///
 /// Returns an error only when the process cannot be started; everything after that is an
 /// [`Exit`].
 pub async fn supervise(
     spec: &ProcessSpec,
+    on_line: impl FnMut(&str),
+    cancel: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<ProcessOutput> {
+    supervise_duplex(spec, None, on_line, cancel).await
+}
+
+/// [`supervise`], with stdin fed by `duplex` (instead of `spec.stdin`) when given.
+pub async fn supervise_duplex(
+    spec: &ProcessSpec,
+    duplex: Option<Duplex>,
     mut on_line: impl FnMut(&str),
     mut cancel: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<ProcessOutput> {
@@ -113,7 +131,7 @@ pub async fn supervise(
         // Only what `spec.env` holds: the agent's environment is computed in `agent::env`.
         .env_clear()
         .envs(&spec.env)
-        .stdin(if spec.stdin.is_some() {
+        .stdin(if spec.stdin.is_some() || duplex.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
@@ -135,7 +153,12 @@ pub async fn supervise(
         g.insert(pgid);
     }
 
-    if let (Some(input), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+    let stdin = child.stdin.take();
+    let (stdin, duplex) = match (duplex, stdin) {
+        (Some(d), Some(pipe)) => (None, Some((d, pipe))),
+        (_, pipe) => (pipe, None),
+    };
+    if let (Some(input), Some(mut stdin)) = (spec.stdin.clone(), stdin) {
         tokio::spawn(async move {
             // A child that exits without reading its stdin gives EPIPE here; that is its
             // business, and its exit status tells the story.
@@ -143,6 +166,8 @@ pub async fn supervise(
             let _ = stdin.shutdown().await;
         });
     }
+
+    let duplex_task = duplex.map(|(d, pipe)| tokio::spawn(pump_stdin(d, pipe)));
 
     let (line_tx, mut line_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let stdout = child.stdout.take();
@@ -214,6 +239,9 @@ pub async fn supervise(
     if let Some(k) = keeper {
         k.release().await;
     }
+    // A conversation's pump ends by itself when its senders are dropped (its messages to a
+    // child that is gone are still logged).
+    drop(duplex_task);
     // The same descendant usually holds stderr too; its drain time is already spent.
     let stderr_wait = if stdout_open {
         PUMP_SETTLE
@@ -435,6 +463,37 @@ async fn pump_stdout(
     }
     let _ = raw.file.sync_all().await;
     (kept, truncated || raw.capped)
+}
+
+/// Writes a conversation's messages to the child's stdin, and each one, masked, to its log.
+async fn pump_stdin(mut duplex: Duplex, stdin: tokio::process::ChildStdin) {
+    let mut stdin = Some(stdin);
+    let mut log = match create(&duplex.log).await {
+        Ok(f) => Some(RawFile::new(f)),
+        Err(_) => None,
+    };
+    let mut masker = crate::secrets::LineMasker::new();
+    while let Some(message) = duplex.input.recv().await {
+        if let Some(log) = log.as_mut() {
+            for piece in masked_pieces(&mut masker, Some(&message)) {
+                log.append(&piece).await;
+            }
+        }
+        if let Some(pipe) = stdin.as_mut() {
+            if pipe.write_all(&message).await.is_err() || pipe.flush().await.is_err() {
+                stdin = None;
+            }
+        }
+    }
+    if let Some(log) = log.as_mut() {
+        for piece in masked_pieces(&mut masker, None) {
+            log.append(&piece).await;
+        }
+        let _ = log.file.sync_all().await;
+    }
+    if let Some(mut pipe) = stdin {
+        let _ = pipe.shutdown().await;
+    }
 }
 
 async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, file: tokio::fs::File) -> String {

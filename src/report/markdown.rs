@@ -487,6 +487,10 @@ pub fn metrics_table(r: &Review) -> String {
             None => "—".into(),
         }),
     ];
+    let mut rows = rows;
+    if r.agents.iter().any(|a| a.metrics.budget.is_some()) {
+        rows.push(("Budget", true, |a| budget_cell(&a.metrics)));
+    }
     for (label, measured, f) in rows {
         let _ = write!(out, "| {label} |");
         for a in &r.agents {
@@ -501,6 +505,34 @@ pub fn metrics_table(r: &Review) -> String {
     }
     out.push('\n');
     out
+}
+
+/// Spend against budget: "1200 of 2000 tokens, $0.01 of $0.05; reached the agent's token
+/// budget of 2000".
+fn budget_cell(m: &crate::review::Metrics) -> String {
+    let Some(b) = &m.budget else {
+        return "—".into();
+    };
+    let tokens = m.tokens.as_ref().map(|t| t.input + t.output).unwrap_or(0);
+    let cost = m.cost_usd.unwrap_or(0.0);
+    let mut parts = Vec::new();
+    if let Some(max) = b.limits.max_tokens {
+        parts.push(format!("{tokens} of {max} tokens"));
+    }
+    if let Some(max) = b.limits.max_cost_usd {
+        parts.push(format!("${cost:.2} of ${max:.2}"));
+    }
+    if let Some(max) = b.limits.review_max_tokens {
+        parts.push(format!("{tokens} of the review's {max} tokens"));
+    }
+    if let Some(max) = b.limits.review_max_cost_usd {
+        parts.push(format!("${cost:.2} of the review's ${max:.2}"));
+    }
+    let mut s = parts.join(", ");
+    if let Some(why) = &b.reached {
+        s.push_str(&format!("; reached {why}"));
+    }
+    s
 }
 
 fn reconciliation(out: &mut String, r: &Review) {

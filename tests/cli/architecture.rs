@@ -106,3 +106,25 @@ fn no_cycle_between_the_agents_consolidation_the_judge_and_review_json() {
         }
     }
 }
+
+#[test]
+fn no_two_modules_depend_on_each_other() {
+    let g = graph();
+    let mut cycles = Vec::new();
+    for (a, deps) in &g {
+        for b in deps {
+            if a < b && reaches(&g, b, a) {
+                cycles.push(format!("{a} <-> {b}"));
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "cycles: {cycles:?}");
+    // The error types name no other module's types but what they wrap.
+    for m in ["errors", "record", "finding", "diff"] {
+        assert!(
+            !reaches(&g, m, "agent") && !reaches(&g, m, "run"),
+            "{m}: {:?}",
+            g.get(m)
+        );
+    }
+}

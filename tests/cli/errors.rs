@@ -48,6 +48,23 @@ fn bad_config_names_the_file_and_the_fix() {
 }
 
 #[test]
+fn a_toml_syntax_error_is_one_line_with_its_place() {
+    let repo = Repo::with_base(&[("a.txt", "a\n")]);
+    repo.write("a.txt", "b\n");
+    repo.commit("Change a");
+    repo.write(".deep-review.toml", "[review]\nagents = [\"builtin\"\n");
+    let out = repo.run(&["review"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].contains(".deep-review.toml") && lines[0].contains("(at line 3)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn unknown_agent_name() {
     let repo = Repo::with_base(&[("a.txt", "a\n")]);
     repo.write("a.txt", "b\n");

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod acp;
 mod architecture;
 mod builtin;
 mod codex_cli;
@@ -12,6 +13,9 @@ mod fake_clis;
 mod faults;
 mod github_server;
 mod histories;
+mod http_model_server;
+mod http_recovery;
+mod http_reviewers;
 mod judge;
 mod malicious_pr;
 mod masking;

@@ -28,6 +28,10 @@ struct Script {
     workdir: String,
     /// Anthropic only: shell commands asked for first, one `Bash` call per turn.
     bash: Vec<String>,
+    /// Tool calls asked for in order, one per turn, before the answer (which then comes as
+    /// a fenced JSON block in text): Gemini `functionCall`s `{name, args}`, or Anthropic
+    /// `tool_use` `{name, input}`.
+    steps: Vec<serde_json::Value>,
 }
 
 impl ModelServer {
@@ -42,11 +46,28 @@ impl ModelServer {
         ModelServer::start_scripted(answer, "", workdir, commands)
     }
 
+    /// A model that asks for each tool call of `steps` in turn (whatever tools the client
+    /// offers), then answers with `answer` in a fenced JSON block: for agents whose tools
+    /// this server does not script otherwise (ACP agents: Gemini CLI, OpenCode).
+    pub fn start_steps(answer: serde_json::Value, steps: Vec<serde_json::Value>) -> ModelServer {
+        ModelServer::start_with(answer, "", "", Vec::new(), steps)
+    }
+
     fn start_scripted(
         answer: serde_json::Value,
         file: &str,
         workdir: &str,
         bash: Vec<String>,
+    ) -> ModelServer {
+        ModelServer::start_with(answer, file, workdir, bash, Vec::new())
+    }
+
+    fn start_with(
+        answer: serde_json::Value,
+        file: &str,
+        workdir: &str,
+        bash: Vec<String>,
+        steps: Vec<serde_json::Value>,
     ) -> ModelServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("addr").port();
@@ -56,6 +77,7 @@ impl ModelServer {
             file: file.to_string(),
             workdir: workdir.to_string(),
             bash,
+            steps,
         });
         let log = Arc::clone(&requests);
         std::thread::spawn(move || {
@@ -329,7 +351,9 @@ fn anthropic(
     let delivered = all_results
         .iter()
         .any(|b| b["tool_use_id"] == "toolu_mock_2");
-    let (blocks, stop) = if !tools.is_empty() && answered < script.bash.len() {
+    let (blocks, stop) = if !script.steps.is_empty() {
+        anthropic_step(script, tools.is_empty(), answered)
+    } else if !tools.is_empty() && answered < script.bash.len() {
         (
             vec![
                 serde_json::json!({"type": "tool_use", "id": format!("toolu_bash_{answered}"), "name": "Bash",
@@ -436,6 +460,34 @@ fn anthropic(
     )
 }
 
+/// The next of `script.steps` as a `tool_use`, or the fenced answer once all were answered.
+fn anthropic_step(
+    script: &Script,
+    side_call: bool,
+    answered: usize,
+) -> (Vec<serde_json::Value>, &'static str) {
+    if side_call {
+        return (
+            vec![serde_json::json!({"type": "text", "text": "Scripted side answer"})],
+            "end_turn",
+        );
+    }
+    match script.steps.get(answered) {
+        Some(step) => (
+            vec![
+                serde_json::json!({"type": "tool_use", "id": format!("toolu_step_{answered}"),
+                "name": step["name"], "input": step["input"]}),
+            ],
+            "tool_use",
+        ),
+        None => (
+            vec![serde_json::json!({"type": "text",
+            "text": format!("Here is my review.\n\n```json\n{}\n```\n", script.answer)})],
+            "end_turn",
+        ),
+    }
+}
+
 fn gemini(
     out: &mut TcpStream,
     body: &serde_json::Value,
@@ -467,7 +519,18 @@ fn gemini(
         .split(':')
         .next()
         .unwrap_or("");
-    let parts = if decls.is_empty() {
+    let responses = contents
+        .iter()
+        .flat_map(|c| c["parts"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p.get("functionResponse").is_some())
+        .count();
+    let parts = if !decls.is_empty() && responses < script.steps.len() {
+        vec![serde_json::json!({"functionCall": script.steps[responses]})]
+    } else if !decls.is_empty() && !script.steps.is_empty() {
+        vec![
+            serde_json::json!({"text": format!("Here is my review.\n\n```json\n{}\n```\n", script.answer)}),
+        ]
+    } else if decls.is_empty() {
         // Side calls (router, next speaker, summaries) get JSON-ish text.
         vec![
             serde_json::json!({"text": serde_json::json!({"reasoning": "scripted", "next_speaker": "user", "model_choice": "flash"}).to_string()}),

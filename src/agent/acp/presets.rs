@@ -1,0 +1,194 @@
+//! The ACP agents whose launch command and permission settings are known, and what each one
+//! needs around the protocol: its model flag, its vendor's environment variables, and the
+//! settings that leave it nothing but reading.
+//!
+//! A preset is chosen by name (`preset = "opencode"`) or recognised from the program's file
+//! name (`command = ["/opt/bin/opencode", "acp"]`), so an agent configured by hand gets the
+//! same read-only settings as its preset.
+
+use std::path::Path;
+
+/// One known ACP agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    /// The name `preset = "…"` takes.
+    pub name: &'static str,
+    /// How it is started in ACP mode.
+    pub command: &'static [&'static str],
+    /// Where the command was verified.
+    pub source: &'static str,
+    /// How it installs, for hints.
+    pub install: &'static str,
+    /// Prefixes of its own environment variables (keys, base URLs, settings).
+    pub env_prefixes: &'static [&'static str],
+    /// Its own flag for the model, when it has one (opencode takes it in its config instead).
+    pub model_flag: Option<&'static str>,
+}
+
+/// The presets `deep-review agents` lists. Each command was checked against the agent's own
+/// `--help` at the version named, or its documentation.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "gemini-acp",
+        command: &["gemini", "--acp"],
+        source: "gemini-cli 0.61.0 `--help` (`--experimental-acp` is deprecated there); run by the tests",
+        install: "npm install -g @google/gemini-cli",
+        env_prefixes: &["GEMINI_", "GOOGLE_"],
+        model_flag: Some("-m"),
+    },
+    Preset {
+        name: "opencode",
+        command: &["opencode", "acp"],
+        source: "opencode 1.18.33 `opencode acp --help`; run by the tests",
+        install: "npm install -g opencode-ai",
+        env_prefixes: &["OPENCODE_"],
+        model_flag: None,
+    },
+    Preset {
+        name: "qwen",
+        command: &["qwen", "--acp"],
+        source: "Qwen Code 0.24.4 `--help`",
+        install: "npm install -g @qwen-code/qwen-code",
+        env_prefixes: &["QWEN_", "DASHSCOPE_", "OPENAI_"],
+        model_flag: Some("-m"),
+    },
+    Preset {
+        name: "copilot",
+        command: &["copilot", "--acp", "--stdio"],
+        source: "GitHub Docs, Copilot CLI ACP server (public preview); not run here",
+        install: "npm install -g @github/copilot, then `copilot` once to log in",
+        env_prefixes: &["COPILOT_", "GH_HOST"],
+        model_flag: Some("--model"),
+    },
+    Preset {
+        name: "goose",
+        command: &["goose", "acp"],
+        source: "goose documentation, Using goose in ACP Clients; not run here",
+        install: "see block.github.io/goose for the goose CLI",
+        env_prefixes: &["GOOSE_"],
+        model_flag: None,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The preset a command is, by its program's file name.
+pub fn of_command(command: &[String]) -> Option<&'static Preset> {
+    let program = command.first()?;
+    let file = Path::new(program).file_name()?.to_str()?;
+    PRESETS.iter().find(|p| p.command[0] == file)
+}
+
+pub fn names() -> String {
+    PRESETS
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// opencode runs its own tools (edit, bash, webfetch, …) without asking the client, so its
+/// own permissions are set to deny everything but reading and searching; a rejected
+/// permission request would end its turn without an answer. Given as `OPENCODE_CONFIG_CONTENT`
+/// (highest precedence) and `OPENCODE_PERMISSION`, never as a file in the reviewed tree.
+pub fn opencode_permission() -> serde_json::Value {
+    serde_json::json!({
+        "*": "deny",
+        "read": "allow",
+        "grep": "allow",
+        "glob": "allow",
+        "list": "allow",
+        "edit": "deny",
+        "write": "deny",
+        "patch": "deny",
+        "bash": "deny",
+        "webfetch": "deny",
+        "websearch": "deny",
+        "codesearch": "deny",
+        "task": "deny",
+        "todowrite": "deny",
+        "external_directory": "deny",
+        "doom_loop": "deny",
+        "question": "deny"
+    })
+}
+
+/// The environment opencode gets on top of its allowlist: the permissions above (merged into
+/// a user's own `OPENCODE_CONFIG_CONTENT`, whose `permission` they replace), the model, and
+/// switches that keep the reviewed tree from configuring it: no project config
+/// (`opencode.json`, `.opencode/`: agents, commands, plugins), no Claude Code files
+/// (`CLAUDE.md`, `.claude/skills`), no self-update.
+pub fn opencode_env(
+    user_content: Option<&str>,
+    model: Option<&str>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut content = match user_content.filter(|c| !c.trim().is_empty()) {
+        Some(text) => serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .filter(|v| v.is_object())
+            .ok_or_else(|| "OPENCODE_CONFIG_CONTENT is not a JSON object".to_string())?,
+        None => serde_json::json!({}),
+    };
+    let permission = opencode_permission();
+    content["permission"] = permission.clone();
+    if let Some(m) = model {
+        content["model"] = serde_json::Value::String(m.to_string());
+    }
+    let on = |n: &str| (n.to_string(), "1".to_string());
+    Ok(vec![
+        ("OPENCODE_CONFIG_CONTENT".into(), content.to_string()),
+        ("OPENCODE_PERMISSION".into(), permission.to_string()),
+        on("OPENCODE_DISABLE_PROJECT_CONFIG"),
+        on("OPENCODE_DISABLE_CLAUDE_CODE"),
+        on("OPENCODE_DISABLE_AUTOUPDATE"),
+        on("OPENCODE_DISABLE_SHARE"),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_recognised_by_program_name() {
+        let c = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            of_command(&c(&["/opt/x/opencode", "acp"])).map(|p| p.name),
+            Some("opencode")
+        );
+        assert_eq!(
+            of_command(&c(&["gemini", "--acp"])).map(|p| p.name),
+            Some("gemini-acp")
+        );
+        assert_eq!(of_command(&c(&["my-agent"])), None);
+        assert_eq!(find("goose").unwrap().command, ["goose", "acp"]);
+    }
+
+    #[test]
+    fn opencode_may_only_read_whatever_its_user_config_says() {
+        let env = opencode_env(
+            Some(r#"{"permission": "allow", "provider": {"x": {}}}"#),
+            Some("x/m"),
+        )
+        .unwrap();
+        let content: serde_json::Value = serde_json::from_str(
+            &env.iter()
+                .find(|(k, _)| k == "OPENCODE_CONFIG_CONTENT")
+                .unwrap()
+                .1,
+        )
+        .unwrap();
+        assert_eq!(content["permission"]["*"], "deny");
+        assert_eq!(content["permission"]["bash"], "deny");
+        assert_eq!(content["permission"]["edit"], "deny");
+        assert_eq!(content["permission"]["read"], "allow");
+        assert_eq!(content["model"], "x/m");
+        assert!(content["provider"]["x"].is_object());
+        assert!(env
+            .iter()
+            .any(|(k, v)| k == "OPENCODE_DISABLE_PROJECT_CONFIG" && v == "1"));
+        assert!(opencode_env(Some("[1]"), None).is_err());
+    }
+}
