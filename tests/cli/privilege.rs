@@ -111,9 +111,10 @@ fn each_agent_sees_only_its_own_vendor_and_never_a_github_token() {
         env_names(&dump("claude")),
         sorted(&["HOME", "PATH", "ANTHROPIC_API_KEY"])
     );
+    // codex exec reads its key from CODEX_API_KEY: without a codex login it gets OpenAI's.
     assert_eq!(
         env_names(&dump("codex")),
-        sorted(&["HOME", "PATH", "OPENAI_API_KEY"])
+        sorted(&["HOME", "PATH", "OPENAI_API_KEY", "CODEX_API_KEY"])
     );
     assert_eq!(
         env_names(&dump("gemini")),
@@ -150,7 +151,7 @@ fn pass_env_hands_a_command_agent_the_names_it_lists_and_agents_shows_them() {
     let table = stdout(&out);
     for line in [
         "- claude: ANTHROPIC_API_KEY, HOME, PATH\n",
-        "- codex: HOME, OPENAI_API_KEY, PATH\n",
+        "- codex: CODEX_API_KEY, HOME, OPENAI_API_KEY, PATH\n",
         "- gemini: GEMINI_API_KEY, HOME, PATH\n",
         "- mine: HOME, MINE_FLAG, MY_SERVICE_URL, PATH\n",
     ] {
