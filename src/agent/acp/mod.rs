@@ -119,6 +119,10 @@ impl Adapter for Acp {
             .is_some_and(|p| p.env_prefixes.iter().any(|x| name.starts_with(x)))
     }
 
+    fn credentials(&self, spec: &AgentSpec) -> Option<String> {
+        presets::of_command(&spec.command).and_then(|p| p.credentials_found())
+    }
+
     fn install_hint(&self) -> &'static str {
         "configure [agents.NAME] with kind = \"acp\" and a preset or a command (see README)"
     }
