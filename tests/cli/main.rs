@@ -6,6 +6,7 @@ mod acp;
 mod architecture;
 mod builtin;
 mod consolidation;
+mod context;
 mod errors;
 mod eval;
 mod fake_clis;
