@@ -193,11 +193,16 @@ fn apply(repo: &Repo, which: &str, yes: bool) -> Result<Output> {
             crate::progress::log(&format!("not applied; {FILE} is unchanged"));
             return Ok(Output::ok(String::new()));
         }
+        // The diff was just shown with the question; the report need not repeat it.
+        report.truncate(report.len() - diff.len());
     }
     warn_if_masked(&after);
     let path = store::save(repo, &after)?;
     crate::progress::log(&format!("applied to {}; {COMMIT_HINT}", path.display()));
-    report.push_str(&format!("\nApplied: {summary}.\n"));
+    if !report.is_empty() {
+        report.push('\n');
+    }
+    report.push_str(&format!("Applied: {summary}.\n"));
     Ok(Output::ok(report))
 }
 

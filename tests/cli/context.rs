@@ -463,3 +463,84 @@ fn a_symlinked_notes_file_is_refused_in_the_base_and_in_the_working_tree() {
         "the file behind the link is untouched"
     );
 }
+
+/// Runs `deep-review ARGS` in `dir` on a pseudo-terminal (through util-linux `script`), typing
+/// `input`; None when `script` is not installed.
+fn on_a_terminal(dir: &Path, args: &str, input: &str) -> Option<std::process::Output> {
+    use std::io::Write;
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!(
+            "\n!!!!!!!! SKIPPED terminal test: util-linux `script` is not installed !!!!!!!!\n"
+        );
+        return None;
+    }
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("'{BIN}' {args}"), "/dev/null"])
+        .current_dir(dir)
+        .env("DEEP_REVIEW_CONFIG", dir.join("no-user-config.toml"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn on_a_terminal_apply_asks_and_does_what_it_is_told() {
+    let repo = Repo::with_base(&[("README.md", "hi\n")]);
+    let round = repo
+        .path()
+        .join(".deep-review/reviews/20260101-000000-local-aaaaaaaa/round-1");
+    std::fs::create_dir_all(&round).unwrap();
+    let judge = deep_review::review::AgentColumn {
+        name: "opus".into(),
+        role: deep_review::review::Role::Judge,
+        kind: deep_review::agent::AgentKind::Command,
+        model: None,
+        effort: None,
+        display: "Opus".into(),
+        outcome: deep_review::agent::Outcome::Ok,
+        metrics: Default::default(),
+        summary: None,
+        verdict: None,
+        stderr_tail: String::new(),
+        stdout_path: None,
+        stderr_path: None,
+        retro: String::new(),
+    };
+    let review = json!({"version": 1, "tool": {"name": "deep-review", "version": "0"},
+        "id": "20260101-000000-local-aaaaaaaa", "created_at": "2026-01-01T00:00:00+00:00",
+        "wall_clock_ms": 1,
+        "change": deep_review::review::ChangeSummary::named("r", "local"),
+        "agents": [judge], "findings": [], "verdict_rationale": "", "summary": "",
+        "context_updates": [{"action": "add", "note": "Hello note.", "why": "", "agents": ["opus"]}]});
+    std::fs::write(round.join("review.json"), review.to_string()).unwrap();
+
+    let Some(out) = on_a_terminal(repo.path(), "context apply latest", "n\n") else {
+        return;
+    };
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("Apply to .deep-review/context.md? [y/N]"),
+        "{shown}"
+    );
+    assert!(shown.contains("+- Hello note."), "{shown}");
+    assert!(!repo.path().join(NOTES).exists(), "declined: {shown}");
+
+    let out = on_a_terminal(repo.path(), "context apply latest", "y\n").unwrap();
+    let shown = stdout(&out);
+    assert!(shown.contains("Applied: 1 addition"), "{shown}");
+    let written = std::fs::read_to_string(repo.path().join(NOTES)).unwrap();
+    let provenance = "(from review 20260101-000000-local-aaaaaaaa, by judge opus, 2026-01-01)";
+    assert!(
+        written.ends_with(&format!("- Hello note.\n  {provenance}\n")),
+        "{written}"
+    );
+}
