@@ -194,6 +194,9 @@ pub enum FailureKind {
     RateLimited,
     QuotaExhausted,
     ModelUnknown,
+    /// It could not connect to its model API (no network, a proxy or base URL that refuses)
+    /// and could only keep retrying; it was stopped rather than left to its timeout.
+    Unreachable,
 }
 
 impl FailureKind {
@@ -208,6 +211,7 @@ impl FailureKind {
             FailureKind::RateLimited => "rate limited",
             FailureKind::QuotaExhausted => "quota exhausted",
             FailureKind::ModelUnknown => "model unknown",
+            FailureKind::Unreachable => "cannot reach the model API",
         }
     }
 }

@@ -9,6 +9,7 @@ use super::AgentKind;
 use super::AgentRun;
 use super::AgentSpec;
 use super::RunContext;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -54,6 +55,12 @@ pub trait Adapter: Send + Sync {
     /// what it runs (an ACP agent's preset).
     fn wants_env_of(&self, _spec: &AgentSpec, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
         self.wants_env(name, is_set)
+    }
+
+    /// Variables its process gets derived from its computed environment `env` (the vendor's
+    /// spelling of a key the user holds under another name); applied last, over `env`.
+    fn derived_env(&self, _env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        Vec::new()
     }
 
     /// Defined under its kind's name without configuration, and run by default when its

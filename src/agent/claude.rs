@@ -8,9 +8,9 @@
 //! API errors, so never trust `subtype` alone) with `api_error_status`.
 
 use super::cli::Cli;
-use super::stream::json_line;
-use super::stream::str_of;
-use super::stream::u64_of;
+use super::stream::event;
+use super::stream::field;
+use super::stream::http_status;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
 use super::AgentKind;
@@ -18,6 +18,9 @@ use super::AgentSpec;
 use super::Outcome;
 use super::RunContext;
 use super::Tokens;
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -177,6 +180,120 @@ pub fn args(
     a
 }
 
+/// The stream's events, as far as a review reads them (`--output-format stream-json
+/// --verbose`; `--output-format json` prints the same `result`).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Event {
+    System {
+        #[serde(default, deserialize_with = "field::lenient")]
+        subtype: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        model: Option<String>,
+    },
+    Assistant {
+        #[serde(default, deserialize_with = "field::lenient")]
+        message: Option<Message>,
+    },
+    User {
+        #[serde(default, deserialize_with = "field::lenient")]
+        tool_use_result: Option<ToolUseResult>,
+    },
+    Result(Box<RunResult>),
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default, deserialize_with = "field::lenient")]
+    model: Option<String>,
+    #[serde(default, deserialize_with = "field::items")]
+    content: Option<Vec<Block>>,
+}
+
+/// A content block of an assistant message.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Block {
+    ToolUse {
+        #[serde(default, deserialize_with = "field::lenient")]
+        name: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        input: Option<ToolInput>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+struct ToolInput {
+    /// `Read`'s file.
+    #[serde(default, deserialize_with = "field::lenient")]
+    file_path: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ToolUseResult {
+    #[serde(default, deserialize_with = "field::lenient")]
+    file: Option<ResultFile>,
+}
+
+#[derive(Deserialize)]
+struct ResultFile {
+    #[serde(default, rename = "filePath", deserialize_with = "field::lenient")]
+    file_path: Option<String>,
+}
+
+/// The last line: the run's end, usage, cost and answer.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RunResult {
+    #[serde(deserialize_with = "field::lenient")]
+    subtype: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    is_error: Option<bool>,
+    #[serde(deserialize_with = "field::count")]
+    api_error_status: Option<u64>,
+    /// The answer's text, or the error's.
+    #[serde(deserialize_with = "field::lenient")]
+    result: Option<String>,
+    #[serde(deserialize_with = "field::items")]
+    errors: Option<Vec<String>>,
+    /// The answer when `--json-schema` was given; any JSON.
+    structured_output: Option<serde_json::Value>,
+    #[serde(deserialize_with = "field::lenient")]
+    usage: Option<Usage>,
+    #[serde(deserialize_with = "field::lenient")]
+    total_cost_usd: Option<f64>,
+    #[serde(deserialize_with = "field::count")]
+    duration_ms: Option<u64>,
+    /// Keyed by model id.
+    #[serde(rename = "modelUsage", deserialize_with = "field::entries")]
+    model_usage: Option<BTreeMap<String, IgnoredAny>>,
+    #[serde(deserialize_with = "field::items")]
+    permission_denials: Option<Vec<Denial>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Usage {
+    #[serde(deserialize_with = "field::count")]
+    input_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    output_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    cache_read_input_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    cache_creation_input_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Denial {
+    #[serde(default, deserialize_with = "field::lenient")]
+    tool_name: Option<String>,
+}
+
 pub struct Parser {
     summary: StreamSummary,
     workdir: PathBuf,
@@ -190,62 +307,87 @@ impl Parser {
         }
     }
 
-    fn result(&mut self, v: &serde_json::Value) {
+    fn result(&mut self, r: RunResult) {
         let s = &mut self.summary;
-        if let Some(u) = v.get("usage") {
-            let cached = u64_of(u, "cache_read_input_tokens");
+        if let Some(u) = r.usage {
+            let cached = u.cache_read_input_tokens.unwrap_or(0);
             s.tokens = Some(Tokens {
                 // Saturating: the counts are the CLI's word, and must not panic on absurd ones.
-                input: u64_of(u, "input_tokens")
+                input: u
+                    .input_tokens
+                    .unwrap_or(0)
                     .saturating_add(cached)
-                    .saturating_add(u64_of(u, "cache_creation_input_tokens")),
-                output: u64_of(u, "output_tokens"),
+                    .saturating_add(u.cache_creation_input_tokens.unwrap_or(0)),
+                output: u.output_tokens.unwrap_or(0),
                 cached,
             });
         }
-        s.cost_usd = v.get("total_cost_usd").and_then(|c| c.as_f64());
-        s.reported_duration_ms = v.get("duration_ms").and_then(|d| d.as_u64());
+        s.cost_usd = r.total_cost_usd;
+        s.reported_duration_ms = r.duration_ms;
         if s.model.is_none() {
-            s.model = v
-                .get("modelUsage")
-                .and_then(|m| m.as_object())
-                .and_then(|m| m.keys().next().cloned());
+            s.model = r.model_usage.and_then(|m| m.into_keys().next());
         }
-        for d in v
-            .get("permission_denials")
-            .and_then(|d| d.as_array())
-            .into_iter()
-            .flatten()
-        {
-            if let Some(t) = str_of(d, "tool_name") {
-                s.denied.push(t.to_string());
-            }
-        }
-        let is_error = v.get("is_error").and_then(|b| b.as_bool()).unwrap_or(false);
-        let subtype = str_of(v, "subtype").unwrap_or("");
-        if is_error || subtype.starts_with("error") {
+        s.denied.extend(
+            r.permission_denials
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d.tool_name),
+        );
+        let subtype = r.subtype.unwrap_or_default();
+        if r.is_error.unwrap_or(false) || subtype.starts_with("error") {
             s.completed = false;
-            s.error_status = v
-                .get("api_error_status")
-                .and_then(|x| x.as_u64())
-                .map(|x| x as u16);
-            let msg = str_of(v, "result")
-                .map(str::to_string)
-                .or_else(|| {
-                    v.get("errors").and_then(|e| e.as_array()).map(|e| {
-                        e.iter()
-                            .filter_map(|x| x.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                })
-                .unwrap_or_else(|| subtype.to_string());
+            s.error_status = http_status(r.api_error_status);
+            let msg = r
+                .result
+                .or_else(|| r.errors.map(|e| e.join("; ")))
+                .unwrap_or(subtype);
             s.error = Some(msg);
         } else {
             s.completed = true;
-            s.final_text = str_of(v, "result").map(str::to_string);
-            s.structured = v.get("structured_output").filter(|x| !x.is_null()).cloned();
+            s.final_text = r.result;
+            s.structured = r.structured_output.filter(|x| !x.is_null());
         }
+    }
+
+    fn event(&mut self, event: Event) -> Vec<String> {
+        let mut started = Vec::new();
+        match event {
+            Event::System { subtype, model } if subtype.as_deref() == Some("init") => {
+                self.summary.model = model;
+            }
+            Event::Assistant { message } => {
+                let Some(msg) = message else {
+                    return started;
+                };
+                if let Some(m) = msg.model.filter(|m| m != "<synthetic>") {
+                    self.summary.model = Some(m);
+                }
+                for block in msg.content.into_iter().flatten() {
+                    let Block::ToolUse { name, input } = block else {
+                        continue;
+                    };
+                    let name = name.unwrap_or_else(|| "tool".to_string());
+                    if name == "Read" {
+                        if let Some(p) = input.and_then(|i| i.file_path) {
+                            self.summary.add_file(&p, &self.workdir);
+                        }
+                    }
+                    self.summary.count_tool(&name);
+                    started.push(name);
+                }
+            }
+            Event::User { tool_use_result } => {
+                let file = tool_use_result
+                    .and_then(|r| r.file)
+                    .and_then(|f| f.file_path);
+                if let Some(p) = file {
+                    self.summary.add_file(&p, &self.workdir);
+                }
+            }
+            Event::Result(r) => self.result(*r),
+            Event::System { .. } | Event::Other => {}
+        }
+        started
     }
 }
 
@@ -253,58 +395,17 @@ impl StreamParser for Parser {
     fn feed(&mut self, line: &str) -> Vec<String> {
         // `--output-format json --verbose` prints every message as one JSON array.
         if line.trim_start().starts_with('[') {
-            if let Ok(serde_json::Value::Array(items)) = serde_json::from_str(line.trim()) {
+            if let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(line.trim()) {
                 return items
                     .iter()
                     .flat_map(|i| self.feed(&i.to_string()))
                     .collect();
             }
         }
-        let Some(v) = json_line(line, &mut self.summary) else {
-            return Vec::new();
-        };
-        let mut started = Vec::new();
-        match str_of(&v, "type").unwrap_or("") {
-            "system" if str_of(&v, "subtype") == Some("init") => {
-                self.summary.model = str_of(&v, "model").map(str::to_string);
-            }
-            "assistant" => {
-                let msg = v.get("message");
-                if let Some(m) = msg.and_then(|m| str_of(m, "model")) {
-                    if m != "<synthetic>" {
-                        self.summary.model = Some(m.to_string());
-                    }
-                }
-                let blocks = msg
-                    .and_then(|m| m.get("content"))
-                    .and_then(|c| c.as_array());
-                for b in blocks.into_iter().flatten() {
-                    if str_of(b, "type") != Some("tool_use") {
-                        continue;
-                    }
-                    let name = str_of(b, "name").unwrap_or("tool").to_string();
-                    if name == "Read" {
-                        if let Some(p) = b.get("input").and_then(|i| str_of(i, "file_path")) {
-                            self.summary.add_file(p, &self.workdir);
-                        }
-                    }
-                    self.summary.count_tool(&name);
-                    started.push(name);
-                }
-            }
-            "user" => {
-                let file = v
-                    .get("tool_use_result")
-                    .and_then(|r| r.get("file"))
-                    .and_then(|f| str_of(f, "filePath"));
-                if let Some(p) = file {
-                    self.summary.add_file(p, &self.workdir);
-                }
-            }
-            "result" => self.result(&v),
-            _ => {}
+        match event::<Event>(line, &mut self.summary) {
+            Some(e) => self.event(e),
+            None => Vec::new(),
         }
-        started
     }
 
     fn summary(&self) -> &StreamSummary {

@@ -19,6 +19,7 @@ use super::Outcome;
 use super::RunContext;
 use super::RunEvent;
 use crate::finding;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -34,8 +35,27 @@ pub trait Cli: Send + Sync + 'static {
     fn login_hint(&self) -> &'static str;
     /// Variables holding its credentials and the login files it keeps.
     fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>);
+    /// Where its credentials appear to come from ([`Adapter::credentials`]): the first of
+    /// its variables that is set, else the first login file that exists.
+    fn credentials(&self, _spec: &AgentSpec) -> Option<String> {
+        let (vars, files) = self.credential_sources();
+        if let Some(v) = vars
+            .iter()
+            .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        {
+            return Some(format!("{v} is set"));
+        }
+        files
+            .into_iter()
+            .find(|f| f.exists())
+            .map(|f| format!("logged in ({})", f.display()))
+    }
     /// Its vendor's variables ([`Adapter::wants_env`]).
     fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool;
+    /// Variables derived from its computed environment ([`Adapter::derived_env`]).
+    fn derived_env(&self, _env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        Vec::new()
+    }
     /// The argv after the program: read-only flags, the task, `spec.args`, and on an
     /// untrusted head [`Cli::untrusted_flags`]. May write files the CLI reads (a schema) into
     /// the agent's folder; an error is the run's outcome.
@@ -76,18 +96,8 @@ impl<T: Cli> Adapter for T {
         true
     }
 
-    fn credentials(&self, _spec: &AgentSpec) -> Option<String> {
-        let (vars, files) = self.credential_sources();
-        if let Some(v) = vars
-            .iter()
-            .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-        {
-            return Some(format!("{v} is set"));
-        }
-        files
-            .into_iter()
-            .find(|f| f.exists())
-            .map(|f| format!("logged in ({})", f.display()))
+    fn credentials(&self, spec: &AgentSpec) -> Option<String> {
+        Cli::credentials(self, spec)
     }
 
     fn needs_credentials(&self) -> bool {
@@ -96,6 +106,10 @@ impl<T: Cli> Adapter for T {
 
     fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
         Cli::wants_env(self, name, is_set)
+    }
+
+    fn derived_env(&self, env: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        Cli::derived_env(self, env)
     }
 
     fn implicit(&self) -> bool {
@@ -175,7 +189,11 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     };
     let events = ctx.events.clone();
     let agent = spec.name.clone();
-    let output = match process::supervise(
+    // Supervision stops on `stop`: the review's cancel, relayed, or the parser's word that
+    // the run cannot succeed (its CLI cannot reach its API), so both end the process through
+    // the same terminate-and-drain path.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let supervised = process::supervise(
         &proc_spec,
         |line| {
             for tool in parser.feed(line) {
@@ -184,11 +202,17 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
                     tool,
                 });
             }
+            if parser.summary().unreachable {
+                let _ = stop_tx.send(true);
+            }
         },
-        ctx.cancel.clone(),
-    )
-    .await
-    {
+        stop_rx,
+    );
+    let supervised = tokio::select! {
+        output = supervised => output,
+        never = relay_cancel(ctx.cancel.clone(), &stop_tx) => match never {},
+    };
+    let output = match supervised {
         Ok(o) => o,
         Err(e) => {
             let (fk, msg) = if e.kind() == std::io::ErrorKind::NotFound {
@@ -267,6 +291,24 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     run
 }
 
+/// Relays the review's cancel to `stop`, as `process::supervise` reads its cancel (a dropped
+/// sender counts as one). Never returns.
+async fn relay_cancel(
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+    stop: &tokio::sync::watch::Sender<bool>,
+) -> std::convert::Infallible {
+    loop {
+        let changed = cancel.changed().await;
+        if changed.is_err() || *cancel.borrow() {
+            let _ = stop.send(true);
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// What to check when an agent cannot reach its model API.
+pub const UNREACHABLE_HINT: &str = "check this machine's network, its proxy settings (HTTPS_PROXY and NO_PROXY reach the agent) and the API base URL the agent is configured with, then rerun";
+
 /// None when the CLI ended well; otherwise the typed failure with what to do about it.
 pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
     let mut status = s.error_status;
@@ -293,6 +335,18 @@ pub fn classify_error(
         "raise the timeout with --timeout or [agents.{}].timeout",
         spec.name
     );
+    // Stopped by us (or ended) while it could only retry a connection.
+    if s.unreachable {
+        let message = s
+            .error
+            .as_deref()
+            .unwrap_or("it cannot reach its model API");
+        return Some(Outcome::failed(
+            FailureKind::Unreachable,
+            crate::secrets::redact_text(message),
+            UNREACHABLE_HINT,
+        ));
+    }
     match exit {
         // The stream already ended with a result: the agent answered and then hung.
         Exit::TimedOut | Exit::Cancelled if s.completed && s.error.is_none() => return None,
@@ -376,6 +430,14 @@ pub fn classify_error(
                     .unwrap_or_default()
             ),
         )
+    } else if has(&[
+        "connection refused",
+        "error sending request",
+        "failed to lookup address",
+        "dns error",
+        "network is unreachable",
+    ]) {
+        (FailureKind::Unreachable, UNREACHABLE_HINT.to_string())
     } else {
         (
             FailureKind::Crashed,
@@ -421,7 +483,7 @@ mod tests {
             Some(401),
         );
         assert_eq!(k, FailureKind::NotLoggedIn);
-        assert_eq!(hint, "run `codex login` or set OPENAI_API_KEY");
+        assert!(hint.contains("CODEX_API_KEY"), "{hint}");
         let (k, _) = failure(
             AgentKind::Codex,
             Exit::Code(1),
@@ -453,6 +515,42 @@ mod tests {
         assert_eq!(k, FailureKind::ModelUnknown, "gemini exits 404 mod 256");
         let (k, _) = failure(AgentKind::Claude, Exit::Signal(11), "", None);
         assert_eq!(k, FailureKind::Crashed);
+        let (k, hint) = failure(
+            AgentKind::Codex,
+            Exit::Code(1),
+            "stream disconnected before completion: Connection refused (os error 111)",
+            None,
+        );
+        assert_eq!(k, FailureKind::Unreachable);
+        assert!(hint.contains("proxy"), "{hint}");
+    }
+
+    #[test]
+    fn a_run_the_parser_found_unreachable_fails_as_such_however_it_ended() {
+        let spec = AgentSpec::new(
+            "codex",
+            AgentKind::Codex,
+            std::time::Duration::from_secs(60),
+        );
+        let summary = StreamSummary {
+            unreachable: true,
+            error: Some("codex could not connect".into()),
+            ..StreamSummary::default()
+        };
+        for exit in [Exit::Cancelled, Exit::Code(1), Exit::TimedOut] {
+            match classify(&codex::Codex, &spec, exit, &summary) {
+                Some(Outcome::Failed {
+                    kind,
+                    message,
+                    hint,
+                }) => {
+                    assert_eq!(kind, FailureKind::Unreachable, "{exit:?}");
+                    assert_eq!(message, "codex could not connect");
+                    assert_eq!(hint, UNREACHABLE_HINT);
+                }
+                other => panic!("{exit:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

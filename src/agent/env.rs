@@ -93,6 +93,8 @@ pub fn compute(
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     out.extend(spec.env.clone());
+    let derived = adapter.derived_env(&out);
+    out.extend(derived);
     out.retain(|n, _| !NEVER.contains(&n.as_str()));
     out
 }
@@ -143,7 +145,8 @@ mod tests {
         );
         assert_eq!(
             names(&spec(AgentKind::Codex), parent()),
-            with(&["OPENAI_API_KEY"])
+            // codex exec reads CODEX_API_KEY only; without a login it gets OPENAI_API_KEY's.
+            with(&["CODEX_API_KEY", "OPENAI_API_KEY"])
         );
         assert_eq!(
             names(&spec(AgentKind::Gemini), parent()),

@@ -6,9 +6,9 @@
 //! mod 256 (401 → 145, 429 → 173), and errors may be printed on stderr only.
 
 use super::cli::Cli;
-use super::stream::json_line;
-use super::stream::str_of;
-use super::stream::u64_of;
+use super::stream::event;
+use super::stream::field;
+use super::stream::http_status;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
 use super::AgentKind;
@@ -16,6 +16,8 @@ use super::AgentSpec;
 use super::Outcome;
 use super::RunContext;
 use super::Tokens;
+use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -32,11 +34,11 @@ impl Cli for Gemini {
     }
 
     fn install_hint(&self) -> &'static str {
-        "install it with `npm install -g @google/gemini-cli`, then run `gemini` once to log in (or set GEMINI_API_KEY)"
+        "install it with `npm install -g @google/gemini-cli` and set GEMINI_API_KEY (an AI Studio key; since June 2026 Gemini CLI no longer serves personal Google logins)"
     }
 
     fn login_hint(&self) -> &'static str {
-        "run `gemini` once and log in, or set GEMINI_API_KEY"
+        "set GEMINI_API_KEY (an AI Studio key), or use Vertex AI; since June 2026 Gemini CLI no longer serves personal Google logins"
     }
 
     fn credential_sources(&self) -> (&'static [&'static str], Vec<PathBuf>) {
@@ -115,12 +117,169 @@ pub fn args(model: Option<&str>) -> Vec<String> {
     a
 }
 
+/// `--output-format stream-json` events, as far as a review reads them.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Event {
+    Init {
+        #[serde(default, deserialize_with = "field::lenient")]
+        model: Option<String>,
+    },
+    /// Assistant text arrives as deltas to concatenate.
+    Message {
+        #[serde(default, deserialize_with = "field::lenient")]
+        role: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        content: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        delta: Option<bool>,
+    },
+    ToolUse {
+        #[serde(default, deserialize_with = "field::lenient")]
+        tool_name: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        parameters: Option<ToolParameters>,
+    },
+    ToolResult {
+        #[serde(default, deserialize_with = "field::lenient")]
+        error: Option<ToolError>,
+    },
+    Result(Box<RunResult>),
+    Error {
+        #[serde(default, deserialize_with = "field::lenient")]
+        severity: Option<String>,
+        #[serde(default, deserialize_with = "field::lenient")]
+        message: Option<String>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// The read tools' parameters (`read_file`, `read_many_files`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolParameters {
+    #[serde(deserialize_with = "field::lenient")]
+    file_path: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    absolute_path: Option<String>,
+    #[serde(deserialize_with = "field::items")]
+    paths: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolError {
+    #[serde(rename = "type", deserialize_with = "field::lenient")]
+    kind: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RunResult {
+    #[serde(deserialize_with = "field::lenient")]
+    status: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    error: Option<ApiError>,
+    #[serde(deserialize_with = "field::lenient")]
+    stats: Option<StreamStats>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StreamStats {
+    #[serde(deserialize_with = "field::count")]
+    input_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    output_tokens: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    cached: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    duration_ms: Option<u64>,
+    /// By model id; with `-m auto` the router's and the main model's.
+    #[serde(deserialize_with = "field::entries")]
+    models: Option<BTreeMap<String, ModelTotals>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ModelTotals {
+    #[serde(deserialize_with = "field::count")]
+    total_tokens: Option<u64>,
+}
+
+/// An API error as gemini reports it (in a result, the json-mode object, or on stderr).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApiError {
+    #[serde(deserialize_with = "field::lenient")]
+    message: Option<String>,
+    #[serde(deserialize_with = "field::count")]
+    code: Option<u64>,
+}
+
+/// The single object `--output-format json` prints (pretty, over many lines), and the one
+/// an early failure prints on stderr.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JsonReport {
+    #[serde(deserialize_with = "field::lenient")]
+    response: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    error: Option<ApiError>,
+    #[serde(deserialize_with = "field::lenient")]
+    stats: Option<JsonStats>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JsonStats {
+    #[serde(deserialize_with = "field::entries")]
+    models: Option<BTreeMap<String, JsonModel>>,
+    #[serde(deserialize_with = "field::lenient")]
+    tools: Option<JsonTools>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JsonModel {
+    #[serde(deserialize_with = "field::lenient")]
+    tokens: Option<JsonTokens>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JsonTokens {
+    #[serde(deserialize_with = "field::count")]
+    prompt: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    candidates: Option<u64>,
+    #[serde(deserialize_with = "field::count")]
+    cached: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JsonTools {
+    #[serde(rename = "byName", deserialize_with = "field::entries")]
+    by_name: Option<BTreeMap<String, ToolCount>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ToolCount {
+    #[serde(deserialize_with = "field::count")]
+    count: Option<u64>,
+}
+
 pub struct Parser {
     summary: StreamSummary,
     workdir: PathBuf,
     text: String,
-    /// Lines that were not one JSON object each: `--output-format json` pretty-prints one
-    /// object over many lines.
+    /// Lines that were not one event each: `--output-format json` pretty-prints one object
+    /// over many lines.
     pending: String,
 }
 
@@ -149,104 +308,56 @@ pub fn status_from_exit(code: i32) -> Option<u16> {
 
 impl StreamParser for Parser {
     fn feed(&mut self, line: &str) -> Vec<String> {
-        let Some(v) = json_line(line, &mut self.summary) else {
+        let Some(event) = event::<Event>(line, &mut self.summary) else {
             self.pending.push_str(line);
             self.pending.push('\n');
             return Vec::new();
         };
         let mut started = Vec::new();
-        match str_of(&v, "type").unwrap_or("") {
-            "init" => {
-                if let Some(m) = str_of(&v, "model") {
-                    if m != "auto" {
-                        self.summary.model = Some(m.to_string());
-                    }
+        match event {
+            Event::Init { model } => {
+                if let Some(m) = model.filter(|m| m != "auto") {
+                    self.summary.model = Some(m);
                 }
             }
-            "message" if str_of(&v, "role") == Some("assistant") => {
-                let content = str_of(&v, "content").unwrap_or("");
-                if v.get("delta").and_then(|d| d.as_bool()) == Some(true) {
-                    self.text.push_str(content);
+            Event::Message {
+                role,
+                content,
+                delta,
+            } if role.as_deref() == Some("assistant") => {
+                let content = content.unwrap_or_default();
+                if delta == Some(true) {
+                    self.text.push_str(&content);
                 } else {
-                    self.text = content.to_string();
+                    self.text = content;
                 }
             }
-            "tool_use" => {
-                let name = str_of(&v, "tool_name").unwrap_or("tool").to_string();
-                if let Some(p) = v.get("parameters") {
-                    match name.as_str() {
-                        "read_file" => {
-                            if let Some(f) =
-                                str_of(p, "file_path").or_else(|| str_of(p, "absolute_path"))
-                            {
-                                self.summary.add_file(f, &self.workdir);
-                            }
-                        }
-                        "read_many_files" => {
-                            for f in p
-                                .get("paths")
-                                .and_then(|x| x.as_array())
-                                .into_iter()
-                                .flatten()
-                            {
-                                if let Some(f) = f.as_str() {
-                                    self.summary.add_file(f, &self.workdir);
-                                }
-                            }
-                        }
-                        _ => {}
-                    }
+            Event::ToolUse {
+                tool_name,
+                parameters,
+            } => {
+                let name = tool_name.unwrap_or_else(|| "tool".to_string());
+                if let Some(p) = parameters {
+                    self.read_files(&name, p);
                 }
                 self.summary.count_tool(&name);
                 started.push(name);
             }
-            "tool_result" => {
-                if let Some(e) = v.get("error") {
-                    if str_of(e, "type") == Some("tool_not_registered") {
-                        self.summary
-                            .denied
-                            .push(str_of(e, "message").unwrap_or("").to_string());
-                    }
-                }
+            Event::ToolResult { error: Some(e) }
+                if e.kind.as_deref() == Some("tool_not_registered") =>
+            {
+                self.summary.denied.push(e.message.unwrap_or_default());
             }
-            "result" => {
-                if let Some(stats) = v.get("stats") {
-                    self.summary.tokens = Some(Tokens {
-                        input: u64_of(stats, "input_tokens"),
-                        output: u64_of(stats, "output_tokens"),
-                        cached: u64_of(stats, "cached"),
-                    });
-                    self.summary.reported_duration_ms =
-                        stats.get("duration_ms").and_then(|d| d.as_u64());
-                    if self.summary.model.is_none() {
-                        // With `-m auto` the map holds the router and the main model; the
-                        // main one has the most tokens.
-                        self.summary.model = stats
-                            .get("models")
-                            .and_then(|m| m.as_object())
-                            .and_then(|m| {
-                                m.iter()
-                                    .max_by_key(|(_, x)| u64_of(x, "total_tokens"))
-                                    .map(|(k, _)| k.clone())
-                            });
-                    }
-                }
-                if str_of(&v, "status") == Some("success") {
-                    self.summary.completed = true;
-                    self.summary.final_text = Some(self.text.clone());
-                } else {
-                    self.summary.completed = false;
-                    let msg = v
-                        .get("error")
-                        .and_then(|e| str_of(e, "message"))
-                        .unwrap_or("gemini reported an error");
-                    self.summary.error = Some(msg.to_string());
-                }
+            Event::Result(r) => self.result(*r),
+            Event::Error { severity, message }
+                if severity.as_deref() == Some("error") && self.summary.error.is_none() =>
+            {
+                self.summary.error = message;
             }
-            "error" if str_of(&v, "severity") == Some("error") && self.summary.error.is_none() => {
-                self.summary.error = str_of(&v, "message").map(str::to_string);
-            }
-            _ => {}
+            Event::Message { .. }
+            | Event::ToolResult { .. }
+            | Event::Error { .. }
+            | Event::Other => {}
         }
         started
     }
@@ -256,8 +367,8 @@ impl StreamParser for Parser {
     }
 
     fn finish(&mut self, stderr_tail: &str) {
-        if let Ok(v) = serde_json::from_str::<serde_json::Value>(self.pending.trim()) {
-            self.json_mode(&v);
+        if let Ok(report) = serde_json::from_str::<JsonReport>(self.pending.trim()) {
+            self.json_mode(report);
         }
         if self.summary.completed {
             return;
@@ -269,16 +380,15 @@ impl StreamParser for Parser {
             .filter(|&i| stderr_tail[i..].starts_with('{'))
             .collect();
         for &i in starts.iter().rev() {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(stderr_tail[i..].trim()) {
-                if let Some(e) = v.get("error") {
-                    if let Some(code) = e.get("code").and_then(|c| c.as_u64()) {
-                        self.summary.error_status = Some(code as u16);
-                    }
-                    if let Some(m) = str_of(e, "message") {
-                        self.summary.error = Some(m.to_string());
-                    }
-                    return;
+            let report = serde_json::from_str::<JsonReport>(stderr_tail[i..].trim());
+            if let Ok(JsonReport { error: Some(e), .. }) = report {
+                if let Some(code) = http_status(e.code) {
+                    self.summary.error_status = Some(code);
                 }
+                if let Some(m) = e.message {
+                    self.summary.error = Some(m);
+                }
+                return;
             }
         }
         if self.summary.error.is_none() {
@@ -296,42 +406,79 @@ impl StreamParser for Parser {
 }
 
 impl Parser {
+    fn read_files(&mut self, tool: &str, p: ToolParameters) {
+        match tool {
+            "read_file" => {
+                if let Some(f) = p.file_path.or(p.absolute_path) {
+                    self.summary.add_file(&f, &self.workdir);
+                }
+            }
+            "read_many_files" => {
+                for f in p.paths.into_iter().flatten() {
+                    self.summary.add_file(&f, &self.workdir);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn result(&mut self, r: RunResult) {
+        let s = &mut self.summary;
+        if let Some(stats) = r.stats {
+            s.tokens = Some(Tokens {
+                input: stats.input_tokens.unwrap_or(0),
+                output: stats.output_tokens.unwrap_or(0),
+                cached: stats.cached.unwrap_or(0),
+            });
+            s.reported_duration_ms = stats.duration_ms;
+            if s.model.is_none() {
+                // With `-m auto` the map holds the router and the main model; the main one
+                // has the most tokens.
+                s.model = stats.models.and_then(|m| {
+                    m.into_iter()
+                        .max_by_key(|(_, x)| x.total_tokens.unwrap_or(0))
+                        .map(|(k, _)| k)
+                });
+            }
+        }
+        if r.status.as_deref() == Some("success") {
+            s.completed = true;
+            s.final_text = Some(self.text.clone());
+        } else {
+            s.completed = false;
+            let msg = r.error.and_then(|e| e.message);
+            s.error = Some(msg.unwrap_or_else(|| "gemini reported an error".into()));
+        }
+    }
+
     /// The single object of `--output-format json`.
-    fn json_mode(&mut self, v: &serde_json::Value) {
+    fn json_mode(&mut self, report: JsonReport) {
         let s = &mut self.summary;
         s.unparsed = 0;
-        if let Some(stats) = v.get("stats") {
-            let by_name = stats
-                .get("tools")
-                .and_then(|t| t.get("byName"))
-                .and_then(|b| b.as_object());
+        if let Some(stats) = report.stats {
+            let by_name = stats.tools.and_then(|t| t.by_name);
             for (name, t) in by_name.into_iter().flatten() {
                 // Counts are the CLI's word; saturate rather than overflow on absurd ones.
-                let count = u32::try_from(u64_of(t, "count")).unwrap_or(u32::MAX);
-                let n = s.tool_calls.entry(name.clone()).or_insert(0);
+                let count = u32::try_from(t.count.unwrap_or(0)).unwrap_or(u32::MAX);
+                let n = s.tool_calls.entry(name).or_insert(0);
                 *n = n.saturating_add(count);
             }
             let mut tokens = Tokens::default();
-            for (name, m) in stats
-                .get("models")
-                .and_then(|m| m.as_object())
-                .into_iter()
-                .flatten()
-            {
-                if let Some(t) = m.get("tokens") {
-                    tokens.input = tokens.input.saturating_add(u64_of(t, "prompt"));
-                    tokens.output = tokens.output.saturating_add(u64_of(t, "candidates"));
-                    tokens.cached = tokens.cached.saturating_add(u64_of(t, "cached"));
+            for (name, m) in stats.models.into_iter().flatten() {
+                if let Some(t) = m.tokens {
+                    tokens.input = tokens.input.saturating_add(t.prompt.unwrap_or(0));
+                    tokens.output = tokens.output.saturating_add(t.candidates.unwrap_or(0));
+                    tokens.cached = tokens.cached.saturating_add(t.cached.unwrap_or(0));
                 }
-                s.model.get_or_insert_with(|| name.clone());
+                s.model.get_or_insert(name);
             }
             s.tokens = Some(tokens);
         }
-        if let Some(e) = v.get("error") {
-            s.error = str_of(e, "message").map(str::to_string);
-            s.error_status = e.get("code").and_then(|c| c.as_u64()).map(|c| c as u16);
-        } else if let Some(r) = str_of(v, "response") {
-            s.final_text = Some(r.to_string());
+        if let Some(e) = report.error {
+            s.error = e.message;
+            s.error_status = http_status(e.code);
+        } else if let Some(r) = report.response {
+            s.final_text = Some(r);
             s.completed = true;
         }
     }

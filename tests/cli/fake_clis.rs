@@ -469,3 +469,43 @@ pub fn answering_fake(bin_dir: &Path, kind: &str, before: &str) -> PathBuf {
     );
     fake(bin_dir, kind, &stdout, before, "")
 }
+
+#[test]
+fn a_claude_cost_budget_reaches_claude_and_the_retro_shows_spend_against_it() {
+    let repo = cache_repo();
+    repo.write(
+        ".deep-review.toml",
+        "[agents.claude]\nkind = \"claude\"\nmax_cost_usd = 0.5\n",
+    );
+    let bin = tempfile::tempdir().unwrap();
+    let argv = answering_fake(bin.path(), "claude", "");
+    let out = run_with_path(
+        repo.path(),
+        &["review", "--agents", "claude", "--format", "json"],
+        bin.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let args: Vec<String> = std::fs::read_to_string(&argv)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let at = args
+        .iter()
+        .position(|a| a == "--max-budget-usd")
+        .unwrap_or_else(|| panic!("no --max-budget-usd in {args:?}"));
+    assert_eq!(args[at + 1], "0.5");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let claude = &v["agents"][0];
+    assert_eq!(
+        claude["metrics"]["budget"]["limits"]["max_cost_usd"],
+        json!(0.5),
+        "{claude}"
+    );
+    let report = std::fs::read_to_string(repo.round_dir().join("report.md")).unwrap();
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("| Budget"))
+        .unwrap_or_else(|| panic!("no Budget row in {report}"));
+    assert!(row.contains("of $0.50"), "{row}");
+}

@@ -426,6 +426,43 @@ fn a_local_openai_compatible_model_without_a_key_reviews_end_to_end() {
 }
 
 #[test]
+fn a_local_model_server_that_is_not_running_is_unreachable_with_what_to_do() {
+    // Ollama not started: nothing listens on the port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let outside = tempfile::tempdir().unwrap();
+    let repo = feature_repo(outside.path());
+    repo.write(
+        ".deep-review.toml",
+        &format!(
+            "[agents.m]\nkind = \"openai\"\nmodel = \"qwen2.5-coder:14b\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\n"
+        ),
+    );
+    let out = review(&repo, None, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("cannot reach the model API").count(),
+        1,
+        "{err}"
+    );
+    let a = agent(&repo);
+    assert_eq!(a["outcome"]["kind"], "unreachable", "{a}");
+    let msg = a["outcome"]["message"].as_str().unwrap();
+    assert!(msg.contains(&format!("127.0.0.1:{port}")), "{msg}");
+    assert!(
+        a["outcome"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("ollama serve"),
+        "{a}"
+    );
+}
+
+#[test]
 fn a_key_in_the_config_file_is_refused() {
     let outside = tempfile::tempdir().unwrap();
     let repo = feature_repo(outside.path());

@@ -5,6 +5,7 @@ mod support;
 mod acp;
 mod architecture;
 mod builtin;
+mod codex_cli;
 mod consolidation;
 mod context;
 mod errors;

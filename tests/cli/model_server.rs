@@ -111,7 +111,22 @@ impl ModelServer {
             .map(|(_, b)| b.clone())
             .collect()
     }
+
+    /// The `Authorization` header of every request this server received, in order (`None`
+    /// for a request without one).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        AUTHORIZATIONS
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(port, _)| *port == self.port)
+            .map(|(_, a)| a.clone())
+            .collect()
+    }
 }
+
+/// `Authorization` headers of every server in this process, by the server's port.
+static AUTHORIZATIONS: Mutex<Vec<(u16, Option<String>)>> = Mutex::new(Vec::new());
 
 /// Request bodies of every server in this process, by the server's port (kept beside the
 /// servers so their constructors stay as they are).
@@ -135,6 +150,7 @@ fn handle(stream: TcpStream, script: &Script, log: &Mutex<Vec<String>>) -> std::
     let path = parts.next().unwrap_or("").to_string();
     let mut content_length = 0usize;
     let mut chunked = false;
+    let mut authorization = None;
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -146,6 +162,9 @@ fn handle(stream: TcpStream, script: &Script, log: &Mutex<Vec<String>>) -> std::
         }
         if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
             chunked = true;
+        }
+        if lower.starts_with("authorization:") {
+            authorization = Some(h["authorization:".len()..].trim().to_string());
         }
     }
     let mut body = Vec::new();
@@ -171,6 +190,11 @@ fn handle(stream: TcpStream, script: &Script, log: &Mutex<Vec<String>>) -> std::
         reader.read_exact(&mut body)?;
     }
     log.lock().expect("lock").push(format!("{method} {path}"));
+    let port = stream.local_addr().map(|a| a.port()).unwrap_or(0);
+    AUTHORIZATIONS
+        .lock()
+        .expect("lock")
+        .push((port, authorization));
     record_body(&stream, &body);
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let route = path.split('?').next().unwrap_or("");

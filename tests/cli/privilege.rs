@@ -111,9 +111,10 @@ fn each_agent_sees_only_its_own_vendor_and_never_a_github_token() {
         env_names(&dump("claude")),
         sorted(&["HOME", "PATH", "ANTHROPIC_API_KEY"])
     );
+    // codex exec reads its key from CODEX_API_KEY: without a codex login it gets OpenAI's.
     assert_eq!(
         env_names(&dump("codex")),
-        sorted(&["HOME", "PATH", "OPENAI_API_KEY"])
+        sorted(&["HOME", "PATH", "OPENAI_API_KEY", "CODEX_API_KEY"])
     );
     assert_eq!(
         env_names(&dump("gemini")),
@@ -150,7 +151,7 @@ fn pass_env_hands_a_command_agent_the_names_it_lists_and_agents_shows_them() {
     let table = stdout(&out);
     for line in [
         "- claude: ANTHROPIC_API_KEY, HOME, PATH\n",
-        "- codex: HOME, OPENAI_API_KEY, PATH\n",
+        "- codex: CODEX_API_KEY, HOME, OPENAI_API_KEY, PATH\n",
         "- gemini: GEMINI_API_KEY, HOME, PATH\n",
         "- mine: HOME, MINE_FLAG, MY_SERVICE_URL, PATH\n",
     ] {
@@ -318,4 +319,46 @@ fn real_claude_with_allow_bash_git_log_cannot_write_through_it() {
         .filter(|v| v["type"] == "user")
         .any(|v| v.to_string().contains("subject:Return one"));
     assert!(ran, "the admitted read form did not run: {stream}");
+}
+
+#[test]
+fn acp_and_http_agents_show_credentials_and_environment_by_name_only() {
+    let repo = cache_repo();
+    let bin = tempfile::tempdir().unwrap();
+    repo.write(
+        ".deep-review.toml",
+        "[agents.gacp]\nkind = \"acp\"\npreset = \"gemini-acp\"\n\n[agents.oc]\nkind = \"acp\"\npreset = \"opencode\"\n\n[agents.local]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"qwen\"\n\n[agents.opus]\nkind = \"anthropic\"\nmodel = \"claude-opus-4-5\"\n",
+    );
+    let out = run_clean(&repo, bin.path(), &["agents"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} |")))
+            .unwrap_or_else(|| panic!("no row for {name} in {table}"))
+            .to_string()
+    };
+    assert!(row("gacp").contains("| acp |") && row("gacp").contains("GEMINI_API_KEY is set"));
+    assert!(row("oc").contains("none found"), "{}", row("oc"));
+    assert!(row("local").contains("HTTP: `http://127.0.0.1:11434/v1`"));
+    assert!(row("local").contains("| qwen |"), "{}", row("local"));
+    assert!(
+        row("opus").contains("ANTHROPIC_API_KEY is set"),
+        "{}",
+        row("opus")
+    );
+    // The Gemini preset gets Gemini's variables, not another vendor's; the HTTP kinds run in
+    // deep-review and start no process.
+    assert!(
+        table.contains("- gacp: GEMINI_API_KEY, HOME, PATH\n"),
+        "{table}"
+    );
+    assert!(table.contains("- oc: HOME, PATH\n"), "{table}");
+    for (_, value) in PARENT
+        .iter()
+        .filter(|(k, _)| k.contains("KEY") || k.contains("TOKEN"))
+    {
+        assert!(!table.contains(value), "{value} in {table}");
+    }
 }

@@ -9,7 +9,7 @@ use crate::support::*;
 use serde_json::json;
 use std::path::PathBuf;
 
-fn cli_dir() -> Option<PathBuf> {
+pub fn cli_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("DEEP_REVIEW_CLI_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

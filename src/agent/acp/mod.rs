@@ -119,6 +119,10 @@ impl Adapter for Acp {
             .is_some_and(|p| p.env_prefixes.iter().any(|x| name.starts_with(x)))
     }
 
+    fn credentials(&self, spec: &AgentSpec) -> Option<String> {
+        presets::of_command(&spec.command).and_then(|p| p.credentials_found())
+    }
+
     fn install_hint(&self) -> &'static str {
         "configure [agents.NAME] with kind = \"acp\" and a preset or a command (see README)"
     }
@@ -277,23 +281,11 @@ async fn converse(
         let _ = exited_tx.send(true);
         out
     };
-    let mut cancel = ctx.cancel.clone();
-    let forward_cancel = async {
-        loop {
-            let gone = cancel.changed().await.is_err();
-            if gone {
-                std::future::pending::<()>().await;
-            }
-            if *cancel.borrow() {
-                interrupted.store(true, Ordering::SeqCst);
-                let _ = stop_tx.send(true);
-                std::future::pending::<()>().await;
-            }
-        }
-    };
     let ((), output) = tokio::select! {
         r = async { tokio::join!(conversation, supervised) } => r,
-        () = forward_cancel => unreachable!("forwarding never ends"),
+        () = forward_cancel(ctx.cancel.clone(), &interrupted, &stop_tx) => {
+            unreachable!("forwarding never ends")
+        }
     };
     let exit = match &output {
         Ok(o) if o.exit == Exit::Cancelled && !interrupted.load(Ordering::SeqCst) => Exit::Code(0),
@@ -301,6 +293,25 @@ async fn converse(
         Err(_) => Exit::Code(-1),
     };
     (exit, output)
+}
+
+/// Stops the agent when the user interrupts the review, and remembers that it was them.
+/// Never returns.
+async fn forward_cancel(
+    mut cancel: tokio::sync::watch::Receiver<bool>,
+    interrupted: &AtomicBool,
+    stop_tx: &tokio::sync::watch::Sender<bool>,
+) {
+    loop {
+        if cancel.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        if *cancel.borrow() {
+            interrupted.store(true, Ordering::SeqCst);
+            let _ = stop_tx.send(true);
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Until the agent's process is gone.

@@ -23,6 +23,10 @@ pub struct Preset {
     pub env_prefixes: &'static [&'static str],
     /// Its own flag for the model, when it has one (opencode takes it in its config instead).
     pub model_flag: Option<&'static str>,
+    /// Variables that hold its credentials, and its login files under the home folder, for
+    /// `deep-review agents` (whether one is set, never the value).
+    pub credentials: &'static [&'static str],
+    pub logins: &'static [&'static str],
 }
 
 /// The presets `deep-review agents` lists. Each command was checked against the agent's own
@@ -35,6 +39,8 @@ pub const PRESETS: &[Preset] = &[
         install: "npm install -g @google/gemini-cli",
         env_prefixes: &["GEMINI_", "GOOGLE_"],
         model_flag: Some("-m"),
+        credentials: &["GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI"],
+        logins: &[".gemini/oauth_creds.json"],
     },
     Preset {
         name: "opencode",
@@ -43,6 +49,9 @@ pub const PRESETS: &[Preset] = &[
         install: "npm install -g opencode-ai",
         env_prefixes: &["OPENCODE_"],
         model_flag: None,
+        // Its providers' keys reach it only through `pass_env`.
+        credentials: &[],
+        logins: &[".local/share/opencode/auth.json"],
     },
     Preset {
         name: "qwen",
@@ -51,6 +60,8 @@ pub const PRESETS: &[Preset] = &[
         install: "npm install -g @qwen-code/qwen-code",
         env_prefixes: &["QWEN_", "DASHSCOPE_", "OPENAI_"],
         model_flag: Some("-m"),
+        credentials: &["DASHSCOPE_API_KEY", "OPENAI_API_KEY"],
+        logins: &[".qwen/oauth_creds.json"],
     },
     Preset {
         name: "copilot",
@@ -59,6 +70,8 @@ pub const PRESETS: &[Preset] = &[
         install: "npm install -g @github/copilot, then `copilot` once to log in",
         env_prefixes: &["COPILOT_", "GH_HOST"],
         model_flag: Some("--model"),
+        credentials: &["COPILOT_GITHUB_TOKEN"],
+        logins: &[],
     },
     Preset {
         name: "goose",
@@ -67,8 +80,35 @@ pub const PRESETS: &[Preset] = &[
         install: "see block.github.io/goose for the goose CLI",
         env_prefixes: &["GOOSE_"],
         model_flag: None,
+        credentials: &[],
+        logins: &[".config/goose/config.yaml"],
     },
 ];
+
+impl Preset {
+    /// Where its credentials appear to come from; "none found" when it names some and none
+    /// is there.
+    pub fn credentials_found(&self) -> Option<String> {
+        if let Some(v) = self
+            .credentials
+            .iter()
+            .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        {
+            return Some(format!("{v} is set"));
+        }
+        let home = crate::agent::cli::home();
+        if let Some(f) = self
+            .logins
+            .iter()
+            .map(|f| home.join(f))
+            .find(|f| f.exists())
+        {
+            return Some(format!("logged in ({})", f.display()));
+        }
+        let named = !self.credentials.is_empty() || !self.logins.is_empty();
+        named.then(|| "none found".to_string())
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)

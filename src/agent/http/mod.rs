@@ -431,9 +431,9 @@ impl<'a> Session<'a> {
                 )
             }
             Failure::Network(why) => Outcome::failed(
-                FailureKind::Crashed,
+                FailureKind::Unreachable,
                 format!(
-                    "cannot reach the model API at {}: {why}",
+                    "no connection to {}: {why}",
                     settings::base_url(self.spec)
                 ),
                 format!("check [agents.{name}].base_url and that the server is running (for Ollama: `ollama serve`)"),
