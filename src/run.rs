@@ -164,6 +164,8 @@ pub async fn execute(
             .as_ref()
             .and_then(|p| p.body.clone())
             .filter(|b| !b.trim().is_empty()),
+        // The notes as committed at the base, never the head's (see context::store).
+        memory: crate::context::for_brief(&change),
     };
     // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.
     let brief = crate::secrets::redact_text(&prompt::build(&change, &info));

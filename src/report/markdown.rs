@@ -664,4 +664,10 @@ fn context_updates(out: &mut String, r: &Review) {
         }
         out.push('\n');
     }
+    let round = r.change.round.max(1);
+    let _ = writeln!(
+        out,
+        "\nTo keep them for future reviews, run `deep-review context apply {}/round-{round}` in the repository (it shows the change to `.deep-review/context.md` as a diff before writing it; a review folder or review.json path works too), then commit `.deep-review/context.md`: reviews read the notes from the base branch.",
+        r.id
+    );
 }

@@ -7,6 +7,7 @@ mod architecture;
 mod builtin;
 mod codex_cli;
 mod consolidation;
+mod context;
 mod errors;
 mod eval;
 mod fake_clis;
