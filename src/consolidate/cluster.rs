@@ -205,3 +205,120 @@ fn merge(
     out.sort();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::finding;
+    use super::super::fixtures::items;
+    use super::*;
+    use crate::finding::Finding;
+    use crate::finding::Severity;
+
+    fn at(path: &str, start: u32, end: u32) -> VerifiedLocation {
+        VerifiedLocation {
+            path: path.to_string(),
+            start_line: start,
+            end_line: end,
+            verified: true,
+            relocated_from: None,
+            note: None,
+            excerpt: None,
+        }
+    }
+
+    const RACE: &str = "Data race on `a.client` read without clientMu";
+    const RACE_AGAIN: &str = "Unlocked read of `a.client` races with the writer; take clientMu";
+    const DOCS: &str = "The new Close method has no documentation";
+
+    fn f(title: &str) -> Finding {
+        finding(Severity::Important, title, "")
+    }
+
+    #[test]
+    fn no_findings_no_clusters() {
+        assert!(cluster(&[], &Options::default()).is_empty());
+    }
+
+    #[test]
+    fn two_agents_describing_one_problem_are_one_cluster() {
+        let given = [
+            ("claude", f(RACE)),
+            ("codex", f(RACE_AGAIN)),
+            ("gemini", f(DOCS)),
+        ];
+        let got = cluster(&items(&given), &Options::default());
+        assert_eq!(got, vec![vec![0, 1], vec![2]]);
+    }
+
+    #[test]
+    fn one_agent_listing_two_findings_needs_more_than_two_agents_do() {
+        let given = [
+            ("claude", f(RACE)),
+            ("codex", f(RACE_AGAIN)),
+            ("claude", f(RACE_AGAIN)),
+        ];
+        let it = items(&given);
+        let v = tfidf(&it.iter().map(item_text).collect::<Vec<_>>());
+        let o = Options::default();
+        let across = link((&it[0], &v[0]), (&it[1], &v[1]), &o);
+        let within = link((&it[0], &v[0]), (&it[2], &v[2]), &o);
+        assert!((across - within - 0.25).abs() < 1e-9, "{across} {within}");
+        // An agent that repeats itself word for word is merged with itself.
+        let twice = [("claude", f(RACE)), ("claude", f(RACE))];
+        assert_eq!(cluster(&items(&twice), &o), vec![vec![0, 1]]);
+    }
+
+    #[test]
+    fn one_agent_alone_gives_one_cluster_per_finding() {
+        let given = [("claude", f(RACE)), ("claude", f(DOCS))];
+        assert_eq!(
+            cluster(&items(&given), &Options::default()),
+            vec![vec![0], vec![1]]
+        );
+    }
+
+    #[test]
+    fn an_unverifiable_finding_stays_alone_even_with_the_same_words() {
+        let given = [("claude", f(RACE)), ("codex", f(RACE))];
+        let mut it = items(&given);
+        assert_eq!(cluster(&it, &Options::default()), vec![vec![0, 1]]);
+        it[1].unverifiable = true;
+        assert_eq!(cluster(&it, &Options::default()), vec![vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn the_same_lines_with_different_words_stay_apart() {
+        let given = [("claude", f(RACE)), ("codex", f(DOCS))];
+        let mut it = items(&given);
+        for i in &mut it {
+            i.usable = vec![at("src/a.rs", 10, 12)];
+        }
+        assert_eq!(cluster(&it, &Options::default()), vec![vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn places_are_near_same_file_apart_or_unknown() {
+        let a = [at("src/a.rs", 10, 12)];
+        assert_eq!(place(&a, &[at("src/a.rs", 15, 15)], 3), Place::Near);
+        assert_eq!(place(&a, &[at("src/a.rs", 16, 20)], 3), Place::SameFile);
+        assert_eq!(place(&a, &[at("src/b.rs", 10, 12)], 3), Place::Apart);
+        assert_eq!(place(&a, &[], 3), Place::Unknown);
+        assert_eq!(place(&[], &[], 3), Place::Unknown);
+    }
+
+    #[test]
+    fn a_findings_words_leave_out_its_cited_paths() {
+        let mut given = finding(
+            Severity::Important,
+            "Leak in src/pool.rs",
+            "pool.rs never closes the handle",
+        );
+        given.locations = vec![super::super::fixtures::cite("./src/pool.rs", 1, 1, None)];
+        let pairs = [("claude", given)];
+        let it = items(&pairs);
+        assert_eq!(
+            item_text(&it[0]),
+            "Leak in  \nLeak in  \n  never closes the handle"
+        );
+    }
+}

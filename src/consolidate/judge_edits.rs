@@ -232,3 +232,189 @@ pub fn add_failed_judge(review: &mut Review, run: &AgentRun, why: &str) {
         run.name
     )));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::finding;
+    use super::super::fixtures::items;
+    use super::super::fixtures::run;
+    use super::*;
+    use crate::finding::Finding;
+    use crate::finding::Severity;
+    use crate::judge::Calibration;
+    use crate::judge::MemberRef;
+    use crate::judge::Merge;
+    use crate::judge::Refutation;
+    use crate::judge::Split;
+
+    fn given() -> [(&'static str, Finding); 3] {
+        [
+            ("claude", finding(Severity::Important, "race on client", "")),
+            (
+                "codex",
+                finding(Severity::Important, "race on client too", ""),
+            ),
+            ("gemini", finding(Severity::Suggestion, "missing docs", "")),
+        ]
+    }
+
+    fn judge<'a>(answer: &'a JudgeAnswer, run: &'a AgentRun) -> JudgeInput<'a> {
+        JudgeInput {
+            name: "opus".into(),
+            answer,
+            run,
+            notes: Vec::new(),
+        }
+    }
+
+    fn ids(e: &Edited) -> Vec<(String, Vec<usize>)> {
+        let mut out: Vec<(String, Vec<usize>)> = e
+            .findings
+            .iter()
+            .zip(&e.clusters)
+            .map(|(f, c)| (f.id.clone(), c.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The deterministic pass over `clusters`, numbered, then the judge's edits.
+    fn edit(answer: &JudgeAnswer, clusters: &[Vec<usize>]) -> Edited {
+        let g = given();
+        let it = items(&g);
+        let opts = Options::default();
+        let mut findings = build_findings(clusters, &it, &opts, 2);
+        number(&mut findings);
+        let r = run("opus", Vec::new());
+        edit_findings(&judge(answer, &r), clusters, &findings, &it, &opts, 2)
+    }
+
+    #[test]
+    fn no_edits_change_nothing() {
+        let e = edit(&JudgeAnswer::default(), &[vec![0, 1], vec![2]]);
+        assert_eq!(
+            ids(&e),
+            vec![("H1".to_string(), vec![2]), ("I1".to_string(), vec![0, 1])]
+        );
+        assert_eq!(
+            e.note,
+            "Judge opus: 0 merge(s), 0 split(s), 0 refutation(s), 0 severity change(s) applied."
+        );
+    }
+
+    #[test]
+    fn a_merge_joins_findings_and_a_split_separates_them() {
+        let merged = JudgeAnswer {
+            merges: vec![Merge {
+                findings: vec!["I1".into(), "H1".into()],
+                why: String::new(),
+            }],
+            ..JudgeAnswer::default()
+        };
+        let e = edit(&merged, &[vec![0, 1], vec![2]]);
+        assert_eq!(ids(&e), vec![("I1".to_string(), vec![0, 1, 2])]);
+        let split = JudgeAnswer {
+            splits: vec![Split {
+                finding: "I1".into(),
+                groups: vec![
+                    vec![MemberRef {
+                        agent: "claude".into(),
+                        index: 0,
+                    }],
+                    vec![MemberRef {
+                        agent: "codex".into(),
+                        index: 0,
+                    }],
+                ],
+                why: String::new(),
+            }],
+            ..JudgeAnswer::default()
+        };
+        let e = edit(&split, &[vec![0, 1], vec![2]]);
+        // One agent each, no citation: all three are held back now.
+        assert_eq!(
+            ids(&e),
+            vec![
+                ("H1".to_string(), vec![0]),
+                ("H2".to_string(), vec![1]),
+                ("H3".to_string(), vec![2]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_split_naming_no_one_or_everyone_and_unknown_ids_are_ignored() {
+        let answer = JudgeAnswer {
+            merges: vec![Merge {
+                findings: vec!["X9".into()],
+                why: String::new(),
+            }],
+            splits: vec![Split {
+                finding: "I1".into(),
+                groups: vec![
+                    vec![],
+                    vec![MemberRef {
+                        agent: "nobody".into(),
+                        index: 0,
+                    }],
+                ],
+                why: String::new(),
+            }],
+            ..JudgeAnswer::default()
+        };
+        let e = edit(&answer, &[vec![0, 1], vec![2]]);
+        assert_eq!(
+            ids(&e),
+            vec![("H1".to_string(), vec![2]), ("I1".to_string(), vec![0, 1])]
+        );
+    }
+
+    #[test]
+    fn a_calibration_changes_severity_and_status_and_a_refutation_drops() {
+        let answer = JudgeAnswer {
+            severities: vec![Calibration {
+                finding: "H1".into(),
+                severity: Severity::Critical,
+                why: "It loses data.".into(),
+            }],
+            refuted: vec![Refutation {
+                finding: "I1".into(),
+                why: " the lock is held by the caller ".into(),
+            }],
+            ..JudgeAnswer::default()
+        };
+        let e = edit(&answer, &[vec![0, 1], vec![2]]);
+        // The critical one cites nothing, so it is still held back.
+        assert_eq!(
+            ids(&e),
+            vec![("D1".to_string(), vec![0, 1]), ("H1".to_string(), vec![2])]
+        );
+        let held = e.findings.iter().find(|f| f.id == "H1").unwrap();
+        assert_eq!(held.severity, Severity::Critical);
+        assert_eq!(
+            held.calibration,
+            "It loses data (the judge, opus; the reviewers gave gemini: suggestion)."
+        );
+        let dropped = e.findings.iter().find(|f| f.id == "D1").unwrap();
+        assert_eq!(
+            dropped.drop_reason.as_deref(),
+            Some("refuted by the judge (opus): the lock is held by the caller")
+        );
+    }
+
+    #[test]
+    fn a_failed_judge_adds_its_column_and_a_note() {
+        let mut review = crate::consolidate::consolidate(
+            super::super::fixtures::input(&[], None),
+            &Options::default(),
+        );
+        add_failed_judge(&mut review, &run("opus", Vec::new()), "no JSON");
+        let col = review.agents.last().unwrap();
+        assert_eq!(col.role, Role::Judge);
+        assert_eq!(col.retro, "Answered, but its answer was ignored: no JSON.");
+        assert_eq!(
+            review.notes,
+            vec!["Judge opus: no JSON; the deterministic review stands."]
+        );
+    }
+}

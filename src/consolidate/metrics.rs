@@ -156,3 +156,114 @@ pub fn retro_paragraph(a: &AgentColumn, findings: &[ConsolidatedFinding]) -> Str
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::consolidated;
+    use super::super::fixtures::finding;
+    use super::super::fixtures::run;
+    use super::*;
+    use crate::record::FailureKind;
+    use Severity::Critical;
+    use Severity::Important;
+    use Severity::Suggestion;
+
+    fn review_of_three() -> Vec<ConsolidatedFinding> {
+        vec![
+            // Confirmed by both, downgraded for claude.
+            consolidated(
+                "I1",
+                Important,
+                Status::Reported,
+                &[("claude", Critical), ("codex", Important)],
+            ),
+            // Only codex: a unique insight, and a miss for claude.
+            consolidated("I2", Important, Status::Reported, &[("codex", Important)]),
+            // claude's invented finding.
+            consolidated("D1", Critical, Status::Dropped, &[("claude", Critical)]),
+            // A held-back suggestion only codex gave, upgraded nowhere.
+            consolidated("H1", Suggestion, Status::HeldBack, &[("codex", Suggestion)]),
+        ]
+    }
+
+    #[test]
+    fn each_agent_is_measured_against_the_consolidated_findings() {
+        let mut claude = run(
+            "claude",
+            vec![finding(Critical, "a", ""), finding(Critical, "b", "")],
+        );
+        claude.stats.duration_ms = 65_000;
+        let m = metrics(&claude, &review_of_three());
+        assert_eq!(m.findings.short(), "2C");
+        assert_eq!(m.duration_ms, 65_000);
+        assert_eq!(
+            (m.false_positives, m.dropped, m.downgraded, m.upgraded),
+            (1, 1, 1, 0)
+        );
+        assert_eq!((m.unique_insights, m.coverage_misses), (0, 1));
+        assert_eq!(m.totals.short(), "1I");
+        let codex = run(
+            "codex",
+            vec![finding(Important, "a", ""), finding(Suggestion, "c", "")],
+        );
+        let m = metrics(&codex, &review_of_three());
+        assert_eq!((m.false_positives, m.downgraded, m.upgraded), (0, 0, 0));
+        assert_eq!((m.unique_insights, m.coverage_misses), (1, 0));
+        assert_eq!(m.totals.short(), "2I");
+    }
+
+    #[test]
+    fn a_failed_agent_misses_nothing_and_a_lone_agent_with_nothing_has_zeroes() {
+        let mut failed = run("gemini", Vec::new());
+        failed.answer = None;
+        failed.outcome = Outcome::failed(
+            FailureKind::TimedOut,
+            "no answer in 600s",
+            "raise --timeout",
+        );
+        let m = metrics(&failed, &review_of_three());
+        assert_eq!(m.coverage_misses, 0);
+        assert_eq!(m.findings.total(), 0);
+        let m = metrics(&run("solo", Vec::new()), &[]);
+        assert_eq!(m, Metrics::default());
+    }
+
+    #[test]
+    fn the_column_carries_the_run_and_an_empty_retro() {
+        let col = agent_column(&run("codex", Vec::new()), &[]);
+        assert_eq!(col.name, "codex");
+        assert_eq!(col.role, Role::Reviewer);
+        assert_eq!(col.summary, None);
+        assert_eq!(col.retro, "");
+    }
+
+    #[test]
+    fn the_retro_paragraph_says_what_the_metrics_say() {
+        let findings = review_of_three();
+        let mut claude = run(
+            "claude",
+            vec![finding(Critical, "a", ""), finding(Critical, "b", "")],
+        );
+        claude.stats.duration_ms = 65_000;
+        let col = agent_column(&claude, &findings);
+        assert_eq!(
+            retro_paragraph(&col, &findings),
+            "Answered in 1m 05s with 2 findings (2C). Confirmed by others: I1. Missed I2. \
+             Severity changed by consolidation: 1 downgraded, 0 upgraded. \
+             1 finding was dropped because the cited code does not exist."
+        );
+        let col = agent_column(&run("codex", vec![finding(Important, "a", "")]), &findings);
+        assert!(retro_paragraph(&col, &findings).contains(" Only it found I2."));
+        let mut failed = run("gemini", Vec::new());
+        failed.outcome = Outcome::failed(
+            FailureKind::TimedOut,
+            "no answer in 600s",
+            "raise --timeout",
+        );
+        let col = agent_column(&failed, &findings);
+        assert_eq!(
+            retro_paragraph(&col, &findings),
+            "Did not answer (timed out): no answer in 600s. To fix: raise --timeout."
+        );
+    }
+}

@@ -30,6 +30,8 @@
 //! [`Review`]: crate::review::Review
 
 mod cluster;
+#[cfg(test)]
+mod fixtures;
 mod judge_edits;
 mod metrics;
 mod number;

@@ -65,3 +65,69 @@ fn first_place(f: &ConsolidatedFinding) -> (String, u32) {
         .map(|l| (l.path.clone(), l.start_line))
         .unwrap_or_else(|| ("~".to_string(), u32::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+    use crate::review::VerifiedLocation;
+
+    fn f(title: &str, severity: Severity, status: Status, agreement: usize) -> ConsolidatedFinding {
+        ConsolidatedFinding {
+            id: String::new(),
+            severity,
+            title: title.to_string(),
+            body: String::new(),
+            fix: None,
+            category: None,
+            scope: None,
+            confidence: None,
+            locations: Vec::new(),
+            members: Vec::new(),
+            agreement,
+            status,
+            drop_reason: None,
+            calibration: String::new(),
+        }
+    }
+
+    #[test]
+    fn reported_by_severity_then_agreement_then_place_then_held_back_then_dropped() {
+        use Severity::*;
+        let mut at_line_5 = f("b", Important, Status::Reported, 1);
+        at_line_5.locations = vec![VerifiedLocation {
+            path: "src/a.rs".into(),
+            start_line: 5,
+            end_line: 5,
+            verified: true,
+            relocated_from: None,
+            note: None,
+            excerpt: None,
+        }];
+        let mut findings = vec![
+            f("dropped", Critical, Status::Dropped, 3),
+            f("unplaced", Important, Status::Reported, 1),
+            f("held", Critical, Status::HeldBack, 1),
+            at_line_5,
+            f("agreed", Important, Status::Reported, 2),
+            f("crit", Critical, Status::Reported, 1),
+            f("sugg", Suggestion, Status::Reported, 3),
+        ];
+        let order = number(&mut findings);
+        assert_eq!(order, vec![5, 4, 3, 1, 6, 2, 0]);
+        let ids: Vec<&str> = order.iter().map(|&i| findings[i].id.as_str()).collect();
+        assert_eq!(ids, vec!["C1", "I1", "I2", "I3", "S1", "H1", "D1"]);
+    }
+
+    #[test]
+    fn nothing_to_number() {
+        assert!(number(&mut []).is_empty());
+    }
+
+    #[test]
+    fn ids_sort_by_letter_then_number() {
+        let mut ids = vec!["D1", "S2", "I10", "H1", "I2", "C1", "X9", ""];
+        ids.sort_by_key(|id| id_key(id));
+        assert_eq!(ids, vec!["C1", "I2", "I10", "S2", "H1", "D1", "", "X9"]);
+    }
+}

@@ -113,3 +113,97 @@ pub(super) fn collect_context_updates(answered: &[&AgentRun]) -> Vec<AttributedC
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::run;
+    use super::*;
+    use crate::finding::ContextAction;
+    use crate::finding::ContextUpdate;
+    use crate::finding::Observation;
+    use crate::finding::ObservationKind;
+
+    fn observation(kind: ObservationKind, title: &str) -> Observation {
+        Observation {
+            kind,
+            title: title.to_string(),
+            body: String::new(),
+            scope: None,
+            locations: Vec::new(),
+        }
+    }
+
+    fn with_observations(name: &str, obs: Vec<Observation>) -> AgentRun {
+        let mut r = run(name, Vec::new());
+        r.answer.as_mut().unwrap().observations = obs;
+        r
+    }
+
+    #[test]
+    fn the_same_observation_from_two_agents_is_one_and_one_agent_never_repeats_itself() {
+        use ObservationKind::*;
+        let a = with_observations(
+            "claude",
+            vec![
+                observation(Concern, "retry loop without backoff"),
+                observation(Concern, "retry loop without backoff"),
+            ],
+        );
+        let b = with_observations(
+            "codex",
+            vec![
+                observation(Concern, "retry loop without backoff"),
+                observation(Strength, "retry loop without backoff"),
+            ],
+        );
+        let got = consolidate_observations(&[&a, &b], None, &Options::default());
+        let got: Vec<(ObservationKind, Vec<String>)> =
+            got.into_iter().map(|o| (o.kind, o.agents)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Concern, vec!["claude".to_string(), "codex".to_string()]),
+                (Concern, vec!["claude".to_string()]),
+                (Strength, vec!["codex".to_string()]),
+            ]
+        );
+        assert!(consolidate_observations(&[], None, &Options::default()).is_empty());
+    }
+
+    #[test]
+    fn assessments_are_trimmed_attributed_and_blank_ones_skipped() {
+        let mut a = run("claude", Vec::new());
+        let answer = a.answer.as_mut().unwrap();
+        answer.assessments.testing = Some("  no test covers the retry \n".into());
+        answer.assessments.documentation = Some("   ".into());
+        let set = collect_assessments(&[&a]);
+        assert_eq!(
+            set.testing,
+            vec![Attributed {
+                agent: "claude".into(),
+                text: "no test covers the retry".into()
+            }]
+        );
+        assert!(set.documentation.is_empty() && set.commits.is_empty());
+    }
+
+    #[test]
+    fn the_same_context_note_from_two_agents_is_one_update() {
+        let update = |note: &str| ContextUpdate {
+            action: ContextAction::Add,
+            note: note.to_string(),
+            why: String::new(),
+        };
+        let mut a = run("claude", Vec::new());
+        a.answer.as_mut().unwrap().context_updates = vec![
+            update("Use the pool  for DB access"),
+            update("Use the pool for DB access"),
+        ];
+        let mut b = run("codex", Vec::new());
+        b.answer.as_mut().unwrap().context_updates = vec![update("use the POOL for db access")];
+        let got = collect_context_updates(&[&a, &b]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].note, "Use the pool  for DB access");
+        assert_eq!(got[0].agents, vec!["claude", "codex"]);
+    }
+}

@@ -58,3 +58,40 @@ impl Default for Options {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_parse_by_name_and_alias() {
+        assert_eq!(SeverityPolicy::parse("vote"), Some(SeverityPolicy::Vote));
+        assert_eq!(
+            SeverityPolicy::parse("highest"),
+            Some(SeverityPolicy::Highest)
+        );
+        assert_eq!(SeverityPolicy::parse("max"), Some(SeverityPolicy::Highest));
+        assert_eq!(
+            SeverityPolicy::parse("lowest"),
+            Some(SeverityPolicy::Lowest)
+        );
+        assert_eq!(SeverityPolicy::parse("min"), Some(SeverityPolicy::Lowest));
+        assert_eq!(SeverityPolicy::parse("Vote"), None);
+        assert_eq!(SeverityPolicy::parse(""), None);
+    }
+
+    #[test]
+    fn agreement_is_a_third_of_those_who_answered_and_never_below_two() {
+        let o = Options::default();
+        let m: Vec<usize> = [0, 1, 2, 3, 6, 7, 12]
+            .iter()
+            .map(|&n| o.min_agreement(n))
+            .collect();
+        assert_eq!(m, vec![2, 2, 2, 2, 2, 3, 4]);
+        let all = Options {
+            agreement_fraction: 1.0,
+            ..Options::default()
+        };
+        assert_eq!(all.min_agreement(5), 5);
+    }
+}

@@ -139,3 +139,106 @@ fn assemble(
     review.summary = executive_summary(&review);
     review
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::cite;
+    use super::super::fixtures::finding;
+    use super::super::fixtures::input;
+    use super::super::fixtures::located;
+    use super::super::fixtures::run;
+    use super::super::fixtures::Tree;
+    use super::*;
+    use crate::finding::Severity;
+    use crate::judge::JudgeAnswer;
+    use crate::review::Status;
+
+    #[test]
+    fn no_runs_give_an_empty_review_without_a_verdict() {
+        let r = consolidate(input(&[], None), &Options::default());
+        assert!(r.findings.is_empty() && r.agents.is_empty() && r.reconciliation.is_empty());
+        assert_eq!(r.verdict, None);
+        assert_eq!(
+            r.verdict_rationale,
+            "no model reviewer ran; nothing reviewed the change."
+        );
+    }
+
+    #[test]
+    fn one_agent_with_a_real_and_an_invented_citation() {
+        let tree = Tree::default().with("src/a.rs", &["fn a() {", "    x.unwrap();", "}"]);
+        let runs = [run(
+            "codex",
+            vec![
+                located(
+                    finding(Severity::Important, "unwrap panics", "x may be None"),
+                    vec![cite("src/a.rs", 2, 2, Some("x.unwrap();"))],
+                ),
+                located(
+                    finding(Severity::Critical, "sql injection", "query built by hand"),
+                    vec![cite("src/a.rs", 40, 41, None)],
+                ),
+            ],
+        )];
+        let r = consolidate(input(&runs, Some(&tree)), &Options::default());
+        let got: Vec<(&str, Status)> = r
+            .findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.status))
+            .collect();
+        assert_eq!(got, vec![("I1", Status::Reported), ("D1", Status::Dropped)]);
+        assert_eq!(
+            r.findings[1].drop_reason.as_deref(),
+            Some("unverifiable: line 40 does not exist: `src/a.rs` has 3 lines")
+        );
+        assert_eq!(r.reconciliation.len(), 1);
+        assert_eq!(r.reconciliation[0].finding, "D1");
+        assert_eq!(r.verdict, Some(crate::finding::Verdict::MergeWithFixes));
+        assert_eq!(r.agents[0].metrics.false_positives, 1);
+    }
+
+    #[test]
+    fn the_judge_edits_findings_and_its_prose_replaces_the_deterministic_one() {
+        let runs = [
+            run(
+                "claude",
+                vec![finding(Severity::Important, "race on client", "")],
+            ),
+            run(
+                "codex",
+                vec![finding(Severity::Important, "race on client", "")],
+            ),
+        ];
+        let answer = JudgeAnswer {
+            summary: Some("  One race.  ".into()),
+            verdict_rationale: Some("fix the race".into()),
+            ..JudgeAnswer::default()
+        };
+        let judge_run = run("opus", Vec::new());
+        let mut given = input(&runs, None);
+        given.judge = Some(JudgeInput {
+            name: "opus".into(),
+            answer: &answer,
+            run: &judge_run,
+            notes: vec!["retro for `nobody` ignored".into()],
+        });
+        let r = consolidate(given, &Options::default());
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].id, "I1");
+        assert_eq!(r.summary, "One race.");
+        assert_eq!(r.verdict_rationale, "fix the race");
+        assert_eq!(r.agents.len(), 3);
+        assert_eq!(
+            r.agents[2].retro,
+            "Judged the 1 consolidated finding in 0.0s."
+        );
+        assert_eq!(
+            r.notes,
+            vec![
+                "retro for `nobody` ignored".to_string(),
+                "Judge opus: 0 merge(s), 0 split(s), 0 refutation(s), 0 severity change(s) applied."
+                    .to_string(),
+            ]
+        );
+    }
+}

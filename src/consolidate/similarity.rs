@@ -320,4 +320,69 @@ mod tests {
         assert!(v[0].cosine(&v[1]) > v[0].cosine(&v[2]));
         assert!(v[0].cosine(&v[2]) < 0.1);
     }
+
+    #[test]
+    fn terms_are_stemmed_words_without_stopwords_and_whole_identifiers_weighted_up() {
+        let t = terms("The `cache_key` is computed twice in getOrCreate");
+        assert_eq!(
+            t,
+            vec![
+                ("#cache_key".to_string(), 2.0),
+                ("cache".to_string(), 1.0),
+                ("key".to_string(), 1.0),
+                ("comput".to_string(), 1.0),
+                ("twice".to_string(), 1.0),
+                ("#getorcreate".to_string(), 2.0),
+                ("get".to_string(), 1.0),
+                ("create".to_string(), 1.0),
+            ]
+        );
+        assert!(terms("").is_empty());
+        assert!(terms("the and of 42 1234").is_empty());
+    }
+
+    #[test]
+    fn stems_keep_at_least_four_letters() {
+        assert_eq!(stem("caching"), "cach");
+        assert_eq!(stem("racing"), "racing");
+        assert_eq!(stem("entries"), "entry");
+        assert_eq!(stem("locks"), "lock");
+        assert_eq!(
+            split_camel("getOrCreateClient"),
+            ["get", "Or", "Create", "Client"]
+        );
+        assert_eq!(split_camel("HTTPServer"), ["HTTPServer"]);
+    }
+
+    #[test]
+    fn identical_texts_are_fully_similar_and_disjoint_ones_not_at_all() {
+        let v = tfidf(&[
+            "mutex held across await".to_string(),
+            "mutex held across await".to_string(),
+            "documentation typo".to_string(),
+        ]);
+        assert!((v[0].cosine(&v[1]) - 1.0).abs() < 1e-6);
+        assert!((v[0].similarity(&v[1]) - 1.0).abs() < 1e-6);
+        assert_eq!(v[0].cosine(&v[2]), 0.0);
+        assert_eq!(v[0].overlap(&v[2]), 0.0);
+    }
+
+    #[test]
+    fn a_terse_text_contained_in_a_long_one_overlaps_fully() {
+        let v = tfidf(&[
+            "forEach async awaited".to_string(),
+            "forEach async awaited: the loop returns before the writes finish, so errors vanish"
+                .to_string(),
+        ]);
+        assert!((v[0].overlap(&v[1]) - 1.0).abs() < 1e-6);
+        assert!(v[0].cosine(&v[1]) < 0.9);
+    }
+
+    #[test]
+    fn empty_input_and_empty_texts_give_empty_vectors() {
+        assert!(tfidf(&[]).is_empty());
+        let v = tfidf(&[String::new(), "lock".to_string()]);
+        assert_eq!(v[0].terms().count(), 0);
+        assert_eq!(v[0].similarity(&v[1]), 0.0);
+    }
 }

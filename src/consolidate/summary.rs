@@ -77,3 +77,53 @@ pub(super) fn executive_summary(r: &Review) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::finding;
+    use super::super::fixtures::input;
+    use super::super::fixtures::run;
+    use super::super::pipeline::consolidate;
+    use super::*;
+    use crate::consolidate::Options;
+    use crate::record::FailureKind;
+
+    #[test]
+    fn nobody_answered() {
+        let r = consolidate(input(&[], None), &Options::default());
+        assert_eq!(
+            executive_summary(&r),
+            "0 of 0 reviewers answered (). They reported 0 findings, consolidated into 0 critical, 0 important and 0 suggestions."
+        );
+    }
+
+    #[test]
+    fn who_answered_what_survived_and_what_needs_attention() {
+        let mut failed = run("gemini", Vec::new());
+        failed.answer = None;
+        failed.outcome = Outcome::failed(FailureKind::RateLimited, "429", "wait");
+        let runs = [
+            run(
+                "claude",
+                vec![finding(Severity::Important, "race on client", "")],
+            ),
+            run(
+                "codex",
+                vec![finding(Severity::Important, "race on client", "")],
+            ),
+            run("solo", vec![finding(Severity::Suggestion, "rename it", "")]),
+            failed,
+        ];
+        let mut given = input(&runs, None);
+        given.partial = true;
+        let r = consolidate(given, &Options::default());
+        assert_eq!(
+            executive_summary(&r),
+            "3 of 4 reviewers answered (claude, codex, solo). They reported 3 findings, \
+             consolidated into 0 critical, 1 important and 0 suggestions (1 held back for lack \
+             of support). Did not answer: gemini (rate limited). The review was interrupted: \
+             this is what had arrived by then.\n\nWhat needs attention before merging:\n\n\
+             - **I1** race on client"
+        );
+    }
+}

@@ -91,3 +91,93 @@ fn verdict_rationale(v: Verdict, findings: &[ConsolidatedFinding]) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::consolidated;
+    use super::super::fixtures::run;
+    use super::*;
+    use crate::record::FailureKind;
+    use crate::record::Outcome;
+    use Severity::Critical;
+    use Severity::Important;
+    use Severity::Suggestion;
+
+    fn failed(name: &str) -> AgentRun {
+        let mut r = AgentRun::blank(
+            name,
+            AgentKind::Command,
+            Outcome::failed(FailureKind::Crashed, "exit 1", "see stderr"),
+        );
+        r.answer = None;
+        r
+    }
+
+    fn builtin() -> AgentRun {
+        AgentRun::blank("builtin", AgentKind::Builtin, Outcome::Ok)
+    }
+
+    #[test]
+    fn no_model_reviewer_no_verdict() {
+        assert_eq!(
+            verdict(&[], &[]),
+            (
+                None,
+                "no model reviewer ran; nothing reviewed the change.".to_string()
+            )
+        );
+        assert_eq!(
+            verdict(&[builtin()], &[]),
+            (
+                None,
+                "no model reviewer ran; only the builtin checks did, and they cannot judge the change as a whole."
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            verdict(&[failed("claude"), failed("codex")], &[]).1,
+            "no model reviewer answered (claude, codex failed); nothing reviewed the change."
+        );
+    }
+
+    #[test]
+    fn the_highest_reported_severity_decides() {
+        let runs = [run("codex", Vec::new())];
+        assert_eq!(
+            verdict(&runs, &[]),
+            (
+                Some(Verdict::Merge),
+                "no reviewer reported a problem that survived consolidation.".to_string()
+            )
+        );
+        let findings = [
+            consolidated("I1", Important, Status::Reported, &[("codex", Important)]),
+            consolidated("H1", Critical, Status::HeldBack, &[("codex", Critical)]),
+            consolidated("S1", Suggestion, Status::Reported, &[("codex", Suggestion)]),
+        ];
+        assert_eq!(
+            verdict(&runs, &findings),
+            (
+                Some(Verdict::MergeWithFixes),
+                "no critical findings, but important ones should be fixed before merging: I1 title of I1."
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            verdict(&runs, &findings[1..]).1,
+            "no critical or important findings; 1 suggestion to consider."
+        );
+        let critical = [
+            consolidated("C1", Critical, Status::Reported, &[("codex", Critical)]),
+            consolidated("C2", Critical, Status::Reported, &[("codex", Critical)]),
+        ];
+        assert_eq!(
+            verdict(&runs, &critical),
+            (
+                Some(Verdict::DoNotMerge),
+                "critical findings must be resolved first: C1 title of C1; C2 title of C2."
+                    .to_string()
+            )
+        );
+    }
+}

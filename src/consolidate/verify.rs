@@ -232,3 +232,188 @@ fn excerpt(lines: &[String], start: u32, end: u32) -> Excerpt {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::cite;
+    use super::super::fixtures::finding;
+    use super::super::fixtures::located;
+    use super::super::fixtures::run;
+    use super::super::fixtures::Tree;
+    use super::*;
+    use crate::finding::Severity;
+
+    fn tree() -> Tree {
+        Tree::default().with(
+            "src/lib.rs",
+            &["fn a() {", "    let x = 1;", "    x.unwrap();", "}", ""],
+        )
+    }
+
+    #[test]
+    fn a_cited_line_that_exists_is_verified_with_its_excerpt() {
+        let t = tree();
+        let v = verify(&cite("./src/lib.rs", 3, 3, None), Some(&t), 10);
+        assert!(v.verified);
+        assert_eq!(v.path, "src/lib.rs");
+        assert_eq!((v.start_line, v.end_line), (3, 3));
+        assert_eq!(v.note, None);
+        let e = v.excerpt.unwrap();
+        assert_eq!(e.start_line, 1);
+        assert_eq!(e.lines.len(), 5);
+        assert_eq!(e.lines[2], "    x.unwrap();");
+    }
+
+    #[test]
+    fn a_citation_to_a_missing_line_is_not_verified_and_says_why() {
+        let t = tree();
+        let v = verify(&cite("src/lib.rs", 9, 9, None), Some(&t), 10);
+        assert!(!v.verified);
+        assert_eq!(
+            v.note.as_deref(),
+            Some("line 9 does not exist: `src/lib.rs` has 5 lines")
+        );
+        assert_eq!(v.excerpt, None);
+        let zero = verify(&cite("src/lib.rs", 0, 1, None), Some(&t), 10);
+        assert!(!zero.verified);
+        assert_eq!(
+            zero.note.as_deref(),
+            Some("line 0 does not exist: `src/lib.rs` has 5 lines")
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_not_verified() {
+        let t = tree();
+        let v = verify(&cite("src/gone.rs", 1, 1, None), Some(&t), 10);
+        assert!(!v.verified);
+        assert_eq!(
+            v.note.as_deref(),
+            Some("`src/gone.rs` does not exist in the head tree")
+        );
+    }
+
+    #[test]
+    fn without_a_tree_nothing_is_verified_but_the_path_is_cleaned() {
+        let v = verify(&cite("b/src/lib.rs", 2, 4, None), None, 10);
+        assert!(!v.verified);
+        assert_eq!(v.path, "src/lib.rs");
+        assert_eq!((v.start_line, v.end_line), (2, 4));
+        assert_eq!(
+            v.note.as_deref(),
+            Some("not verified: no repository to check against")
+        );
+    }
+
+    #[test]
+    fn an_end_line_past_the_file_is_clipped() {
+        let t = tree();
+        let v = verify(&cite("src/lib.rs", 4, 40, None), Some(&t), 10);
+        assert!(v.verified);
+        assert_eq!(v.end_line, 5);
+        assert_eq!(
+            v.note.as_deref(),
+            Some("end line 40 clipped to the file's 5 lines")
+        );
+    }
+
+    #[test]
+    fn a_quote_a_few_lines_off_relocates_the_citation() {
+        let t = tree();
+        let v = verify(&cite("src/lib.rs", 1, 2, Some("x.unwrap();")), Some(&t), 10);
+        assert!(v.verified);
+        assert_eq!((v.start_line, v.end_line), (3, 4));
+        assert_eq!(v.relocated_from, Some(1));
+        assert_eq!(
+            v.note.as_deref(),
+            Some("cited line 1, but the quoted code is at line 3; relocated")
+        );
+    }
+
+    #[test]
+    fn a_quote_that_is_not_near_the_line_fails_the_citation() {
+        let t = tree();
+        let v = verify(&cite("src/lib.rs", 1, 1, Some("x.unwrap();")), Some(&t), 1);
+        assert!(!v.verified);
+        assert_eq!(v.relocated_from, None);
+        assert_eq!(
+            v.note.as_deref(),
+            Some("the quoted code is not at line 1 of `src/lib.rs` nor within 1 lines of it")
+        );
+        let elsewhere = verify(&cite("src/lib.rs", 2, 2, Some("panic!()")), Some(&t), 10);
+        assert!(!elsewhere.verified);
+    }
+
+    #[test]
+    fn a_path_given_relative_to_a_folder_is_found_among_the_changed_files() {
+        let t = tree();
+        let v = verify(&cite("lib.rs", 2, 2, None), Some(&t), 10);
+        assert!(v.verified);
+        assert_eq!(v.path, "src/lib.rs");
+        assert_eq!(v.note.as_deref(), Some("path given as `lib.rs`"));
+    }
+
+    #[test]
+    fn quotes_match_modulo_whitespace_and_contained_lines() {
+        assert!(text_matches("  let   x = 1;", "let x = 1;"));
+        assert!(text_matches("anything", "   "));
+        assert!(!text_matches("", "let x"));
+        // A quote longer than the line holds it, when the line says enough (8 characters).
+        assert!(text_matches("x.unwrap();", "let y = x.unwrap();"));
+        assert!(!text_matches("}", "} else {"));
+        assert_eq!(first_quote_line("\n  \n  first\nsecond"), "  first");
+    }
+
+    #[test]
+    fn no_runs_give_no_items() {
+        assert!(verify_findings(&[], Some(&tree()), 10).is_empty());
+    }
+
+    #[test]
+    fn findings_whose_every_citation_fails_are_unverifiable() {
+        let t = tree();
+        let r = run(
+            "codex",
+            vec![
+                located(
+                    finding(Severity::Important, "real", ""),
+                    vec![
+                        cite("src/lib.rs", 3, 3, None),
+                        cite("src/lib.rs", 99, 99, None),
+                    ],
+                ),
+                located(
+                    finding(Severity::Critical, "invented", ""),
+                    vec![cite("src/lib.rs", 99, 99, None)],
+                ),
+                finding(Severity::Suggestion, "nowhere", ""),
+            ],
+        );
+        let items = verify_findings(&[&r], Some(&t), 10);
+        let got: Vec<(&str, usize, bool, usize, usize)> = items
+            .iter()
+            .map(|i| {
+                (
+                    i.agent,
+                    i.index,
+                    i.unverifiable,
+                    i.locations.len(),
+                    i.usable.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("codex", 0, false, 2, 1),
+                ("codex", 1, true, 1, 0),
+                // No citation at all is not an invalid citation.
+                ("codex", 2, false, 0, 0),
+            ]
+        );
+        // Without a tree every citation is usable and nothing is unverifiable.
+        let items = verify_findings(&[&r], None, 10);
+        assert!(items.iter().all(|i| !i.unverifiable));
+        assert_eq!(items[1].usable.len(), 1);
+    }
+}

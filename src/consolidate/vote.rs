@@ -312,63 +312,214 @@ pub(super) fn reconciliation(
 
 #[cfg(test)]
 mod tests {
+    use super::super::fixtures::finding;
+    use super::super::fixtures::items;
     use super::*;
+    use crate::finding::Finding;
+    use Severity::Critical;
+    use Severity::Important;
+    use Severity::Suggestion;
+
+    fn verified(path: &str, line: u32) -> VerifiedLocation {
+        VerifiedLocation {
+            path: path.to_string(),
+            start_line: line,
+            end_line: line,
+            verified: true,
+            relocated_from: None,
+            note: None,
+            excerpt: None,
+        }
+    }
 
     #[test]
-    fn vote_ties_go_lower_and_majority_wins() {
+    fn one_agent_or_unanimity_keeps_the_severity() {
+        assert_eq!(
+            vote(&[("codex", Important)], SeverityPolicy::Vote),
+            (
+                Important,
+                "Reported as important by codex; kept.".to_string()
+            )
+        );
+        assert_eq!(
+            vote(&[("a", Critical), ("b", Critical)], SeverityPolicy::Lowest),
+            (Critical, "All 2 agents gave critical; kept.".to_string())
+        );
+    }
+
+    #[test]
+    fn a_tied_vote_goes_to_the_lower_severity() {
+        assert_eq!(
+            vote(&[("codex", Important), ("gemini", Critical)], SeverityPolicy::Vote),
+            (
+                Important,
+                "codex: important, gemini: critical: the vote is tied, and ties go to the lower severity, important."
+                    .to_string()
+            )
+        );
+        // A three-way tie goes all the way down.
         let (s, why) = vote(
-            &[
-                ("codex", Severity::Important),
-                ("gemini", Severity::Critical),
-            ],
+            &[("a", Critical), ("b", Suggestion), ("c", Important)],
             SeverityPolicy::Vote,
         );
-        assert_eq!(s, Severity::Important);
-        assert!(why.contains("tied"), "{why}");
-        let (s, _) = vote(
-            &[
-                ("a", Severity::Critical),
-                ("b", Severity::Critical),
-                ("c", Severity::Suggestion),
-            ],
-            SeverityPolicy::Vote,
+        assert_eq!(s, Suggestion);
+        assert!(why.ends_with("the vote is tied, and ties go to the lower severity, suggestion."));
+    }
+
+    #[test]
+    fn the_majority_wins_and_the_policies_override_it() {
+        let given = [("a", Critical), ("b", Critical), ("c", Suggestion)];
+        assert_eq!(
+            vote(&given, SeverityPolicy::Vote),
+            (
+                Critical,
+                "a: critical, b: critical, c: suggestion: critical has the most votes (2 of 3)."
+                    .to_string()
+            )
         );
-        assert_eq!(s, Severity::Critical);
-        let (s, _) = vote(
-            &[("a", Severity::Critical), ("b", Severity::Suggestion)],
+        let (s, why) = vote(&given, SeverityPolicy::Lowest);
+        assert_eq!(s, Suggestion);
+        assert!(why.ends_with("the lowest severity is kept (policy `lowest`)."));
+        let (s, why) = vote(
+            &[("a", Critical), ("b", Suggestion)],
             SeverityPolicy::Highest,
         );
-        assert_eq!(s, Severity::Critical);
+        assert_eq!(s, Critical);
+        assert!(why.ends_with("the highest severity is kept (policy `highest`)."));
+    }
+
+    #[test]
+    fn no_votes_is_a_suggestion() {
+        assert_eq!(
+            vote(&[], SeverityPolicy::Vote),
+            (
+                Suggestion,
+                "All 0 agents gave suggestion; kept.".to_string()
+            )
+        );
     }
 
     #[test]
     fn reporting_policy() {
         let st = report_status;
+        assert_eq!(st(Important, 1, 2, true, true, None), Status::Reported);
+        assert_eq!(st(Critical, 1, 2, false, true, None), Status::Reported);
+        assert_eq!(st(Important, 1, 2, false, false, None), Status::HeldBack);
+        assert_eq!(st(Suggestion, 2, 2, false, false, None), Status::Reported);
+        assert_eq!(st(Suggestion, 2, 3, false, false, None), Status::HeldBack);
         assert_eq!(
-            st(Severity::Important, 1, 2, true, true, None),
+            st(Suggestion, 1, 2, true, true, Some(0.2)),
+            Status::HeldBack
+        );
+        assert_eq!(
+            st(Suggestion, 1, 2, true, true, Some(0.5)),
             Status::Reported
         );
-        assert_eq!(
-            st(Severity::Important, 1, 2, false, false, None),
-            Status::HeldBack
-        );
-        assert_eq!(
-            st(Severity::Suggestion, 2, 2, false, false, None),
-            Status::Reported
-        );
-        assert_eq!(
-            st(Severity::Suggestion, 2, 3, false, false, None),
-            Status::HeldBack
-        );
-        assert_eq!(
-            st(Severity::Suggestion, 1, 2, true, true, Some(0.2)),
-            Status::HeldBack
-        );
-        let o = super::Options::default();
-        let m: Vec<usize> = [2, 3, 6, 7, 12]
+        assert_eq!(st(Suggestion, 1, 2, false, true, None), Status::HeldBack);
+    }
+
+    fn pair() -> [(&'static str, Finding); 3] {
+        let mut a = finding(Important, "race on client", "short");
+        a.fix = Some("lock it".into());
+        let mut b = finding(Critical, "client race", "a much longer explanation");
+        b.confidence = Some(0.9);
+        let c = finding(Suggestion, "client race again", "");
+        [("codex", a), ("claude", b), ("claude", c)]
+    }
+
+    #[test]
+    fn a_cluster_becomes_one_finding_with_every_agent_once() {
+        let given = pair();
+        let mut it = items(&given);
+        it[0].usable = vec![verified("src/a.rs", 3)];
+        it[0].locations = it[0].usable.clone();
+        let got = build_findings(&[vec![0, 1, 2]], &it, &Options::default(), 2);
+        assert_eq!(got.len(), 1);
+        let f = &got[0];
+        // claude counts once, at its highest (critical): one critical and one important tie.
+        assert_eq!(f.agreement, 2);
+        assert_eq!(f.severity, Important);
+        assert_eq!(f.status, Status::Reported);
+        // The representative is the member at the voted severity.
+        assert_eq!(f.title, "race on client");
+        assert_eq!(f.fix.as_deref(), Some("lock it"));
+        assert_eq!(f.confidence, Some(0.9));
+        assert_eq!(f.locations, vec![verified("src/a.rs", 3)]);
+        let members: Vec<(&str, usize)> = f
+            .members
             .iter()
-            .map(|&n| o.min_agreement(n))
+            .map(|m| (m.agent.as_str(), m.index))
             .collect();
-        assert_eq!(m, vec![2, 2, 2, 3, 4]);
+        assert_eq!(members, vec![("claude", 0), ("claude", 1), ("codex", 0)]);
+        assert_eq!(f.id, "");
+        assert_eq!(f.drop_reason, None);
+    }
+
+    #[test]
+    fn a_cluster_of_unverifiable_findings_is_dropped_with_the_notes() {
+        let given = [("codex", finding(Critical, "invented", ""))];
+        let mut it = items(&given);
+        let mut bad = verified("src/a.rs", 99);
+        bad.verified = false;
+        bad.note = Some("line 99 does not exist: `src/a.rs` has 5 lines".into());
+        it[0].locations = vec![bad.clone()];
+        it[0].unverifiable = true;
+        let got = build_findings(&[vec![0]], &it, &Options::default(), 2);
+        assert_eq!(got[0].status, Status::Dropped);
+        assert_eq!(
+            got[0].drop_reason.as_deref(),
+            Some("unverifiable: line 99 does not exist: `src/a.rs` has 5 lines")
+        );
+        assert_eq!(got[0].locations, vec![bad]);
+    }
+
+    #[test]
+    fn a_lone_uncited_finding_is_held_back() {
+        let given = [("codex", finding(Important, "vague worry", ""))];
+        let got = build_findings(&[vec![0]], &items(&given), &Options::default(), 2);
+        assert_eq!(got[0].status, Status::HeldBack);
+        assert!(build_findings(&[], &[], &Options::default(), 2).is_empty());
+    }
+
+    #[test]
+    fn overlapping_citations_are_listed_once_verified_first() {
+        let given = pair();
+        let mut it = items(&given);
+        let mut unverified = verified("src/b.rs", 7);
+        unverified.verified = false;
+        it[0].usable = vec![verified("src/a.rs", 3)];
+        it[0].locations = vec![verified("src/a.rs", 3), unverified.clone()];
+        it[1].usable = vec![verified("src/a.rs", 3)];
+        it[1].locations = it[1].usable.clone();
+        let members: Vec<&Item> = it.iter().collect();
+        let got = merged_locations(members[1], &members, false);
+        assert_eq!(got, vec![verified("src/a.rs", 3), unverified]);
+    }
+
+    #[test]
+    fn the_log_holds_changed_and_dropped_findings_by_id() {
+        let given = pair();
+        let it = items(&given);
+        let mut kept = build_findings(&[vec![0, 1, 2]], &it, &Options::default(), 2).remove(0);
+        kept.id = "I1".into();
+        let mut dropped = kept.clone();
+        dropped.id = "D1".into();
+        dropped.status = Status::Dropped;
+        dropped.drop_reason = Some("refuted".into());
+        let log = reconciliation(&[dropped, kept], &[vec![0], vec![0, 1, 2]], &it);
+        let got: Vec<(&str, &str, usize, Severity, Option<Severity>)> = log
+            .iter()
+            .map(|r| (r.finding.as_str(), r.agent.as_str(), r.index, r.from, r.to))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("I1", "claude", 0, Critical, Some(Important)),
+                ("I1", "claude", 1, Suggestion, Some(Important)),
+                ("D1", "codex", 0, Important, None),
+            ]
+        );
+        assert_eq!(log[2].reason, "refuted");
+        assert!(reconciliation(&[], &[], &it).is_empty());
     }
 }
