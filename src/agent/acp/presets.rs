@@ -156,10 +156,13 @@ pub fn opencode_permission() -> serde_json::Value {
 }
 
 /// The environment opencode gets on top of its allowlist: the permissions above (merged into
-/// a user's own `OPENCODE_CONFIG_CONTENT`, whose `permission` they replace), the model, and
-/// switches that keep the reviewed tree from configuring it: no project config
-/// (`opencode.json`, `.opencode/`: agents, commands, plugins), no Claude Code files
-/// (`CLAUDE.md`, `.claude/skills`), no self-update.
+/// a user's own `OPENCODE_CONFIG_CONTENT`, whose `permission` they replace), the model, no
+/// language servers and no formatters (`lsp` and `formatter` set to `false` over the user's:
+/// opencode's `read` starts the language servers for the file it reads, and looks their
+/// programs up in the reviewed tree first, e.g. `node_modules/.bin/oxlint`, so a PR could run
+/// its own program; nor does it download any), and switches that keep the reviewed tree from
+/// configuring it: no project config (`opencode.json`, `.opencode/`: agents, commands,
+/// plugins), no Claude Code files (`CLAUDE.md`, `.claude/skills`), no self-update.
 pub fn opencode_env(
     user_content: Option<&str>,
     model: Option<&str>,
@@ -173,6 +176,8 @@ pub fn opencode_env(
     };
     let permission = opencode_permission();
     content["permission"] = permission.clone();
+    content["lsp"] = serde_json::Value::Bool(false);
+    content["formatter"] = serde_json::Value::Bool(false);
     if let Some(m) = model {
         content["model"] = serde_json::Value::String(m.to_string());
     }
@@ -184,6 +189,7 @@ pub fn opencode_env(
         on("OPENCODE_DISABLE_CLAUDE_CODE"),
         on("OPENCODE_DISABLE_AUTOUPDATE"),
         on("OPENCODE_DISABLE_SHARE"),
+        on("OPENCODE_DISABLE_LSP_DOWNLOAD"),
     ])
 }
 
@@ -209,7 +215,7 @@ mod tests {
     #[test]
     fn opencode_may_only_read_whatever_its_user_config_says() {
         let env = opencode_env(
-            Some(r#"{"permission": "allow", "provider": {"x": {}}}"#),
+            Some(r#"{"permission": "allow", "lsp": true, "formatter": {"x": {"command": ["x"]}}, "provider": {"x": {}}}"#),
             Some("x/m"),
         )
         .unwrap();
@@ -226,6 +232,13 @@ mod tests {
         assert_eq!(content["permission"]["read"], "allow");
         assert_eq!(content["model"], "x/m");
         assert!(content["provider"]["x"].is_object());
+        // No language server or formatter, whatever the user's config says: they would run
+        // programs found in the reviewed tree.
+        assert_eq!(content["lsp"], false);
+        assert_eq!(content["formatter"], false);
+        assert!(env
+            .iter()
+            .any(|(k, v)| k == "OPENCODE_DISABLE_LSP_DOWNLOAD" && v == "1"));
         assert!(env
             .iter()
             .any(|(k, v)| k == "OPENCODE_DISABLE_PROJECT_CONFIG" && v == "1"));

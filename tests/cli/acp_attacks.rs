@@ -1,0 +1,114 @@
+//! Attacks on the `acp` kind from an untrusted head, with the real pinned OpenCode through the
+//! scripted model server on 127.0.0.1: a committed language-server binary, opencode behind a
+//! wrapper command, committed symlinks out of the tree, a `CONTEXT.md` of instructions; and an
+//! ACP agent deep-review does not know, which must not start on an untrusted head unless the
+//! user vouches for it. Each proves its side effect did not happen.
+
+use crate::acp::answer;
+use crate::acp::check_real;
+use crate::acp::in_namespace;
+use crate::model_server::ModelServer;
+use crate::support::*;
+use serde_json::json;
+use std::path::Path;
+
+/// The user's own opencode setup in a fresh home: a provider on the scripted server, plus
+/// `extra` merged into its config (e.g. `"lsp": true`).
+fn opencode_home(server: &ModelServer, extra: serde_json::Value) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let config_dir = home.path().join(".config/opencode");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    let mut cfg = json!({
+        "provider": {"mock": {
+            "npm": "@ai-sdk/anthropic",
+            "name": "Mock",
+            "options": {"baseURL": format!("{}/v1", server.base()), "apiKey": "test-dummy"},
+            "models": {"mock-model": {"name": "Mock model", "tool_call": true}}
+        }},
+        "autoupdate": false
+    });
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        cfg[k] = v;
+    }
+    std::fs::write(config_dir.join("opencode.json"), cfg.to_string()).unwrap();
+    home
+}
+
+/// `[agents.opencode]` started by `command` (a TOML array), its home in `home`.
+fn opencode_table(command: &str, home: &Path) -> String {
+    let h = home.display();
+    format!(
+        r#"[agents.opencode]
+kind = "acp"
+command = {command}
+model = "mock/mock-model"
+timeout = "120s"
+env = {{ HOME = "{h}", XDG_CONFIG_HOME = "{h}/.config", XDG_DATA_HOME = "{h}/.local/share", XDG_CACHE_HOME = "{h}/.cache", XDG_STATE_HOME = "{h}/.local/state", OPENCODE_DISABLE_MODELS_FETCH = "1" }}
+"#
+    )
+}
+
+fn review_untrusted(repo: &Repo) -> serde_json::Value {
+    let out = repo.run(&[
+        "review",
+        "--untrusted",
+        "--agents",
+        "opencode",
+        "--format",
+        "json",
+    ]);
+    serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)))
+}
+
+const LSP_TEST: &str =
+    "acp_attacks::opencode_never_starts_a_language_server_from_the_reviewed_tree";
+
+#[test]
+fn opencode_never_starts_a_language_server_from_the_reviewed_tree() {
+    in_namespace(LSP_TEST, lsp_body);
+}
+
+/// The user's opencode config turns language servers on; the PR commits `package.json` and
+/// an executable `node_modules/.bin/oxlint`, which opencode's `read` would start (it looks the
+/// server up in the reviewed tree first) when it warms the LSP for the file read.
+fn lsp_body(bin: &Path) {
+    let markers = tempfile::tempdir().unwrap();
+    let pwned = markers.path().join("PWNED-LSP");
+    let server = ModelServer::start_steps(
+        answer(),
+        vec![json!({"name": "read", "input": {"filePath": "src/index.js"}})],
+    );
+    let home = opencode_home(&server, json!({"lsp": true, "formatter": true}));
+    let config = opencode_table(
+        &format!(r#"["{}/opencode", "acp"]"#, bin.display()),
+        home.path(),
+    );
+    let repo = Repo::with_base(&[("README.md", "hello\n"), (".deep-review.toml", &config)]);
+    repo.write("package.json", "{\"name\": \"x\"}\n");
+    repo.write("src/index.js", "export const a = 1;\n");
+    let script = format!(
+        "#!/bin/sh\necho \"ran in $PWD: $0 $*\" >> {}\n",
+        pwned.display()
+    );
+    for tool in ["oxlint", "eslint", "typescript-language-server", "biome"] {
+        let p = format!("node_modules/.bin/{tool}");
+        repo.write(&p, &script);
+        std::fs::set_permissions(
+            repo.path().join(&p),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    repo.git(&["add", "-f", "-A"]);
+    repo.git(&["commit", "-q", "-m", "Add js"]);
+    let v = review_untrusted(&repo);
+    check_real(&repo, &v, "opencode", &server);
+    // A language server may start a moment after the read.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let ran = std::fs::read_to_string(&pwned).unwrap_or_default();
+    assert!(
+        ran.is_empty(),
+        "the PR's node_modules/.bin program ran:\n{ran}"
+    );
+}
