@@ -122,6 +122,52 @@ fn lsp_body(bin: &Path) {
     );
 }
 
+const WRAPPER_TEST: &str = "acp_attacks::opencode_behind_a_wrapper_gets_its_presets_restrictions";
+
+#[test]
+fn opencode_behind_a_wrapper_gets_its_presets_restrictions() {
+    in_namespace(WRAPPER_TEST, wrapper_body);
+}
+
+/// `command = ["/usr/bin/env", ".../opencode", "acp"]`: still opencode, so still denied its
+/// shell and write tools.
+fn wrapper_body(bin: &Path) {
+    let markers = tempfile::tempdir().unwrap();
+    let pwned = markers.path().join("PWNED-SHELL");
+    let server = ModelServer::start_steps(
+        answer(),
+        vec![
+            json!({"name": "bash", "input": {"command": format!("touch {}", pwned.display()), "description": "scripted"}}),
+            json!({"name": "read", "input": {"filePath": "src/cache.rs"}}),
+        ],
+    );
+    let home = opencode_home(&server, json!({"permission": "allow"}));
+    let repo = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
+    repo.write(
+        ".deep-review.toml",
+        &opencode_table(
+            &format!(r#"["/usr/bin/env", "{}/opencode", "acp"]"#, bin.display()),
+            home.path(),
+        ),
+    );
+    repo.write("src/cache.rs", CACHE_RS);
+    repo.commit("Add cache lookups");
+    let out = repo.run(&["review", "--agents", "opencode", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    check_real(&repo, &v, "opencode", &server);
+    assert!(!pwned.exists(), "the shell command ran");
+    let offered: Vec<String> = bodies(&server)
+        .iter()
+        .flat_map(|b| b["tools"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect();
+    assert!(offered.iter().any(|t| t == "read"), "{offered:?}");
+    for t in ["bash", "write", "edit"] {
+        assert!(!offered.iter().any(|o| o == t), "{t} offered: {offered:?}");
+    }
+}
+
 const SYMLINK_TEST: &str =
     "acp_attacks::opencode_cannot_read_outside_the_tree_through_committed_symlinks";
 
@@ -222,4 +268,82 @@ fn context_body(bin: &Path) {
             );
         }
     }
+}
+
+/// An ACP agent deep-review has no preset for, as a script that leaves a marker when it starts
+/// (and then plays a well-behaved agent).
+fn unknown_agent(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let marker = dir.join("STARTED");
+    let answer_file = dir.join("answer.json");
+    std::fs::write(&answer_file, answer().to_string()).unwrap();
+    let agent = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/acp/fake_agent.py"
+    );
+    let script = dir.join("my-acp-agent");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntouch {}\nexec python3 {agent} {} {}\n",
+            marker.display(),
+            dir.join("results.json").display(),
+            answer_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (script, marker)
+}
+
+fn unknown_repo(script: &Path, extra: &str) -> Repo {
+    let config = format!(
+        "[agents.mine]\nkind = \"acp\"\ncommand = [\"{}\"]\ntimeout = \"60s\"\n{extra}",
+        script.display()
+    );
+    let repo = Repo::with_base(&[
+        ("src/cache.rs", "pub struct Cache;\n"),
+        (".deep-review.toml", &config),
+    ]);
+    repo.write("src/cache.rs", CACHE_RS);
+    repo.commit("Add cache lookups");
+    repo
+}
+
+#[test]
+fn an_unknown_acp_agent_does_not_start_on_an_untrusted_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let (script, marker) = unknown_agent(dir.path());
+    let repo = unknown_repo(&script, "");
+    let out = repo.run(&[
+        "review",
+        "--untrusted",
+        "--agents",
+        "mine",
+        "--format",
+        "json",
+    ]);
+    assert!(!marker.exists(), "the unknown agent was started");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&out), stderr(&out)));
+    let a = crate::acp::agent_json(&v, "mine");
+    assert_eq!(a["outcome"]["status"], "failed", "{a:#}");
+    let text = a["outcome"].to_string();
+    for needle in ["preset", "allow_untrusted = true", "[agents.mine]"] {
+        assert!(text.contains(needle), "no {needle:?} in {text}");
+    }
+
+    // The same agent, trusted by the user for untrusted heads, runs.
+    let repo = unknown_repo(&script, "allow_untrusted = true\n");
+    let out = repo.run(&[
+        "review",
+        "--untrusted",
+        "--agents",
+        "mine",
+        "--format",
+        "json",
+    ]);
+    assert!(marker.exists(), "stderr: {}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let a = crate::acp::agent_json(&v, "mine");
+    assert_eq!(a["outcome"]["status"], "ok", "{a:#}");
 }
