@@ -39,6 +39,79 @@ pub enum Command {
     Agents(AgentsArgs),
     /// Score consolidation on a labelled benchmark (e.g. shared/eval/martian-dev.json).
     Eval(EvalArgs),
+    /// List past reviews of this repository, newest first (.deep-review/history.sqlite).
+    History(HistoryArgs),
+    /// Each agent's record across past reviews: findings that survived, were fixed, cost.
+    Stats(StatsArgs),
+    /// The repository's memory (.deep-review/context.md): list the notes every brief
+    /// includes, apply a review's proposed notes, add or remove one.
+    Context(ContextArgs),
+}
+
+/// Where the history is: the repository's, or a database named outright.
+#[derive(Debug, Args)]
+pub struct HistoryPlace {
+    /// The repository whose history to read (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The history database to read (default: <repo>/.deep-review/history.sqlite).
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub place: HistoryPlace,
+    /// Print the reviews as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub place: HistoryPlace,
+    /// Only reviews started since then: a date (2026-04-01) or a duration back from now (30d).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Print the records as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// The repository whose notes to read or edit (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".", global = true)]
+    pub repo: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<ContextCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Show a review's proposed additions and removals as a diff of the notes, and apply
+    /// them (asking first on a terminal).
+    Apply {
+        /// A review folder, round folder or review.json; a review's ID (its folder name in
+        /// .deep-review/reviews, optionally with /round-N); or `latest`.
+        review: String,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Add a note (its provenance: you, today).
+    Add {
+        /// The note (Markdown); several words are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Remove note N (as numbered by `deep-review context`).
+    Remove {
+        #[arg(value_name = "N")]
+        number: usize,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -111,36 +111,7 @@ pub fn consolidate(args: ConsolidateArgs) -> Result<run::Outcome> {
     })
 }
 
-/// Finds review.json from a review folder, a round folder, or the file itself.
-pub fn find_review_json(path: &Path) -> Result<PathBuf> {
-    if path.is_file() {
-        return Ok(path.to_path_buf());
-    }
-    if path.join("review.json").is_file() {
-        return Ok(path.join("review.json"));
-    }
-    // A review folder: the latest round.
-    let mut rounds: Vec<(u32, PathBuf)> = std::fs::read_dir(path)
-        .map_err(|e| Error::io("read", path, e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let n = name.strip_prefix("round-")?.parse::<u32>().ok()?;
-            Some((n, e.path()))
-        })
-        .filter(|(_, p)| p.join("review.json").is_file())
-        .collect();
-    rounds.sort();
-    rounds
-        .pop()
-        .map(|(_, p)| p.join("review.json"))
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{} holds no review.json (nor a round-N folder with one); pass a review folder from .deep-review/reviews/",
-                path.display()
-            ))
-        })
-}
+pub use crate::review_folder::find_review_json;
 
 pub fn render(args: RenderArgs) -> Result<String> {
     let file = find_review_json(&args.path)?;

@@ -12,10 +12,12 @@ use std::path::PathBuf;
 
 mod git;
 mod github;
+mod history;
 mod pr;
 
 pub use git::GitError;
 pub use github::GitHubError;
+pub use history::HistoryError;
 pub use pr::PrError;
 
 /// Exit codes, documented in the README.
@@ -56,6 +58,9 @@ pub enum Error {
     Pr(#[from] PrError),
     #[error("invalid configuration in {path}: {message}")]
     Config { path: PathBuf, message: String },
+    /// The review history could not be read (`deep-review history`, `stats`).
+    #[error(transparent)]
+    History(#[from] HistoryError),
     #[error("{0}")]
     Usage(String),
     #[error("no review could be produced: every reviewer failed")]

@@ -74,7 +74,10 @@ impl Repo {
         Err(Error::NoDefaultBranch)
     }
 
-    /// Keeps `.deep-review/` out of `git status` without touching the user's .gitignore.
+    /// Keeps deep-review's generated files (review folders, rounds, worktrees, any database)
+    /// out of `git status` without touching the user's .gitignore, and leaves the notes
+    /// (`.deep-review/context.md`), which the team commits, visible. An older version's line
+    /// excluding all of `.deep-review/` is replaced.
     pub fn ensure_excluded(&self) -> Result<()> {
         let git_dir = self.git(&["rev-parse", "--git-common-dir"])?;
         let git_dir = PathBuf::from(git_dir.trim());
@@ -86,17 +89,39 @@ impl Repo {
         let info = git_dir.join("info");
         let exclude = info.join("exclude");
         let existing = std::fs::read_to_string(&exclude).unwrap_or_default();
-        if existing.lines().any(|l| l.trim() == "/.deep-review/") {
+        let Some(text) = excludes_with_ours(&existing) else {
             return Ok(());
-        }
+        };
         std::fs::create_dir_all(&info).map_err(|e| Error::io("create", &info, e))?;
-        let mut text = existing;
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str("# deep-review artifacts\n/.deep-review/\n");
         std::fs::write(&exclude, text).map_err(|e| Error::io("write", &exclude, e))
     }
+}
+
+/// deep-review's lines in `.git/info/exclude`: everything under `.deep-review/` but the notes.
+/// (`/.deep-review/*` excludes the folder's entries, not the folder, so git can re-include
+/// the notes; it could not under an excluded folder.)
+const EXCLUDES: &str = "# deep-review: generated reviews and history; the notes (context.md) are committed\n/.deep-review/*\n!/.deep-review/context.md\n";
+
+/// `existing` (an exclude file's text) with [`EXCLUDES`] in place of any older deep-review
+/// lines, or None when it already holds them.
+fn excludes_with_ours(existing: &str) -> Option<String> {
+    let ours: Vec<&str> = EXCLUDES.lines().collect();
+    let has = |l: &str| existing.lines().any(|e| e.trim() == l);
+    let old = |l: &str| matches!(l.trim(), "/.deep-review/" | "# deep-review artifacts");
+    if ours[1..].iter().all(|l| has(l)) && !existing.lines().any(old) {
+        return None;
+    }
+    let mut text = String::new();
+    for line in existing.split_inclusive('\n') {
+        if !old(line) && !ours.contains(&line.trim()) {
+            text.push_str(line);
+        }
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(EXCLUDES);
+    Some(text)
 }
 
 /// Runs git (in `dir`, when given) and returns stdout; a failure carries git's stderr.
@@ -129,6 +154,58 @@ pub fn run_git(dir: Option<&Path>, args: &[&str]) -> Result<Vec<u8>, GitError> {
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    #[test]
+    fn excludes_are_added_once_and_an_older_line_is_migrated() {
+        let fresh = excludes_with_ours("").unwrap();
+        assert_eq!(fresh, EXCLUDES);
+        assert_eq!(excludes_with_ours(&fresh), None);
+        let user = "# git ls-files --others --exclude-from=.git/info/exclude\n*.swp\n";
+        let old = format!("{user}# deep-review artifacts\n/.deep-review/\n/build/");
+        let migrated = excludes_with_ours(&old).unwrap();
+        assert_eq!(migrated, format!("{user}/build/\n{EXCLUDES}"));
+        assert_eq!(excludes_with_ours(&migrated), None);
+    }
+
+    #[test]
+    fn git_ignores_the_reviews_but_not_the_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        run_git(Some(dir.path()), &["init", "-q"]).unwrap();
+        let exclude = dir.path().join(".git/info/exclude");
+        std::fs::write(&exclude, "# deep-review artifacts\n/.deep-review/\n").unwrap();
+        let repo = Repo::discover(dir.path()).unwrap();
+        repo.ensure_excluded().unwrap();
+        for (path, ignored) in [
+            (".deep-review/context.md", false),
+            (
+                ".deep-review/reviews/20260426-165750-local-abc/round-1/review.json",
+                true,
+            ),
+            (".deep-review/history.sqlite", true),
+            ("src/.deep-review/context.md", false),
+        ] {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(&full, "x").unwrap();
+            let out = std::process::Command::new("git")
+                .args([
+                    "-C",
+                    dir.path().to_str().unwrap(),
+                    "check-ignore",
+                    "-q",
+                    path,
+                ])
+                .status()
+                .unwrap();
+            assert_eq!(out.success(), ignored, "{path}");
+        }
+        let status = repo.git(&["status", "--porcelain", "-uall"]).unwrap();
+        assert_eq!(
+            status.trim(),
+            "?? .deep-review/context.md\n?? src/.deep-review/context.md".trim(),
+            "{status}"
+        );
+    }
 
     #[test]
     fn a_refusal_carries_git_stderr_and_a_silent_one_its_status() {

@@ -9,8 +9,10 @@
 //!   [`record`]: what their runs leave (a leaf: the stages after the agents read only it).
 //! - [`consolidate`]: verify, cluster, vote, measure; produces a [`review::Review`].
 //! - [`report`]: renderers over a `Review`.
+//! - [`context`]: the repository's memory (`.deep-review/context.md`), read into every brief
+//!   from the base.
 //! - [`run`]: the review pipeline ([`review_folder`]: where it writes); [`commands`]: commands
-//!   that run no agent.
+//!   that run no agent; [`history`]: every review recorded in SQLite, `history` and `stats`.
 //! - [`cli`], [`config`], [`errors`], [`events`], [`interrupt`], [`progress`]: the edges.
 //!
 //! stdout carries only the report: [`emit`] is the one function allowed to print to it.
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod consolidate;
+pub mod context;
 pub mod diff;
 pub mod errors;
 pub mod eval;
@@ -30,6 +33,7 @@ pub mod events;
 pub mod finding;
 pub mod git;
 pub mod github;
+pub mod history;
 pub mod interrupt;
 pub mod judge;
 pub mod pr;
@@ -96,6 +100,18 @@ pub fn main_impl() -> i32 {
             cli::Command::Eval(args) => commands::eval(args).map(|report| run::Outcome {
                 report,
                 exit_code: exit_codes::OK,
+            }),
+            cli::Command::History(args) => history::history(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Stats(args) => history::stats(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Context(args) => context::run(args).map(|o| run::Outcome {
+                report: o.report,
+                exit_code: o.exit_code,
             }),
         }
     });

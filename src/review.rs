@@ -199,6 +199,56 @@ pub struct Metrics {
     /// The agent's and the review's spend limits, and which one it reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<crate::record::BudgetUse>,
+    /// Its record across the earlier reviews in this repository's history (absent when it
+    /// has none, or the history could not be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<AgentRecord>,
+}
+
+/// An agent's record across reviews, from the history database (`deep-review stats`). Counts
+/// are over complete reviews (an interrupted one holds only what had arrived).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub agent: String,
+    /// Its kind and model in its latest review.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Reviews it ran in (as a reviewer or the judge).
+    pub reviews: u32,
+    /// Findings as it reported them.
+    pub findings: u32,
+    /// Of those, how many ended in a reported consolidated finding.
+    pub survived: u32,
+    /// Reported consolidated findings that it alone reported.
+    pub unique_insights: u32,
+    /// Its findings held back: below the reporting threshold.
+    pub held_back: u32,
+    /// Its findings dropped: `invalid_citations` plus `refuted`.
+    pub dropped: u32,
+    /// Dropped because no citation exists at the head.
+    pub invalid_citations: u32,
+    /// Dropped because the judge refuted them.
+    pub refuted: u32,
+    /// Reported consolidated findings it contributed to.
+    pub reported: u32,
+    /// Of those, how many a later complete round of the same subject looked at.
+    pub followed: u32,
+    /// Of `followed`, how many that round found fixed: no agent reported them again and
+    /// their cited code changed.
+    pub fixed: u32,
+    /// `fixed / followed`: the share of its reported findings that authors acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_share: Option<f64>,
+    pub median_duration_ms: u64,
+    pub tokens_input: u64,
+    pub tokens_output: u64,
+    /// Total cost, when any of its runs reported one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// `cost_usd / reported`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_reported_finding: Option<f64>,
 }
 
 /// What an agent did in the review.
@@ -386,6 +436,17 @@ pub struct AttributedContextUpdate {
     pub note: String,
     pub why: String,
     pub agents: Vec<String>,
+}
+
+impl AgentRecord {
+    /// "1 of 3 (33%)": fixed by the next round, of its findings a next round looked at; "—"
+    /// when none was looked at.
+    pub fn fixed_label(&self) -> String {
+        match self.fixed_share {
+            Some(s) => format!("{} of {} ({:.0}%)", self.fixed, self.followed, s * 100.0),
+            None => "—".into(),
+        }
+    }
 }
 
 impl Review {

@@ -164,6 +164,8 @@ pub async fn execute(
             .as_ref()
             .and_then(|p| p.body.clone())
             .filter(|b| !b.trim().is_empty()),
+        // The notes as committed at the base, never the head's (see context::store).
+        memory: crate::context::for_brief(&change),
     };
     // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.
     let brief = crate::secrets::redact_text(&prompt::build(&change, &info));
@@ -217,6 +219,9 @@ pub async fn execute(
             review.partial = true;
         }
     }
+    // Each agent's record so far joins the retro, then the review joins the history (one
+    // transaction; a failure is a note on stderr, never the review's end).
+    crate::history::record(&mut review, &change, review_dir);
     artifacts::write(&round_dir.join("review.json"), &report::json(&review))?;
     artifacts::write(
         &round_dir.join("report.sarif"),

@@ -430,6 +430,52 @@ fn retro(out: &mut String, r: &Review) {
     }
     out.push_str("### Summary\n\n");
     out.push_str(&metrics_table(r));
+    out.push_str(&record_table(r));
+}
+
+/// Each agent's record across the earlier reviews in the history, when any agent has one.
+pub fn record_table(r: &Review) -> String {
+    if r.agents.iter().all(|a| a.metrics.record.is_none()) {
+        return String::new();
+    }
+    let mut out = String::from(
+        "### Record so far\n\nFrom this repository's review history (`.deep-review/history.sqlite`), before this review; `deep-review stats` shows it for every agent.\n\n| |",
+    );
+    for a in &r.agents {
+        let _ = write!(out, " {} |", cell(&a.display));
+    }
+    out.push_str("\n|---|");
+    for _ in &r.agents {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    type Row = (&'static str, fn(&AgentRecord) -> String);
+    let rows: [Row; 8] = [
+        ("Reviews", |x| x.reviews.to_string()),
+        ("Findings", |x| x.findings.to_string()),
+        ("Survived consolidation", |x| x.survived.to_string()),
+        ("Unique insights", |x| x.unique_insights.to_string()),
+        ("Refuted or dropped", |x| x.dropped.to_string()),
+        ("Fixed by the next round", AgentRecord::fixed_label),
+        ("Median duration", |x| {
+            human_duration(Duration::from_millis(x.median_duration_ms))
+        }),
+        ("Cost per reported finding", |x| {
+            x.cost_per_reported_finding
+                .map(|c| format!("${c:.2}"))
+                .unwrap_or_else(|| "—".into())
+        }),
+    ];
+    for (label, f) in rows {
+        let _ = write!(out, "| {label} |");
+        for a in &r.agents {
+            let v = a.metrics.record.as_ref().map_or("—".to_string(), f);
+            let _ = write!(out, " {} |", cell(&v));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
 }
 
 /// The retro's metrics table (DESIGN.md, "Metrics per agent"), one column per agent.
@@ -618,4 +664,10 @@ fn context_updates(out: &mut String, r: &Review) {
         }
         out.push('\n');
     }
+    let round = r.change.round.max(1);
+    let _ = writeln!(
+        out,
+        "\nTo keep them for future reviews, run `deep-review context apply {}/round-{round}` in the repository (it shows the change to `.deep-review/context.md` as a diff before writing it; a review folder or review.json path works too), then commit `.deep-review/context.md`: reviews read the notes from the base branch.",
+        r.id
+    );
 }
