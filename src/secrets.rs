@@ -3,8 +3,9 @@
 //! further than the file it was committed in or the environment it was set in.
 //!
 //! One masking step, [`redact_text`] (and [`redact_line`], [`LineMasker`] for streams), masks
-//! two things: the known token formats below, and the exact values of the environment's
-//! secret variables (see [`env_secrets`]).
+//! three things: the known token formats below, the exact values of the environment's
+//! secret variables (see [`env_secrets`]), and the body of a PEM private key block, across
+//! lines (its BEGIN and END lines are kept, so a reader still sees what it was).
 
 use regex::Regex;
 use std::borrow::Cow;
@@ -32,7 +33,7 @@ fn patterns() -> &'static [Pattern] {
         vec![
             p(
                 "private key",
-                r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
+                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
                 0,
                 0.0,
             ),
@@ -46,6 +47,28 @@ fn patterns() -> &'static [Pattern] {
             p("GitHub token", r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255})\b", 1, 0.0),
             p("GitHub token", r"\b(github_pat_[A-Za-z0-9_]{60,255})\b", 1, 0.0),
             p("Slack token", r"\b(xox[abposr]-[A-Za-z0-9-]{10,250})\b", 1, 0.0),
+            p("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1, 0.0),
+            // .npmrc: `//registry.npmjs.org/:_authToken=…`, `_auth=…`, `_password=…`, unquoted.
+            p(
+                "npm credential",
+                r#"(?i)(?:^|[\s:])_(?:authToken|auth|password)\s*=\s*["']?([^\s"']{8,})"#,
+                1,
+                0.0,
+            ),
+            // .netrc: `machine h login u password p`, or `password p` on a line of its own.
+            p(
+                "netrc password",
+                r#"(?i)(?:^[+ ]?\s*|\\n\s*|\blogin\s+[^\s\\]+\s+)password\s+([^\s"'\\]{3,})"#,
+                1,
+                0.0,
+            ),
+            // Docker's config.json: `"auth": "<base64 user:password>"`, also JSON-escaped.
+            p(
+                "Docker registry credential",
+                r#"\\?"(?:auth|identitytoken|registrytoken)\\?"\s*:\s*\\?"([A-Za-z0-9+/=._-]{8,})\\?""#,
+                1,
+                0.0,
+            ),
             p(
                 "Slack webhook",
                 r"(https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,})",
@@ -250,7 +273,115 @@ pub fn redact_line(line: &str) -> String {
 }
 
 fn mask_line<'a>(line: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
-    let line = mask_env(line, secrets);
+    mask_line_in(line, secrets, &mut KeyBlock::default())
+}
+
+/// Lines after a private key's BEGIN line still masked as its body when no END line comes.
+const MAX_KEY_LINES: usize = 200;
+
+/// What masking carries from one line to the next: whether it is inside a private key's
+/// block (the lines left to mask as its body when no END line comes).
+#[derive(Debug, Default, Clone)]
+pub struct KeyBlock {
+    lines_left: usize,
+}
+
+fn key_begin() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----").expect("compiles")
+    })
+}
+
+fn key_end() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----").expect("compiles")
+    })
+}
+
+/// `s` with every run of 8 or more base64 characters replaced: a key's body. A run right
+/// after a backslash keeps its first character (`\nMIIE…` is an escaped newline, then the
+/// body), so JSON stays JSON.
+fn mask_key_body(s: &str) -> String {
+    let b = s.as_bytes();
+    let is_b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=';
+    let mut out = String::with_capacity(s.len());
+    let (mut i, mut last) = (0, 0);
+    while i < b.len() {
+        if !is_b64(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = if i > 0 && b[i - 1] == b'\\' { i + 1 } else { i };
+        let mut j = i;
+        while j < b.len() && is_b64(b[j]) {
+            j += 1;
+        }
+        if j >= start + 8 {
+            out.push_str(&s[last..start]);
+            out.push_str("…[redacted]");
+            last = j;
+        }
+        i = j;
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// The private key blocks of one line masked: a body inside the line (as in JSON, with
+/// escaped newlines) up to its END, a body that goes on to the next lines, and the lines of
+/// a body that started on an earlier line (`key`).
+fn mask_key_blocks<'a>(line: &'a str, key: &mut KeyBlock) -> Cow<'a, str> {
+    let mut out = String::new();
+    let mut rest = line;
+    if key.lines_left > 0 {
+        match key_end().find(rest) {
+            Some(end) => {
+                out.push_str(&mask_key_body(&rest[..end.start()]));
+                key.lines_left = 0;
+                rest = &rest[end.start()..];
+            }
+            None => {
+                key.lines_left -= 1;
+                // A diff's `+` stays, so the diff still reads.
+                let (prefix, body) = rest.split_at(usize::from(rest.starts_with('+')));
+                return Cow::Owned(format!("{prefix}{}", mask_key_body(body)));
+            }
+        }
+    } else if !key_begin().is_match(rest) {
+        return Cow::Borrowed(line);
+    }
+    while let Some(begin) = key_begin().find(rest) {
+        out.push_str(&rest[..begin.end()]);
+        rest = &rest[begin.end()..];
+        match key_end().find(rest) {
+            Some(end) => {
+                out.push_str(&mask_key_body(&rest[..end.start()]));
+                out.push_str(end.as_str());
+                rest = &rest[end.end()..];
+            }
+            None => {
+                let after = rest.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == ',');
+                if after.is_empty() || after == "\\n" {
+                    key.lines_left = MAX_KEY_LINES;
+                }
+                out.push_str(&mask_key_body(rest));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// One line of a text masked, inside or outside a private key's block.
+fn mask_line_in<'a>(line: &'a str, secrets: &[EnvSecret], key: &mut KeyBlock) -> Cow<'a, str> {
+    let keyed = mask_key_blocks(line, key);
+    let line = match keyed {
+        Cow::Borrowed(l) => mask_env(l, secrets),
+        Cow::Owned(l) => Cow::Owned(mask_env(&l, secrets).into_owned()),
+    };
     let hits = scan_line(&line);
     if hits.is_empty() {
         return line;
@@ -285,31 +416,62 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 }
 
 fn mask_with<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
-    let needs = secrets.iter().any(|s| text.contains(s.value.as_str()))
+    mask_in(text, secrets, &mut KeyBlock::default())
+}
+
+/// [`mask`] of one piece of a longer text (a line of a stream), with what the pieces before
+/// it left in `key`.
+pub fn mask_continued<'a>(text: &'a str, key: &mut KeyBlock) -> Cow<'a, str> {
+    mask_in(text, &all_secrets(), key)
+}
+
+fn mask_in<'a>(text: &'a str, secrets: &[EnvSecret], key: &mut KeyBlock) -> Cow<'a, str> {
+    let needs = key.lines_left > 0
+        || secrets.iter().any(|s| text.contains(s.value.as_str()))
         || text.split('\n').any(|l| !scan_line(l).is_empty());
     if !needs {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.split('\n')
-            .map(|l| mask_line(l, secrets))
+            .map(|l| mask_line_in(l, secrets, key))
             .collect::<Vec<_>>()
             .join("\n"),
     )
 }
 
+/// Lines `from..=to` (1-based) of a file's `lines`, masked as the file reads: a line inside
+/// a private key's block is masked even when its BEGIN line is above `from`.
+pub fn redact_lines(lines: &[String], from: usize, to: usize) -> Vec<String> {
+    let secrets = all_secrets();
+    let mut key = KeyBlock::default();
+    let start = from.saturating_sub(MAX_KEY_LINES + 1).max(1);
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate().take(to).skip(start - 1) {
+        let masked = mask_line_in(l, &secrets, &mut key);
+        if i + 1 >= from {
+            out.push(masked.into_owned());
+        }
+    }
+    out
+}
+
 /// Masks bytes that may not be UTF-8: valid runs are masked, other bytes kept as they are, so
 /// a raw transcript stays byte-faithful apart from its secrets.
 pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    mask_bytes_in(bytes, &mut KeyBlock::default())
+}
+
+fn mask_bytes_in<'a>(bytes: &'a [u8], key: &mut KeyBlock) -> Cow<'a, [u8]> {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return match mask(text) {
+        return match mask_continued(text, key) {
             Cow::Borrowed(_) => Cow::Borrowed(bytes),
             Cow::Owned(s) => Cow::Owned(s.into_bytes()),
         };
     }
     let mut out = Vec::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        out.extend_from_slice(mask(chunk.valid()).as_bytes());
+        out.extend_from_slice(mask_continued(chunk.valid(), key).as_bytes());
         out.extend_from_slice(chunk.invalid());
     }
     Cow::Owned(out)
@@ -350,6 +512,7 @@ pub const PENDING_CAP: usize = 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct LineMasker {
     pending: Vec<u8>,
+    key: KeyBlock,
 }
 
 impl LineMasker {
@@ -364,7 +527,7 @@ impl LineMasker {
         while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
             self.pending.extend_from_slice(&rest[..=nl]);
             let line = std::mem::take(&mut self.pending);
-            emit(&mask_bytes(&line));
+            emit(&mask_bytes_in(&line, &mut self.key));
             rest = &rest[nl + 1..];
         }
         self.pending.extend_from_slice(rest);
@@ -376,7 +539,7 @@ impl LineMasker {
                 .map(|i| i + 1)
                 .unwrap_or(PENDING_CAP);
             let head: Vec<u8> = self.pending.drain(..cut).collect();
-            emit(&mask_bytes(&head));
+            emit(&mask_bytes_in(&head, &mut self.key));
         }
     }
 
@@ -384,7 +547,7 @@ impl LineMasker {
     pub fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            emit(&mask_bytes(&line));
+            emit(&mask_bytes_in(&line, &mut self.key));
         }
     }
 }
@@ -517,6 +680,128 @@ mod tests {
         assert!(
             !redact_text("a\nghp_0123456789abcdefghijABCDEFGHIJ0123456789\n")
                 .contains("0123456789abcdef")
+        );
+    }
+
+    const BODY: [&str; 2] = [
+        "MIIEowIBAAKCAQEAq7BFUAkGfZq8rT2mLp9Wx4nB7vK3cD6fH1jS5gA0eYuIoPl7",
+        "Hq2Zr9LmV4xKp8WnB3cYd6Fs1Tg5Uj0Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc==",
+    ];
+
+    fn assert_no_body(masked: &str) {
+        for b in BODY {
+            assert!(
+                !masked.contains(&b[6..30]),
+                "the key's body is there: {masked}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_private_keys_whole_block_is_masked_and_its_lines_kept() {
+        let pem = format!(
+            "key:\n-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n{}\n-----END OPENSSH PRIVATE KEY-----\nafter AKIAIOSFODNN7EXAMPLQ",
+            BODY[0], BODY[1]
+        );
+        let masked = redact_text(&pem);
+        assert_no_body(&masked);
+        assert!(
+            masked.contains("-----BEGIN OPENSSH PRIVATE KEY-----\n"),
+            "{masked}"
+        );
+        assert!(
+            masked.contains("\n-----END OPENSSH PRIVATE KEY-----\n"),
+            "{masked}"
+        );
+        assert!(masked.ends_with("after AKIA…[redacted]"), "{masked}");
+        assert_eq!(masked.lines().count(), pem.lines().count(), "{masked}");
+        // In a diff, with its `+` prefixes.
+        let diff = format!(
+            "+-----BEGIN RSA PRIVATE KEY-----\n+{}\n+{}\n+-----END RSA PRIVATE KEY-----\n context",
+            BODY[0], BODY[1]
+        );
+        let masked = redact_text(&diff);
+        assert_no_body(&masked);
+        assert!(
+            masked.ends_with("+-----END RSA PRIVATE KEY-----\n context"),
+            "{masked}"
+        );
+    }
+
+    #[test]
+    fn a_private_key_inside_one_json_line_is_masked_and_the_json_still_parses() {
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n{}\n-----END PRIVATE KEY-----\n",
+            BODY[0], BODY[1]
+        );
+        let line = serde_json::json!({"text": pem, "n": 1}).to_string();
+        let masked = redact_line(&line);
+        assert_no_body(&masked);
+        let v: serde_json::Value = serde_json::from_str(&masked).expect("still JSON");
+        assert!(v["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert!(v["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("-----END PRIVATE KEY-----\n"));
+    }
+
+    #[test]
+    fn a_private_key_streamed_line_by_line_is_masked() {
+        let pem = format!(
+            "-----BEGIN EC PRIVATE KEY-----\n{}\n{}\n-----END EC PRIVATE KEY-----\ntail\n",
+            BODY[0], BODY[1]
+        );
+        let mut out = Vec::new();
+        let mut m = LineMasker::new();
+        for chunk in pem.as_bytes().chunks(9) {
+            m.push(chunk, |b| out.extend_from_slice(b));
+        }
+        m.finish(|b| out.extend_from_slice(b));
+        let out = String::from_utf8(out).unwrap();
+        assert_no_body(&out);
+        assert!(
+            out.ends_with("-----END EC PRIVATE KEY-----\ntail\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn npmrc_netrc_and_docker_credentials_are_masked() {
+        let cases = [
+            (
+                "//registry.npmjs.org/:_authToken=Zq8rT2mLp9Wx4nB7vK3cD6fH",
+                "Zq8rT2mLp9Wx4nB7vK3cD6fH",
+            ),
+            (
+                "_auth = Ym9iOnMzY3IzdFBhNTVXb3Jk",
+                "Ym9iOnMzY3IzdFBhNTVXb3Jk",
+            ),
+            (
+                "machine api.example.com login bob password s3cr3tPa55w0rd",
+                "s3cr3tPa55w0rd",
+            ),
+            ("  password hunter2hunter", "hunter2hunter"),
+            (
+                r#"{"auths": {"https://index.docker.io/v1/": {"auth": "Ym9iOnMzY3IzdFBhNTU="}}}"#,
+                "Ym9iOnMzY3IzdFBhNTU=",
+            ),
+        ];
+        for (line, secret) in cases {
+            let masked = redact_line(line);
+            assert!(!masked.contains(&secret[4..]), "{line} -> {masked}");
+            assert!(masked.contains("…[redacted]"), "{line} -> {masked}");
+        }
+        // Prose about passwords is not a credential.
+        assert_eq!(
+            redact_line("the password is checked"),
+            "the password is checked"
+        );
+        assert_eq!(
+            redact_line("_authToken=${NPM_TOKEN}"),
+            "_authToken=${NPM_TOKEN}"
         );
     }
 }
