@@ -3,9 +3,15 @@
 //! further than the file it was committed in or the environment it was set in.
 //!
 //! One masking step, [`redact_text`] (and [`redact_line`], [`LineMasker`] for streams), masks
-//! two things: the known token formats below, and the exact values of the environment's
-//! secret variables (see [`env_secrets`]).
+//! three things: the known token formats below, the exact values of the environment's
+//! secret variables (see [`env_secrets`]), and the body of a PEM private key block, across
+//! lines (its BEGIN and END lines are kept, so a reader still sees what it was).
 
+mod pem;
+
+use pem::mask_key_blocks;
+pub use pem::KeyBlock;
+use pem::MAX_KEY_LINES;
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -32,7 +38,7 @@ fn patterns() -> &'static [Pattern] {
         vec![
             p(
                 "private key",
-                r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
+                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
                 0,
                 0.0,
             ),
@@ -46,6 +52,28 @@ fn patterns() -> &'static [Pattern] {
             p("GitHub token", r"\b((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255})\b", 1, 0.0),
             p("GitHub token", r"\b(github_pat_[A-Za-z0-9_]{60,255})\b", 1, 0.0),
             p("Slack token", r"\b(xox[abposr]-[A-Za-z0-9-]{10,250})\b", 1, 0.0),
+            p("npm token", r"\b(npm_[A-Za-z0-9]{36})\b", 1, 0.0),
+            // .npmrc: `//registry.npmjs.org/:_authToken=…`, `_auth=…`, `_password=…`, unquoted.
+            p(
+                "npm credential",
+                r#"(?i)(?:^|[\s:])_(?:authToken|auth|password)\s*=\s*["']?([^\s"']{8,})"#,
+                1,
+                0.0,
+            ),
+            // .netrc: `machine h login u password p`, or `password p` on a line of its own.
+            p(
+                "netrc password",
+                r#"(?i)(?:^[+ ]?\s*|\\n\s*|\blogin\s+[^\s\\]+\s+)password\s+([^\s"'\\]{3,})"#,
+                1,
+                0.0,
+            ),
+            // Docker's config.json: `"auth": "<base64 user:password>"`, also JSON-escaped.
+            p(
+                "Docker registry credential",
+                r#"\\?"(?:auth|identitytoken|registrytoken)\\?"\s*:\s*\\?"([A-Za-z0-9+/=._-]{8,})\\?""#,
+                1,
+                0.0,
+            ),
             p(
                 "Slack webhook",
                 r"(https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,})",
@@ -250,7 +278,16 @@ pub fn redact_line(line: &str) -> String {
 }
 
 fn mask_line<'a>(line: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
-    let line = mask_env(line, secrets);
+    mask_line_in(line, secrets, &mut KeyBlock::default())
+}
+
+/// One line of a text masked, inside or outside a private key's block.
+fn mask_line_in<'a>(line: &'a str, secrets: &[EnvSecret], key: &mut KeyBlock) -> Cow<'a, str> {
+    let keyed = mask_key_blocks(line, key);
+    let line = match keyed {
+        Cow::Borrowed(l) => mask_env(l, secrets),
+        Cow::Owned(l) => Cow::Owned(mask_env(&l, secrets).into_owned()),
+    };
     let hits = scan_line(&line);
     if hits.is_empty() {
         return line;
@@ -285,31 +322,62 @@ pub fn mask(text: &str) -> Cow<'_, str> {
 }
 
 fn mask_with<'a>(text: &'a str, secrets: &[EnvSecret]) -> Cow<'a, str> {
-    let needs = secrets.iter().any(|s| text.contains(s.value.as_str()))
+    mask_in(text, secrets, &mut KeyBlock::default())
+}
+
+/// [`mask`] of one piece of a longer text (a line of a stream), with what the pieces before
+/// it left in `key`.
+pub fn mask_continued<'a>(text: &'a str, key: &mut KeyBlock) -> Cow<'a, str> {
+    mask_in(text, &all_secrets(), key)
+}
+
+fn mask_in<'a>(text: &'a str, secrets: &[EnvSecret], key: &mut KeyBlock) -> Cow<'a, str> {
+    let needs = key.active()
+        || secrets.iter().any(|s| text.contains(s.value.as_str()))
         || text.split('\n').any(|l| !scan_line(l).is_empty());
     if !needs {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
         text.split('\n')
-            .map(|l| mask_line(l, secrets))
+            .map(|l| mask_line_in(l, secrets, key))
             .collect::<Vec<_>>()
             .join("\n"),
     )
 }
 
+/// Lines `from..=to` (1-based) of a file's `lines`, masked as the file reads: a line inside
+/// a private key's block is masked even when its BEGIN line is above `from`.
+pub fn redact_lines(lines: &[String], from: usize, to: usize) -> Vec<String> {
+    let secrets = all_secrets();
+    let mut key = KeyBlock::default();
+    let start = from.saturating_sub(MAX_KEY_LINES + 1).max(1);
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate().take(to).skip(start - 1) {
+        let masked = mask_line_in(l, &secrets, &mut key);
+        if i + 1 >= from {
+            out.push(masked.into_owned());
+        }
+    }
+    out
+}
+
 /// Masks bytes that may not be UTF-8: valid runs are masked, other bytes kept as they are, so
 /// a raw transcript stays byte-faithful apart from its secrets.
 pub fn mask_bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
+    mask_bytes_in(bytes, &mut KeyBlock::default())
+}
+
+fn mask_bytes_in<'a>(bytes: &'a [u8], key: &mut KeyBlock) -> Cow<'a, [u8]> {
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return match mask(text) {
+        return match mask_continued(text, key) {
             Cow::Borrowed(_) => Cow::Borrowed(bytes),
             Cow::Owned(s) => Cow::Owned(s.into_bytes()),
         };
     }
     let mut out = Vec::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        out.extend_from_slice(mask(chunk.valid()).as_bytes());
+        out.extend_from_slice(mask_continued(chunk.valid(), key).as_bytes());
         out.extend_from_slice(chunk.invalid());
     }
     Cow::Owned(out)
@@ -350,6 +418,7 @@ pub const PENDING_CAP: usize = 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct LineMasker {
     pending: Vec<u8>,
+    key: KeyBlock,
 }
 
 impl LineMasker {
@@ -364,7 +433,7 @@ impl LineMasker {
         while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
             self.pending.extend_from_slice(&rest[..=nl]);
             let line = std::mem::take(&mut self.pending);
-            emit(&mask_bytes(&line));
+            emit(&mask_bytes_in(&line, &mut self.key));
             rest = &rest[nl + 1..];
         }
         self.pending.extend_from_slice(rest);
@@ -376,7 +445,7 @@ impl LineMasker {
                 .map(|i| i + 1)
                 .unwrap_or(PENDING_CAP);
             let head: Vec<u8> = self.pending.drain(..cut).collect();
-            emit(&mask_bytes(&head));
+            emit(&mask_bytes_in(&head, &mut self.key));
         }
     }
 
@@ -384,7 +453,7 @@ impl LineMasker {
     pub fn finish(&mut self, mut emit: impl FnMut(&[u8])) {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
-            emit(&mask_bytes(&line));
+            emit(&mask_bytes_in(&line, &mut self.key));
         }
     }
 }
@@ -517,6 +586,43 @@ mod tests {
         assert!(
             !redact_text("a\nghp_0123456789abcdefghijABCDEFGHIJ0123456789\n")
                 .contains("0123456789abcdef")
+        );
+    }
+
+    #[test]
+    fn npmrc_netrc_and_docker_credentials_are_masked() {
+        let cases = [
+            (
+                "//registry.npmjs.org/:_authToken=Zq8rT2mLp9Wx4nB7vK3cD6fH",
+                "Zq8rT2mLp9Wx4nB7vK3cD6fH",
+            ),
+            (
+                "_auth = Ym9iOnMzY3IzdFBhNTVXb3Jk",
+                "Ym9iOnMzY3IzdFBhNTVXb3Jk",
+            ),
+            (
+                "machine api.example.com login bob password s3cr3tPa55w0rd",
+                "s3cr3tPa55w0rd",
+            ),
+            ("  password hunter2hunter", "hunter2hunter"),
+            (
+                r#"{"auths": {"https://index.docker.io/v1/": {"auth": "Ym9iOnMzY3IzdFBhNTU="}}}"#,
+                "Ym9iOnMzY3IzdFBhNTU=",
+            ),
+        ];
+        for (line, secret) in cases {
+            let masked = redact_line(line);
+            assert!(!masked.contains(&secret[4..]), "{line} -> {masked}");
+            assert!(masked.contains("…[redacted]"), "{line} -> {masked}");
+        }
+        // Prose about passwords is not a credential.
+        assert_eq!(
+            redact_line("the password is checked"),
+            "the password is checked"
+        );
+        assert_eq!(
+            redact_line("_authToken=${NPM_TOKEN}"),
+            "_authToken=${NPM_TOKEN}"
         );
     }
 }

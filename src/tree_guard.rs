@@ -5,13 +5,15 @@
 //! The rule: only regular files of the reviewed revision. For a commit, a blob of mode 100644
 //! or 100755 at exactly that path of the commit's tree (not a symlink, tree or submodule). For
 //! the working tree, a regular file reached without following a symlink anywhere along the
-//! path. Never anything under `.git/`, never a path that leaves the tree. A path is compared
-//! as given, lexically: no `..`, no absolute paths, nothing resolved on disk first.
+//! path (each folder opened with `O_NOFOLLOW` relative to the one before, so a folder swapped
+//! for a symlink mid-read is refused by the kernel), and one git would add: tracked, or
+//! untracked and not ignored (`.env`, `target/` are not part of the reviewed tree). Never
+//! anything under `.git/`, never a path that leaves the tree. A path is compared as given,
+//! lexically: no `..`, no absolute paths, nothing resolved on disk first.
 
 use crate::git::Repo;
 use std::path::Component;
 use std::path::Path;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Why a path of the reviewed tree was not read. The text reads after "`path` …".
@@ -31,6 +33,11 @@ pub enum Refusal {
     GitDir,
     #[error("does not exist in the reviewed tree")]
     Missing,
+    /// A working-tree file that git ignores and does not track (`.env`, build output).
+    #[error(
+        "is ignored by git (.gitignore) and not tracked, so it is not part of the reviewed tree"
+    )]
+    Ignored,
 }
 
 /// Which revision the reviewed tree is.
@@ -64,7 +71,71 @@ impl ReviewedTree {
         let rel = normalize(path)?;
         match &self.source {
             TreeSource::Commit(sha) => self.read_blob(sha, &rel),
-            TreeSource::WorkingTree => self.read_file(&rel),
+            TreeSource::WorkingTree => {
+                let bytes = self.read_file(&rel)?;
+                if !self.listed(&rel.join("/")) {
+                    return Err(Refusal::Ignored);
+                }
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// Whether git lists the working-tree file `path` as [`Self::files`] does: tracked, or
+    /// untracked and not ignored.
+    fn listed(&self, path: &str) -> bool {
+        let Ok(out) = self.repo.git_raw(&[
+            "--literal-pathspecs",
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            path,
+        ]) else {
+            return false;
+        };
+        out.split(|&b| b == 0).any(|e| e == path.as_bytes())
+    }
+
+    /// Calls `visit` with each file [`Self::files`] lists that `keep` accepts and its bytes,
+    /// read as [`Self::read`] reads them, until `visit` says false. A commit's blobs come
+    /// through one `git cat-file --batch`, not a process or two per file.
+    pub fn each_file(
+        &self,
+        keep: impl Fn(&str) -> bool,
+        mut visit: impl FnMut(&str, &[u8]) -> bool,
+    ) {
+        let entries: Vec<Entry> = self
+            .entries()
+            .into_iter()
+            .filter(|e| keep(&e.path))
+            .collect();
+        match &self.source {
+            TreeSource::WorkingTree => {
+                for e in entries {
+                    let parts: Vec<String> = e.path.split('/').map(String::from).collect();
+                    if let Ok(bytes) = self.read_file(&parts) {
+                        if !visit(&e.path, &bytes) {
+                            return;
+                        }
+                    }
+                }
+            }
+            TreeSource::Commit(_) => {
+                let Ok(mut batch) = Batch::start(&self.repo) else {
+                    return;
+                };
+                for e in entries {
+                    let Some(bytes) = e.object.as_deref().and_then(|o| batch.blob(o)) else {
+                        continue;
+                    };
+                    if !visit(&e.path, &bytes) {
+                        return;
+                    }
+                }
+            }
         }
     }
 
@@ -82,6 +153,10 @@ impl ReviewedTree {
     /// would read them: no symlink, nothing under `.git/`. For the working tree, the files git
     /// knows or would add (ignored files are not listed).
     pub fn files(&self) -> Vec<String> {
+        self.entries().into_iter().map(|e| e.path).collect()
+    }
+
+    fn entries(&self) -> Vec<Entry> {
         let listing = match &self.source {
             TreeSource::Commit(sha) => {
                 self.repo
@@ -98,27 +173,32 @@ impl ReviewedTree {
         let Ok(listing) = listing else {
             return Vec::new();
         };
-        let mut out: Vec<String> = listing
+        let mut out: Vec<Entry> = listing
             .split(|&b| b == 0)
             .filter_map(|e| {
                 let e = std::str::from_utf8(e).ok()?;
-                let path = match &self.source {
+                let (path, object) = match &self.source {
                     TreeSource::Commit(_) => {
                         let (head, path) = e.split_once('\t')?;
-                        let mode = head.split(' ').next()?;
-                        matches!(mode, "100644" | "100755").then_some(path)?
+                        let mut fields = head.split(' ');
+                        let mode = fields.next()?;
+                        let object = fields.nth(1)?;
+                        matches!(mode, "100644" | "100755").then_some((path, Some(object)))?
                     }
-                    TreeSource::WorkingTree => e,
+                    TreeSource::WorkingTree => (e, None),
                 };
                 let parts = normalize(path).ok()?;
                 if self.source == TreeSource::WorkingTree && !self.is_regular(&parts) {
                     return None;
                 }
-                Some(parts.join("/"))
+                Some(Entry {
+                    path: parts.join("/"),
+                    object: object.map(String::from),
+                })
             })
             .collect();
-        out.sort();
-        out.dedup();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out.dedup_by(|a, b| a.path == b.path);
         out
     }
 
@@ -178,44 +258,154 @@ impl ReviewedTree {
         }
     }
 
+    /// A working-tree file, walked down from the root: each folder opened with
+    /// `O_NOFOLLOW | O_DIRECTORY` relative to the one before, the file with `O_NOFOLLOW`
+    /// relative to the last, so no symlink is followed anywhere on the path, even one swapped
+    /// in after a check.
     fn read_file(&self, rel: &[String]) -> Result<Vec<u8>, Refusal> {
-        let mut at = self.repo.root.clone();
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        use std::os::fd::FromRawFd;
+        use std::os::fd::OwnedFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let root = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&self.repo.root)
+            .map_err(|_| Refusal::Missing)?;
+        let mut dir = OwnedFd::from(root);
         for (i, part) in rel.iter().enumerate() {
-            at.push(part);
-            let meta = std::fs::symlink_metadata(&at).map_err(|_| Refusal::Missing)?;
-            let shown = rel[..=i].join("/");
-            if meta.file_type().is_symlink() {
-                return Err(Refusal::Symlink(shown));
-            }
             let last = i + 1 == rel.len();
-            if !last && !meta.is_dir() {
-                return Err(Refusal::Missing);
+            let name = std::ffi::CString::new(part.as_bytes()).map_err(|_| Refusal::Missing)?;
+            let kind = if last {
+                libc::O_NONBLOCK
+            } else {
+                libc::O_DIRECTORY
+            };
+            let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC | kind;
+            // SAFETY: `dir` is an open folder and `name` a NUL-terminated string.
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+            if fd < 0 {
+                return Err(refusal_at(&dir, &name, &rel[..=i], last));
             }
-            if last && !meta.is_file() {
+            // SAFETY: `fd` was just opened and is owned by nothing else.
+            let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+            if !last {
+                dir = fd;
+                continue;
+            }
+            let mut file = std::fs::File::from(fd);
+            let meta = file.metadata().map_err(|_| Refusal::Missing)?;
+            if !meta.is_file() {
                 return Err(Refusal::NotRegularFile(kind_of(&meta)));
             }
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes).map_err(|_| Refusal::Missing)?;
+            return Ok(bytes);
         }
-        read_no_follow(&at)
+        Err(Refusal::Outside)
     }
 }
 
-/// Opens without following a final symlink (one swapped in since the check is refused by
-/// the kernel) and reads only if it is still a regular file.
-fn read_no_follow(path: &PathBuf) -> Result<Vec<u8>, Refusal> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|_| Refusal::Missing)?;
-    let meta = file.metadata().map_err(|_| Refusal::Missing)?;
-    if !meta.is_file() {
-        return Err(Refusal::NotRegularFile(kind_of(&meta)));
+/// Why `name` in `dir` could not be opened: a symlink (named by `shown`), something that is
+/// not a folder on the way, not a regular file at the end, or missing.
+fn refusal_at(
+    dir: &std::os::fd::OwnedFd,
+    name: &std::ffi::CStr,
+    shown: &[String],
+    last: bool,
+) -> Refusal {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a zeroed stat is a valid value for fstatat to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `dir` is open, `name` NUL-terminated, `st` writable.
+    let found = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if found != 0 {
+        return Refusal::Missing;
     }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(|_| Refusal::Missing)?;
-    Ok(bytes)
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFLNK => Refusal::Symlink(shown.join("/")),
+        _ if !last => Refusal::Missing,
+        libc::S_IFSOCK => Refusal::NotRegularFile("a socket"),
+        libc::S_IFIFO => Refusal::NotRegularFile("a FIFO"),
+        libc::S_IFDIR => Refusal::NotRegularFile("a folder"),
+        libc::S_IFBLK | libc::S_IFCHR => Refusal::NotRegularFile("a device"),
+        _ => Refusal::Missing,
+    }
+}
+
+/// One file of a listing: its path and, for a commit, its blob.
+struct Entry {
+    path: String,
+    object: Option<String>,
+}
+
+/// One `git cat-file --batch`, asked for blobs one at a time.
+struct Batch {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Batch {
+    fn start(repo: &Repo) -> std::io::Result<Batch> {
+        use std::process::Stdio;
+        let mut child = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo.root)
+            .args(["cat-file", "--batch"])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other("git cat-file has no pipes"));
+        };
+        Ok(Batch {
+            child,
+            input,
+            output: std::io::BufReader::new(output),
+        })
+    }
+
+    /// The blob `object`'s bytes; None when git has no such blob.
+    fn blob(&mut self, object: &str) -> Option<Vec<u8>> {
+        use std::io::BufRead;
+        use std::io::Read;
+        use std::io::Write;
+        if !object.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        writeln!(self.input, "{object}").ok()?;
+        self.input.flush().ok()?;
+        let mut header = String::new();
+        self.output.read_line(&mut header).ok()?;
+        // `<oid> blob <size>`, or `<oid> missing`.
+        let mut fields = header.split_whitespace();
+        let (_, kind, size) = (fields.next()?, fields.next()?, fields.next());
+        let size: usize = size?.parse().ok()?;
+        let mut bytes = vec![0; size + 1];
+        self.output.read_exact(&mut bytes).ok()?;
+        bytes.pop();
+        (kind == "blob").then_some(bytes)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn kind_of(meta: &std::fs::Metadata) -> &'static str {
@@ -282,6 +472,7 @@ pub trait HeadTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[test]
     fn paths_are_checked_lexically() {
@@ -319,5 +510,63 @@ mod tests {
             tree.relative(Path::new("/work/repo/.git/config")),
             Err(Refusal::GitDir)
         );
+    }
+
+    /// A folder in the middle of the path swapped for a symlink out of the tree, over and
+    /// over, while it is read: no read may ever return what is outside.
+    #[test]
+    fn a_folder_swapped_for_a_symlink_mid_read_is_never_followed() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("a/b")).unwrap();
+        std::fs::write(root.path().join("a/b/f.txt"), "inside\n").unwrap();
+        std::fs::create_dir_all(outside.path().join("b")).unwrap();
+        std::fs::write(outside.path().join("b/f.txt"), "OUTSIDE\n").unwrap();
+        let tree = ReviewedTree::new(
+            Repo {
+                root: root.path().to_path_buf(),
+            },
+            TreeSource::WorkingTree,
+        );
+        let rel: Vec<String> = ["a", "b", "f.txt"].map(String::from).to_vec();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let swapper = {
+            let (stop, root, outside) = (
+                Arc::clone(&stop),
+                root.path().to_path_buf(),
+                outside.path().to_path_buf(),
+            );
+            std::thread::spawn(move || {
+                let (a, real) = (root.join("a"), root.join("a.real"));
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::fs::rename(&a, &real).unwrap();
+                    std::os::unix::fs::symlink(&outside, &a).unwrap();
+                    std::thread::yield_now();
+                    std::fs::remove_file(&a).unwrap();
+                    std::fs::rename(&real, &a).unwrap();
+                }
+            })
+        };
+        let mut leaked = 0;
+        let mut read = 0;
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(2) {
+            match tree.read_file(&rel) {
+                Ok(b) if b.starts_with(b"OUTSIDE") => leaked += 1,
+                Ok(_) => read += 1,
+                Err(_) => {}
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert_eq!(
+            leaked, 0,
+            "read through the swapped-in symlink {leaked} times"
+        );
+        assert!(read > 0, "the folder was read when it was a folder");
+        // A symlinked folder in the middle of the path, standing still: refused, named.
+        std::fs::rename(root.path().join("a"), root.path().join("a.real")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("a")).unwrap();
+        assert_eq!(tree.read_file(&rel), Err(Refusal::Symlink("a".into())));
     }
 }

@@ -227,9 +227,7 @@ fn excerpt(lines: &[String], start: u32, end: u32) -> Excerpt {
     let to = end.min(start + 23).saturating_add(2).min(n);
     Excerpt {
         start_line: from,
-        lines: (from..=to)
-            .map(|i| crate::secrets::redact_line(&lines[(i - 1) as usize]))
-            .collect(),
+        lines: crate::secrets::redact_lines(lines, from as usize, to as usize),
     }
 }
 

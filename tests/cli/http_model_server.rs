@@ -55,6 +55,16 @@ pub enum Reply {
     },
     /// Read the request, then say nothing for this long.
     Stall(Duration),
+    /// These events, then `repeat` over and over until `limit` bytes were sent (or the
+    /// client hung up): a model that never stops talking.
+    Endless {
+        events: Vec<String>,
+        repeat: String,
+        limit: usize,
+    },
+    /// An error status whose body is `size` bytes (a JSON error message that long), written
+    /// in pieces, never held whole.
+    HugeStatus { status: u16, size: usize },
 }
 
 pub struct HttpModelServer {
@@ -171,6 +181,40 @@ fn answer(out: &mut TcpStream, reply: Option<Reply>) -> std::io::Result<bool> {
             std::thread::sleep(d);
             return Ok(false);
         }
+        Some(Reply::Endless {
+            events,
+            repeat,
+            limit,
+        }) => {
+            stream_events(out, &events)?;
+            let chunk = format!("{repeat}\n\n");
+            let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+            let mut sent = 0;
+            while sent < limit {
+                out.write_all(framed.as_bytes())?;
+                sent += framed.len();
+            }
+            out.flush()?;
+            out.shutdown(std::net::Shutdown::Both)?;
+            return Ok(false);
+        }
+        Some(Reply::HugeStatus { status, size }) => {
+            let (open, close) = (r#"{"error":{"message":""#, r#""}}"#);
+            write!(
+                out,
+                "HTTP/1.1 {status} Error\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n{open}"
+            )?;
+            let piece = "x".repeat(64 * 1024);
+            let mut left = size - open.len() - close.len();
+            while left > 0 {
+                let n = left.min(piece.len());
+                out.write_all(&piece.as_bytes()[..n])?;
+                left -= n;
+            }
+            out.write_all(close.as_bytes())?;
+            out.flush()?;
+            return Ok(false);
+        }
         None => {
             let body = r#"{"error":{"message":"the test's script has no more replies"}}"#;
             write!(
@@ -282,6 +326,19 @@ impl Format {
     pub fn cut(self, text: &str) -> Reply {
         let half: String = text.chars().take(text.chars().count() / 2).collect();
         Reply::Cut(self.answer_events(&half, (100, 10), false))
+    }
+
+    /// A turn whose text never ends: the start of an answer, then one text piece of
+    /// `piece` bytes repeated until `limit` bytes were sent.
+    pub fn endless(self, piece: usize, limit: usize) -> Reply {
+        let mut events = self.answer_events("ENDLESS-PIECE", (100, 10), false);
+        let last = events.pop().expect("an answer has a text event");
+        let repeat = last.replace("ENDLESS-PIECE", &"x".repeat(piece));
+        Reply::Endless {
+            events,
+            repeat,
+            limit,
+        }
     }
 
     fn answer_events(self, text: &str, usage: (u64, u64), end: bool) -> Vec<String> {

@@ -63,6 +63,13 @@ pub fn setup(format: Format, server: &HttpModelServer, extra: &str) -> (Repo, te
 }
 
 pub fn review(repo: &Repo, key: Option<&str>, extra_args: &[&str]) -> Output {
+    review_command(repo, key, extra_args)
+        .output()
+        .expect("deep-review runs")
+}
+
+/// The `deep-review review --agents m` command [`review`] runs, to spawn it by hand.
+pub fn review_command(repo: &Repo, key: Option<&str>, extra_args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(["review", "--agents", "m"])
         .args(extra_args)
@@ -78,7 +85,7 @@ pub fn review(repo: &Repo, key: Option<&str>, extra_args: &[&str]) -> Output {
     if let Some(k) = key {
         cmd.env(KEY_VAR, k);
     }
-    cmd.output().expect("deep-review runs")
+    cmd
 }
 
 pub fn agent(repo: &Repo) -> Value {

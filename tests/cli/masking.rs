@@ -351,3 +351,74 @@ fn caps_hold_back_findings_cut_fields_and_drop_only_the_bad_location() {
     assert!(md.contains("more bytes]"), "the cut is marked");
     assert!(!md.contains(&"X".repeat(400)));
 }
+
+/// A private key's body lines: distinctive, so any trace of one is found.
+const KEY_BODY: [&str; 3] = [
+    "MIIEowIBAAKCAQEAq7BFUAkGfZq8rT2mLp9Wx4nB7vK3cD6fH1jS5gA0eYuIoPl7",
+    "Hq2Zr9LmV4xKp8WnB3cYd6Fs1Tg5Uj0Qw3Er5Ty7Ui9Op1As3Df5Gh7Jk9Lz2Xc4",
+    "Vb6Nm8Qa1Ws3Ed5Rf7Tg9Yh2Uj4Ik6Ol8Pz0Xs2Dc4Fv6Gb8Hn0Jm2Kl4Zx6Cv8==",
+];
+
+#[test]
+fn a_committed_private_keys_body_reaches_no_file_stdout_or_stderr() {
+    let pem = format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        KEY_BODY.join("\n")
+    );
+    let r = Repo::with_base(&[("src/app.js", "export const x = 1;\n")]);
+    r.write("deploy/id_rsa", &pem);
+    r.commit("Add the deploy key");
+    // An agent that repeats the key in its words and on stderr, and cites a line of its body
+    // (so the excerpt around it is quoted from the file).
+    let tools = tempfile::tempdir().unwrap();
+    let answer = json!({"schema": 1, "summary": format!("The key:\n{pem}"), "verdict": "do_not_merge",
+        "findings": [{"severity": "critical", "title": "A private key is committed",
+            "body": format!("It is:\n{pem}"),
+            "locations": [{"path": "deploy/id_rsa", "start_line": 3}],
+            "category": "security"}]});
+    let file = tools.path().join("key.answer.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&answer).unwrap()).unwrap();
+    let agent = script(
+        tools.path(),
+        "keyed.sh",
+        &format!(
+            "cat > /dev/null\ncat '{}' >&2\ncat '{}'",
+            r.path().join("deploy/id_rsa").display(),
+            file.display()
+        ),
+    );
+    config(&r, &[("keyed", &agent)], "");
+    for format in ["md", "json"] {
+        let out = run_with_secrets(
+            r.path(),
+            &["review", "--agents", "keyed,builtin", "--format", format],
+        );
+        let (stdout, stderr) = (stdout(&out), stderr(&out));
+        assert!(
+            stdout.contains("PRIVATE KEY"),
+            "the finding still reads ({format}):\n{stdout}"
+        );
+        for line in KEY_BODY {
+            assert!(
+                !stdout.contains(&line[8..40]),
+                "stdout ({format}) holds the key"
+            );
+            assert!(
+                !stderr.contains(&line[8..40]),
+                "stderr ({format}) holds the key"
+            );
+        }
+    }
+    let files = files_under(&r.path().join(".deep-review/reviews"));
+    assert!(files.iter().any(|f| f.ends_with("brief.md")), "{files:?}");
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned();
+        for line in KEY_BODY {
+            assert!(
+                !text.contains(&line[8..40]),
+                "{} holds the key's body",
+                f.display()
+            );
+        }
+    }
+}

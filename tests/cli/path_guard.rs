@@ -162,3 +162,66 @@ fn committed_reads_take_only_regular_blobs() {
     assert_eq!(ok["locations"][0]["verified"], true, "{ok:#}");
     assert_eq!(ok["status"], "reported", "{ok:#}");
 }
+
+/// What a gitignored `.env` holds: it must reach neither the model nor the review.
+const ENV_VALUE: &str = "envfile-value-93f1c2ab";
+
+#[test]
+fn uncommitted_reviews_refuse_ignored_files_to_tools_and_citations() {
+    use crate::http_model_server::Format;
+    use crate::http_model_server::HttpModelServer;
+    use crate::http_reviewers as http;
+    let f = Format::OpenAi;
+    let cite_env = json!({"schema": 1, "summary": "s", "verdict": "do_not_merge",
+        "findings": [citing(".env", &format!("DEPLOY={ENV_VALUE}"))]});
+    let server = HttpModelServer::start(vec![
+        f.tools(
+            &[
+                ("read_file", json!({"path": ".env"})),
+                ("read_file", json!({"path": "target/debug/build.log"})),
+                ("grep", json!({"pattern": "envfile"})),
+                ("list_dir", json!({})),
+            ],
+            (10, 10),
+        ),
+        f.answer(&cite_env.to_string(), (10, 10)),
+    ]);
+    let (repo, _outside) = http::setup(f, &server, "");
+    repo.write(".gitignore", ".env\ntarget/\n");
+    repo.commit("ignore");
+    repo.write(".env", &format!("DEPLOY={ENV_VALUE}\n"));
+    repo.write("target/debug/build.log", &format!("{ENV_VALUE}\n"));
+    // The uncommitted change under review.
+    repo.write(
+        "src/lib.rs",
+        "pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n",
+    );
+    let out = http::review(
+        &repo,
+        Some(http::KEY),
+        &["--uncommitted", "--format", "json"],
+    );
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&out)
+    );
+    let got = server.received();
+    assert_eq!(got.len(), 2, "{}", stderr(&out));
+    for r in &got {
+        assert!(
+            !r.body.contains(ENV_VALUE),
+            "an ignored file reached the model"
+        );
+    }
+    assert_eq!(
+        got[1].body.matches("is ignored by git").count(),
+        2,
+        "both reads refused, saying why: {}",
+        got[1].body
+    );
+    let v = repo.review_json();
+    assert_refused(&v, ".env", "ignored by git");
+    assert!(!stdout(&out).contains(ENV_VALUE));
+    assert!(!v.to_string().contains(ENV_VALUE));
+}

@@ -5,7 +5,12 @@
 //! into the transcript, run the tool calls it asks for ([`tools`], through the path guard),
 //! send the results, until the model answers, its turns run out or its budget is reached
 //! (then it is told to answer now, without tools). The key comes from an environment
-//! variable, is masked in everything written, and is sent only to the configured endpoint.
+//! variable, is masked in everything written, and is sent only to the configured endpoint
+//! (no redirect is followed, [`exchange`]).
+//!
+//! Tool calls are bounded like the requests: at most [`MAX_CALLS_PER_TURN`] run from one turn
+//! (the rest are refused, and counted), and the agent's deadline and the review's interruption
+//! are checked before each call and inside the long ones (grep's file loop).
 
 pub mod anthropic;
 pub mod budget;
@@ -40,6 +45,9 @@ use std::collections::BTreeSet;
 use wire::Message;
 use wire::ToolMode;
 use wire::Turn;
+
+/// The most tool calls run from one turn; the model is told the rest were refused.
+pub const MAX_CALLS_PER_TURN: usize = 16;
 
 const SYSTEM_TOOLS: &str = "You are one of several independent reviewers of a code change. The change, the repository's notes and instructions, and the JSON Schema of the answer are in the user's message. You can read the reviewed revision with the tools (read_file, grep, list_dir, and git_log, git_show, git_blame over the reviewed range's history): they only read, only inside the reviewed tree, and each result is cut at 64 KiB. Read what you need to be sure of a finding, and cite lines as they are in the files. When you are done, answer with only the JSON object the schema describes, and no prose around it.";
 const SYSTEM_NO_TOOLS: &str = "You are one of several independent reviewers of a code change. The change, the repository's notes and instructions, and the JSON Schema of the answer are in the user's message. Review from that message alone, cite lines as they are in the diff, and answer with only the JSON object the schema describes, and no prose around it.";
@@ -221,7 +229,10 @@ impl<'a> Session<'a> {
             if calls.is_empty() {
                 return Ok(turn.text);
             }
-            let results = self.run_tools(&calls).await;
+            let results = match self.run_tools(&calls, &turn.text).await {
+                Ok(r) => r,
+                Err(f) => return Err(self.failed(f)),
+            };
             let note = self.answer_now(n + 1 == max_turns, max_turns);
             forced = note.is_some();
             self.messages.push(Message::Results { results, note });
@@ -333,42 +344,36 @@ impl<'a> Session<'a> {
         }
     }
 
-    async fn run_tools(&mut self, calls: &[wire::ToolCall]) -> Vec<wire::ToolResult> {
+    /// Runs the turn's calls in order, up to [`MAX_CALLS_PER_TURN`]; stops (with the turn's
+    /// `text` kept) when the deadline passes or the review is interrupted.
+    async fn run_tools(
+        &mut self,
+        calls: &[wire::ToolCall],
+        text: &str,
+    ) -> Result<Vec<wire::ToolResult>, Failure> {
+        let stop = tools::Stop::new(self.ex.deadline().into_std(), self.ctx.cancel.clone());
+        let kept = || Turn {
+            text: text.to_string(),
+            ..Turn::default()
+        };
         let mut results = Vec::new();
-        for c in calls {
+        for (i, c) in calls.iter().enumerate() {
+            if let Some(s) = self.ex.stop_now() {
+                return Err(Exchange::stopped(s, kept()));
+            }
             let name = wire::shorten(c.name.trim(), 64);
             *self.tool_calls.entry(name.clone()).or_insert(0) += 1;
             let _ = self.ctx.events.send(RunEvent::ToolCall {
                 agent: self.spec.name.clone(),
                 tool: name.clone(),
             });
-            let out = match (
-                &self.tools,
-                serde_json::from_str::<serde_json::Value>(&c.args),
-            ) {
-                (Some(tools), Ok(args)) => {
-                    let (tools, n) = (tools.clone(), name.clone());
-                    tokio::task::spawn_blocking(move || tools.call(&n, &args))
-                        .await
-                        .unwrap_or_else(|e| tools::Output {
-                            text: format!("the tool failed: {e}"),
-                            is_error: true,
-                            file: None,
-                        })
+            let out = if i >= MAX_CALLS_PER_TURN {
+                tools::Output::refused(format!("refused: too many calls in one turn (at most {MAX_CALLS_PER_TURN} run); ask again for what you still need, fewer at a time"))
+            } else {
+                match self.call_tool(&name, &c.args, &stop).await {
+                    Ok(out) => out,
+                    Err(s) => return Err(Exchange::stopped(s, kept())),
                 }
-                (_, Err(e)) if !c.args.trim().is_empty() => tools::Output {
-                    text: format!(
-                        "the arguments are not JSON ({e}); call the tool again with a JSON object"
-                    ),
-                    is_error: true,
-                    file: None,
-                },
-                (Some(tools), Err(_)) => tools.call(&name, &serde_json::json!({})),
-                (None, _) => tools::Output {
-                    text: "no tools are available; answer from the brief".into(),
-                    is_error: true,
-                    file: None,
-                },
             };
             if let Some(f) = &out.file {
                 self.files_read.insert(f.clone());
@@ -386,7 +391,43 @@ impl<'a> Session<'a> {
                 is_error: out.is_error,
             });
         }
-        results
+        if calls.len() > MAX_CALLS_PER_TURN {
+            self.notes.push(format!(
+                "{} asked for {} tool calls in one turn; {MAX_CALLS_PER_TURN} ran and the other {} were refused (too many calls in one turn)",
+                self.spec.name,
+                calls.len(),
+                calls.len() - MAX_CALLS_PER_TURN
+            ));
+        }
+        Ok(results)
+    }
+
+    /// One call, on a blocking thread, bounded by the deadline and the interruption (which
+    /// the tool also checks itself, so it does not run on unseen).
+    async fn call_tool(
+        &mut self,
+        name: &str,
+        args: &str,
+        stop: &tools::Stop,
+    ) -> Result<tools::Output, exchange::Stop> {
+        let Some(tools) = &self.tools else {
+            return Ok(tools::Output::refused(
+                "no tools are available; answer from the brief",
+            ));
+        };
+        let args = match serde_json::from_str::<serde_json::Value>(args) {
+            Ok(a) => a,
+            Err(_) if args.trim().is_empty() => serde_json::json!({}),
+            Err(e) => {
+                return Ok(tools::Output::refused(format!(
+                    "the arguments are not JSON ({e}); call the tool again with a JSON object"
+                )))
+            }
+        };
+        let (tools, n, stop) = (tools.clone(), name.to_string(), stop.clone());
+        let task = tokio::task::spawn_blocking(move || tools.call(&n, &args, &stop));
+        let joined = self.ex.bounded(task).await?;
+        Ok(joined.unwrap_or_else(|e| tools::Output::refused(format!("the tool failed: {e}"))))
     }
 
     fn status_failure(&self, status: u16, message: &str) -> Outcome {
@@ -439,6 +480,16 @@ impl<'a> Session<'a> {
                 format!("check [agents.{name}].base_url and that the server is running (for Ollama: `ollama serve`)"),
             ),
             Failure::Status { status, message } => self.status_failure(status, &message),
+            Failure::Redirect { status, location } => {
+                let location = crate::secrets::redact_text(&location);
+                Outcome::failed(
+                    FailureKind::Unreachable,
+                    format!(
+                        "the endpoint redirected (HTTP {status}) to {location}; redirects are not followed, so the key goes only to base_url"
+                    ),
+                    format!("set [agents.{name}].base_url to the endpoint it redirects to, if you trust it"),
+                )
+            }
         }
     }
 

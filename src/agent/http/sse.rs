@@ -10,6 +10,8 @@ use std::path::Path;
 /// The agent's transcript file, appended line by line, masked.
 pub struct Transcript {
     file: Option<std::fs::File>,
+    /// Masking state across lines (a private key's block).
+    key: crate::secrets::KeyBlock,
 }
 
 impl Transcript {
@@ -19,13 +21,14 @@ impl Transcript {
         }
         Transcript {
             file: std::fs::File::create(path).ok(),
+            key: crate::secrets::KeyBlock::default(),
         }
     }
 
     /// Writes one line (a newline is added), masked.
     pub fn line(&mut self, text: &str) {
         if let Some(f) = &mut self.file {
-            let masked = crate::secrets::mask(text);
+            let masked = crate::secrets::mask_continued(text, &mut self.key);
             let _ = f.write_all(masked.as_bytes());
             let _ = f.write_all(b"\n");
         }

@@ -4,7 +4,8 @@
 //! Every read of a file goes through the one path guard ([`crate::tree_guard`]): regular
 //! files of the reviewed revision only, no `..`, no absolute path, no symlink, nothing under
 //! `.git/`. Revisions outside the reviewed range are refused. Every result is cut at
-//! [`MAX_OUTPUT`] bytes, and says so.
+//! [`MAX_OUTPUT`] bytes, and says so. A call stops early when the agent's time runs out or
+//! the review is interrupted ([`Stop`]).
 
 use crate::git::Repo;
 use crate::tree_guard::ReviewedTree;
@@ -99,7 +100,7 @@ impl Output {
         }
     }
 
-    fn refused(why: impl Into<String>) -> Output {
+    pub fn refused(why: impl Into<String>) -> Output {
         Output {
             text: why.into(),
             is_error: true,
@@ -122,6 +123,31 @@ fn cap(mut text: String) -> String {
         MAX_OUTPUT / 1024
     ));
     text
+}
+
+/// When a call must end early: the agent's deadline, or the review's interruption. Checked
+/// between the files grep reads (and every few thousand lines).
+#[derive(Clone)]
+pub struct Stop {
+    deadline: std::time::Instant,
+    cancel: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Stop {
+    pub fn new(deadline: std::time::Instant, cancel: tokio::sync::watch::Receiver<bool>) -> Stop {
+        Stop { deadline, cancel }
+    }
+
+    /// Why the call must stop now, if it must.
+    pub fn reached(&self) -> Option<&'static str> {
+        if *self.cancel.borrow() {
+            Some("the review was interrupted")
+        } else if std::time::Instant::now() >= self.deadline {
+            Some("the agent's time ran out")
+        } else {
+            None
+        }
+    }
 }
 
 /// The reviewed revision and range, as the tools see them.
@@ -155,7 +181,7 @@ impl Tools {
     }
 
     /// Runs one call. Unknown tools and bad arguments are refusals the model can read.
-    pub fn call(&self, name: &str, args: &Value) -> Output {
+    pub fn call(&self, name: &str, args: &Value, stop: &Stop) -> Output {
         let s = |k: &str| args.get(k).and_then(Value::as_str).map(str::trim);
         let n = |k: &str| args.get(k).and_then(Value::as_u64).map(|v| v as usize);
         match name {
@@ -164,7 +190,7 @@ impl Tools {
                 None => Output::refused("read_file needs `path`"),
             },
             "grep" => match s("pattern") {
-                Some(p) => self.grep(p, s("path").filter(|p| !p.is_empty())),
+                Some(p) => self.grep(p, s("path").filter(|p| !p.is_empty()), stop),
                 None => Output::refused("grep needs `pattern`"),
             },
             "list_dir" => self.list_dir(s("path").unwrap_or("")),
@@ -204,7 +230,7 @@ impl Tools {
         o
     }
 
-    fn grep(&self, pattern: &str, path: Option<&str>) -> Output {
+    fn grep(&self, pattern: &str, path: Option<&str>, stop: &Stop) -> Output {
         let re = match regex::RegexBuilder::new(pattern)
             .size_limit(1 << 20)
             .build()
@@ -219,15 +245,23 @@ impl Tools {
         };
         let mut out = String::new();
         let mut matches = 0;
-        for file in self.tree.files() {
-            if filter.as_ref().is_some_and(|g| !g.is_match(&file)) {
-                continue;
+        let mut full = false;
+        let mut stopped = None;
+        let keep = |file: &str| filter.as_ref().is_none_or(|g| g.is_match(file));
+        // One pass over the tree's files (one git process for a commit's blobs).
+        self.tree.each_file(keep, |file, bytes| {
+            stopped = stop.reached();
+            if stopped.is_some() {
+                return false;
             }
-            let Ok(bytes) = self.tree.read(&file) else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(&bytes);
+            let text = String::from_utf8_lossy(bytes);
             for (i, l) in text.lines().enumerate() {
+                if i % 4096 == 4095 {
+                    stopped = stop.reached();
+                    if stopped.is_some() {
+                        return false;
+                    }
+                }
                 if re.is_match(l) {
                     out.push_str(&format!(
                         "{file}:{}: {}\n",
@@ -237,14 +271,20 @@ impl Tools {
                     matches += 1;
                 }
                 if matches >= MAX_GREP_MATCHES || out.len() > MAX_OUTPUT {
-                    out.push_str(&format!(
-                        "[stopped after {matches} matches; narrow the pattern or the path]\n"
-                    ));
-                    return Output::ok(out);
+                    full = true;
+                    return false;
                 }
             }
+            true
+        });
+        if let Some(why) = stopped {
+            return Output::refused(format!("stopped: {why}"));
         }
-        if out.is_empty() {
+        if full {
+            out.push_str(&format!(
+                "[stopped after {matches} matches; narrow the pattern or the path]\n"
+            ));
+        } else if out.is_empty() {
             out = "no matches".into();
         }
         Output::ok(out)
