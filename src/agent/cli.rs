@@ -144,34 +144,17 @@ pub fn home() -> PathBuf {
 
 /// Runs `cli` as a reviewer.
 pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
-    let dir = &ctx.dirs.agent;
     let (mut run, stdout_path, stderr_path) =
         AgentRun::with_outputs(spec, &ctx.dirs, "stdout.jsonl");
-    // A relative path resolves against the repository, never the reviewed worktree (which
-    // the PR's author wrote), as for `command` agents.
-    let program = spec
-        .command
-        .first()
-        .map(|p| super::command::resolve_program(p, &ctx.change.repo.root))
-        .unwrap_or_else(|| cli.binary().to_string());
-    let workdir = ctx.change.workdir.clone();
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        run.outcome = Outcome::failed(
-            FailureKind::Crashed,
-            format!("could not create {}: {e}", dir.display()),
-            "check the review folder's permissions",
-        );
-        return run;
-    }
-    let mut args = match cli.argv(spec, ctx) {
-        Ok(a) => a,
+    let (program, args) = match prepare(cli, spec, ctx) {
+        Ok(p) => p,
         Err(outcome) => {
             run.outcome = outcome;
             return run;
         }
     };
+    let workdir = ctx.change.workdir.clone();
     let mut parser = cli.parser(spec, &workdir);
-    args.splice(0..0, spec.command.iter().skip(1).cloned());
 
     let mut env = super::env::for_agent(spec);
     if ctx.change.untrusted {
@@ -215,41 +198,18 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     let output = match supervised {
         Ok(o) => o,
         Err(e) => {
-            let (fk, msg) = if e.kind() == std::io::ErrorKind::NotFound {
-                (
-                    FailureKind::NotInstalled,
-                    format!("`{program}` was not found"),
-                )
+            let msg = if e.kind() == std::io::ErrorKind::NotFound {
+                format!("`{program}` was not found")
             } else {
-                (
-                    FailureKind::NotInstalled,
-                    format!("could not start `{program}`: {e}"),
-                )
+                format!("could not start `{program}`: {e}")
             };
-            run.outcome = Outcome::failed(fk, msg, cli.install_hint());
+            run.outcome = Outcome::failed(FailureKind::NotInstalled, msg, cli.install_hint());
             return run;
         }
     };
     parser.finish(&output.stderr_tail);
     let summary = parser.summary().clone();
-    run.stats.duration_ms = output.duration.as_millis() as u64;
-    run.stats.tool_calls = summary.tool_calls.clone();
-    run.stats.files_read = summary.files_read.iter().cloned().collect();
-    run.stats.tokens = summary.tokens.clone();
-    run.stats.cost_usd = summary.cost_usd;
-    if spec.budget.is_set() {
-        run.stats.budget = Some(super::BudgetUse {
-            limits: spec.budget.clone(),
-            reached: None,
-        });
-    }
-    if let Exit::Code(c) = output.exit {
-        run.stats.exit_code = Some(c);
-    }
-    if let Some(m) = &summary.model {
-        run.model = Some(m.clone());
-    }
-    run.stderr_tail = output.stderr_tail.clone();
+    record_stats(&mut run, spec, &output, &summary);
 
     if let Some(failure) = classify(cli, spec, output.exit, &summary) {
         run.outcome = failure;
@@ -259,35 +219,7 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
         run.notes
             .push(super::command::stopped_after_answering(spec, output.exit));
     }
-    // The answer: structured output when the CLI enforced the schema, else the final text.
-    let raw = match (&summary.structured, &summary.final_text) {
-        (Some(v), _) => v.to_string(),
-        (None, Some(t)) => t.clone(),
-        (None, None) => {
-            // codex also writes the last message to a file.
-            std::fs::read_to_string(dir.join("last-message.txt")).unwrap_or_default()
-        }
-    };
-    crate::artifacts::write_or_log(&dir.join("answer.txt"), &raw);
-    if ctx.task == super::Task::Judge {
-        run.answer_text = Some(raw);
-        return run;
-    }
-    match finding::parse_answer(&raw) {
-        Ok(mut answer) => {
-            if output.stdout_truncated {
-                answer.notes.push(process::STDOUT_CAP_NOTE.to_string());
-            }
-            run.answer = Some(answer)
-        }
-        Err(e) => {
-            run.outcome = Outcome::failed(
-                FailureKind::Malformed,
-                e.to_string(),
-                "the raw answer is kept in the agent's answer.txt; rerun, or try another model",
-            )
-        }
-    }
+    take_answer(&mut run, ctx, &summary, output.stdout_truncated);
     run
 }
 
@@ -308,6 +240,93 @@ async fn relay_cancel(
 
 /// What to check when an agent cannot reach its model API.
 pub const UNREACHABLE_HINT: &str = "check this machine's network, its proxy settings (HTTPS_PROXY and NO_PROXY reach the agent) and the API base URL the agent is configured with, then rerun";
+
+/// The program and its full argv, with the agent's folder made.
+fn prepare(
+    cli: &dyn Cli,
+    spec: &AgentSpec,
+    ctx: &RunContext,
+) -> Result<(String, Vec<String>), Outcome> {
+    let dir = &ctx.dirs.agent;
+    // A relative path resolves against the repository, never the reviewed worktree (which
+    // the PR's author wrote), as for `command` agents.
+    let program = spec
+        .command
+        .first()
+        .map(|p| super::command::resolve_program(p, &ctx.change.repo.root))
+        .unwrap_or_else(|| cli.binary().to_string());
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Outcome::failed(
+            FailureKind::Crashed,
+            format!("could not create {}: {e}", dir.display()),
+            "check the review folder's permissions",
+        )
+    })?;
+    let mut args = cli.argv(spec, ctx)?;
+    args.splice(0..0, spec.command.iter().skip(1).cloned());
+    Ok((program, args))
+}
+
+/// What the run's own output measured: duration, tools, files, tokens, cost, model.
+fn record_stats(
+    run: &mut AgentRun,
+    spec: &AgentSpec,
+    output: &process::ProcessOutput,
+    summary: &StreamSummary,
+) {
+    run.stats.duration_ms = output.duration.as_millis() as u64;
+    run.stats.tool_calls = summary.tool_calls.clone();
+    run.stats.files_read = summary.files_read.iter().cloned().collect();
+    run.stats.tokens = summary.tokens.clone();
+    run.stats.cost_usd = summary.cost_usd;
+    if spec.budget.is_set() {
+        run.stats.budget = Some(super::BudgetUse {
+            limits: spec.budget.clone(),
+            reached: None,
+        });
+    }
+    if let Exit::Code(c) = output.exit {
+        run.stats.exit_code = Some(c);
+    }
+    if let Some(m) = &summary.model {
+        run.model = Some(m.clone());
+    }
+    run.stderr_tail = output.stderr_tail.clone();
+}
+
+/// The answer: structured output when the CLI enforced the schema, else the final text; kept
+/// in answer.txt and parsed (for a judge run, kept raw).
+fn take_answer(run: &mut AgentRun, ctx: &RunContext, summary: &StreamSummary, truncated: bool) {
+    let dir = &ctx.dirs.agent;
+    let raw = match (&summary.structured, &summary.final_text) {
+        (Some(v), _) => v.to_string(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => {
+            // codex also writes the last message to a file.
+            std::fs::read_to_string(dir.join("last-message.txt")).unwrap_or_default()
+        }
+    };
+    crate::artifacts::write_or_log(&dir.join("answer.txt"), &raw);
+    if ctx.task == super::Task::Judge {
+        run.answer_text = Some(raw);
+        return;
+    }
+    match finding::parse_answer(&raw) {
+        Ok(mut answer) => {
+            if truncated {
+                answer.notes.push(process::STDOUT_CAP_NOTE.to_string());
+            }
+            run.answer = Some(answer)
+        }
+        Err(e) => {
+            run.outcome = Outcome::failed(
+                FailureKind::Malformed,
+                e.to_string(),
+                "the raw answer is kept in the agent's answer.txt; rerun, or try another model",
+            )
+        }
+    }
+}
 
 /// None when the CLI ended well; otherwise the typed failure with what to do about it.
 pub fn classify(cli: &dyn Cli, spec: &AgentSpec, exit: Exit, s: &StreamSummary) -> Option<Outcome> {
