@@ -303,6 +303,8 @@ pub fn consolidate(input: Input<'_>, opts: &Options) -> Review {
         verdict_rationale,
         summary: String::new(),
         notes: Vec::new(),
+        // Set after consolidation by the round, which knows the previous one (crate::lifecycle).
+        rounds: None,
     };
     review.summary = executive_summary(&review);
     if let Some(j) = input.judge {
