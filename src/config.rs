@@ -347,9 +347,20 @@ mod tests {
         assert!(bad("[agents.x]\nkind = \"acp\"\n").contains("needs `preset"));
         assert!(bad("[agents.x]\nkind = \"acp\"\npreset = \"nope\"\n")
             .contains("unknown preset `nope`"));
+        // A preset with a command: the preset's settings, started by the command.
+        let cfg = load_text(
+            "[agents.x]\nkind = \"acp\"\npreset = \"opencode\"\ncommand = [\"npx\", \"opencode-ai\", \"acp\"]\nallow_untrusted = true\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let x = cfg.agents.iter().find(|a| a.name == "x").unwrap();
+        assert_eq!(x.command, vec!["npx", "opencode-ai", "acp"]);
+        assert_eq!(x.preset.as_deref(), Some("opencode"));
+        assert!(x.allow_untrusted);
+        assert_eq!(oc.preset.as_deref(), Some("opencode"));
         assert!(
-            bad("[agents.x]\nkind = \"acp\"\npreset = \"goose\"\ncommand = [\"g\"]\n")
-                .contains("not both")
+            bad("[agents.x]\nkind = \"claude\"\nallow_untrusted = true\n")
+                .contains("only `acp` agents take it")
         );
         assert!(
             bad("[agents.x]\nkind = \"command\"\ncommand = [\"g\"]\npreset = \"goose\"\n")

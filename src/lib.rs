@@ -36,7 +36,6 @@ pub mod github;
 pub mod history;
 pub mod interrupt;
 pub mod judge;
-pub mod lifecycle;
 pub mod pr;
 pub mod progress;
 pub mod prompt;

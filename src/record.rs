@@ -197,6 +197,9 @@ pub enum FailureKind {
     /// It could not connect to its model API (no network, a proxy or base URL that refuses)
     /// and could only keep retrying; it was stopped rather than left to its timeout.
     Unreachable,
+    /// deep-review would not start it (an `acp` agent it has no preset for, on an untrusted
+    /// head).
+    Refused,
 }
 
 impl FailureKind {
@@ -212,6 +215,7 @@ impl FailureKind {
             FailureKind::QuotaExhausted => "quota exhausted",
             FailureKind::ModelUnknown => "model unknown",
             FailureKind::Unreachable => "cannot reach the model API",
+            FailureKind::Refused => "not started",
         }
     }
 }

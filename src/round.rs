@@ -9,10 +9,10 @@
 
 use crate::change::Change;
 use crate::change::DIFF_ARGS;
+use crate::consolidate::lifecycle;
 use crate::diff::FileDiff;
 use crate::history::write::cited_code;
 use crate::history::write::code_still_there;
-use crate::lifecycle;
 use crate::prompt::OpenFinding;
 use crate::prompt::RoundBrief;
 use crate::report::sarif::fingerprint;

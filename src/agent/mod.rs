@@ -60,6 +60,12 @@ pub struct AgentSpec {
     pub http: http::Settings,
     /// Spend limits for this agent and for the whole review.
     pub budget: Budget,
+    /// For `acp`: the preset named in its table (its settings; `command` says how to start
+    /// it). Without one, a preset is recognised from the command ([`acp::presets::for_spec`]).
+    pub preset: Option<String>,
+    /// For `acp`: the user vouches that this agent, matching no preset, neither runs tools of
+    /// its own nor reads project configuration, so it may run on an untrusted head.
+    pub allow_untrusted: bool,
 }
 
 impl AgentSpec {
@@ -78,6 +84,8 @@ impl AgentSpec {
             pass_env: Vec::new(),
             http: http::Settings::default(),
             budget: Budget::default(),
+            preset: None,
+            allow_untrusted: false,
         }
     }
 

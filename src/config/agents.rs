@@ -21,8 +21,11 @@ pub(super) struct AgentTable {
     kind: String,
     #[serde(default)]
     command: Vec<String>,
-    /// For `acp`: a known agent's command and settings (`opencode`, `gemini-acp`, …).
+    /// For `acp`: a known agent's settings (`opencode`, `gemini-acp`, …), and its command
+    /// unless `command` is given.
     preset: Option<String>,
+    /// For `acp`: run this agent, which matches no preset, on an untrusted head too.
+    allow_untrusted: Option<bool>,
     #[serde(default)]
     args: Vec<String>,
     #[serde(default)]
@@ -227,7 +230,12 @@ fn agent_from_table(
             "agents.{name}: kind = \"command\" needs `command = [\"program\", \"arg\", …]`"
         )));
     }
-    let command = acp_command(name, kind, t).map_err(bad)?;
+    let (command, preset) = acp_command(name, kind, t).map_err(bad)?;
+    if t.allow_untrusted.is_some() && kind != AgentKind::Acp {
+        return Err(bad(format!(
+            "agents.{name}.allow_untrusted: only `acp` agents take it (deep-review itself keeps the other kinds read-only on an untrusted head); remove it"
+        )));
+    }
     let http = http_settings(name, kind, t).map_err(bad)?;
     let timeout = match &t.timeout {
         Some(v) => duration_value(v, path, &format!("agents.{name}.timeout"))?,
@@ -250,34 +258,42 @@ fn agent_from_table(
             max_cost_usd: t.max_cost_usd,
             ..Default::default()
         },
+        preset,
+        allow_untrusted: t.allow_untrusted.unwrap_or(false),
     })
 }
 
-/// The command of an `acp` agent: its preset's, or the one given (exactly one of the two).
+/// The command of an `acp` agent and the preset named for it: `preset` alone (its command),
+/// `preset` with `command` (the preset's settings, started as `command` says: through `npx`,
+/// a wrapper, a path of your own), or `command` alone (a preset is then recognised from it
+/// when it can be).
 fn acp_command(
     name: &str,
     kind: AgentKind,
     t: &AgentTable,
-) -> std::result::Result<Vec<String>, String> {
+) -> std::result::Result<(Vec<String>, Option<String>), String> {
     use crate::agent::acp::presets;
     match (&t.preset, kind) {
         (Some(_), k) if k != AgentKind::Acp => Err(format!(
             "agents.{name}.preset: only `acp` agents take a preset"
         )),
-        (Some(p), _) if !t.command.is_empty() => Err(format!(
-            "agents.{name}: give `preset = \"{p}\"` or `command`, not both (the preset is a command)"
-        )),
-        (Some(p), _) => presets::find(p)
-            .map(|p| p.command.iter().map(|s| s.to_string()).collect())
-            .ok_or_else(|| format!(
-                "agents.{name}.preset: unknown preset `{p}`; use one of {}, or `command = [\"agent\", \"acp\"]`",
+        (Some(p), _) => {
+            let preset = presets::find(p).ok_or_else(|| format!(
+                "agents.{name}.preset: unknown preset `{p}`; use one of {}, or leave `preset` out and give only `command = [\"agent\", \"acp\"]`",
                 presets::names()
-            )),
+            ))?;
+            let command = if t.command.is_empty() {
+                preset.command.iter().map(|s| s.to_string()).collect()
+            } else {
+                t.command.clone()
+            };
+            Ok((command, Some(preset.name.to_string())))
+        }
         (None, AgentKind::Acp) if t.command.is_empty() => Err(format!(
-            "agents.{name}: kind = \"acp\" needs `preset = \"…\"` (one of {}) or `command = [\"agent\", \"acp\"]`",
+            "agents.{name}: kind = \"acp\" needs `preset = \"…\"` (one of {}), `command = [\"agent\", \"acp\"]`, or both (the preset's settings, started by your command)",
             presets::names()
         )),
-        (None, _) => Ok(t.command.clone()),
+        (None, _) => Ok((t.command.clone(), None)),
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::path::Path;
 use std::path::PathBuf;
 
-fn answer() -> serde_json::Value {
+pub(crate) fn answer() -> serde_json::Value {
     json!({
         "schema": 1,
         "summary": "The lookup panics on a missing key.",
@@ -31,7 +31,7 @@ fn answer() -> serde_json::Value {
     })
 }
 
-const CACHE_RS: &str = "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n";
+pub(crate) const CACHE_RS: &str = "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n";
 
 /// A repository whose feature branch adds `src/cache.rs` (and, when `link`, a committed
 /// symlink out of the tree).
@@ -45,7 +45,7 @@ fn fixture(link: bool) -> Repo {
     repo
 }
 
-fn agent_json(v: &serde_json::Value, name: &str) -> serde_json::Value {
+pub(crate) fn agent_json(v: &serde_json::Value, name: &str) -> serde_json::Value {
     v["agents"]
         .as_array()
         .unwrap()
@@ -55,7 +55,7 @@ fn agent_json(v: &serde_json::Value, name: &str) -> serde_json::Value {
         .clone()
 }
 
-fn no_pwned(root: &Path) {
+pub(crate) fn no_pwned(root: &Path) {
     for entry in walk(root) {
         let name = entry.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
@@ -235,7 +235,7 @@ fn cli_dir(names: &[&str]) -> Option<PathBuf> {
 
 /// Runs the test `name` again inside a user + network namespace with only loopback (where
 /// the machine allows it), so nothing the agents try can leave the machine.
-fn in_namespace(name: &str, body: fn(&Path)) {
+pub(crate) fn in_namespace(name: &str, body: fn(&Path)) {
     let Some(bin) = cli_dir(&["gemini", "opencode"]) else {
         return;
     };
@@ -266,7 +266,7 @@ fn in_namespace(name: &str, body: fn(&Path)) {
 
 /// Checks one real agent's column: ok, the finding parsed, its tool calls counted, the write
 /// and the shell command refused (nothing written).
-fn check_real(repo: &Repo, v: &serde_json::Value, name: &str, server: &ModelServer) {
+pub(crate) fn check_real(repo: &Repo, v: &serde_json::Value, name: &str, server: &ModelServer) {
     let a = agent_json(v, name);
     let dir = repo.round_dir().join("agents").join(name);
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
@@ -290,7 +290,7 @@ fn check_real(repo: &Repo, v: &serde_json::Value, name: &str, server: &ModelServ
 }
 
 /// The review's notes about `name`.
-fn notes_of(v: &serde_json::Value, name: &str) -> String {
+pub(crate) fn notes_of(v: &serde_json::Value, name: &str) -> String {
     v["notes"]
         .as_array()
         .into_iter()

@@ -3,6 +3,7 @@
 mod support;
 
 mod acp;
+mod acp_attacks;
 mod architecture;
 mod builtin;
 mod codex_cli;

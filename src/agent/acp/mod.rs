@@ -57,7 +57,20 @@ fn launch(spec: &AgentSpec, ctx: &RunContext) -> Result<Launch, Outcome> {
             ),
         ));
     };
-    let preset = presets::of_command(&spec.command);
+    let preset = presets::for_spec(spec);
+    if ctx.change.untrusted && preset.is_none() && !spec.allow_untrusted {
+        return Err(Outcome::failed(
+            FailureKind::Refused,
+            format!(
+                "`{program}` matches no ACP preset, so deep-review cannot keep its own tools from running or its project configuration from loading on this untrusted head; it was not started"
+            ),
+            format!(
+                "in [agents.{}], set `preset = \"…\"` (one of {}) if it is one of those, or `allow_untrusted = true` if you vouch that it neither runs tools of its own nor reads the project's configuration",
+                spec.name,
+                presets::names()
+            ),
+        ));
+    }
     let mut args: Vec<String> = rest.to_vec();
     args.extend(spec.args.iter().cloned());
     let mut env = super::env::for_agent(spec);
@@ -115,12 +128,11 @@ impl Adapter for Acp {
 
     /// Its preset's variables; none for an agent deep-review does not know (`pass_env`).
     fn wants_env_of(&self, spec: &AgentSpec, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
-        presets::of_command(&spec.command)
-            .is_some_and(|p| p.env_prefixes.iter().any(|x| name.starts_with(x)))
+        presets::for_spec(spec).is_some_and(|p| p.env_prefixes.iter().any(|x| name.starts_with(x)))
     }
 
     fn credentials(&self, spec: &AgentSpec) -> Option<String> {
-        presets::of_command(&spec.command).and_then(|p| p.credentials_found())
+        presets::for_spec(spec).and_then(|p| p.credentials_found())
     }
 
     fn install_hint(&self) -> &'static str {
@@ -185,7 +197,7 @@ pub async fn run(spec: &AgentSpec, ctx: &RunContext) -> AgentRun {
             } else {
                 format!("could not start `{}`: {e}", launch.program)
             };
-            let hint = presets::of_command(&spec.command)
+            let hint = presets::for_spec(spec)
                 .map(|p| {
                     format!(
                         "install it ({}), or fix [agents.{}].command",

@@ -10,7 +10,7 @@
 //! pairs first. A previous finding left unmatched is `fixed` when its cited code changed,
 //! else `withdrawn`.
 
-use crate::consolidate::tfidf;
+use super::similarity::tfidf;
 use crate::review::FindingLifecycle;
 use crate::review::LifecycleStatus;
 

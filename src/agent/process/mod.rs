@@ -17,8 +17,18 @@ use std::sync::Mutex;
 use std::sync::OnceLock;
 use std::time::Duration;
 use std::time::Instant;
-use tokio::io::AsyncReadExt;
 use tokio::io::AsyncWriteExt;
+
+mod keeper;
+mod pumps;
+
+use keeper::Keeper;
+use pumps::pump_stderr;
+use pumps::pump_stdin;
+use pumps::pump_stdout;
+pub use pumps::DISK_CAP_MARKER;
+pub use pumps::RAW_DISK_CAP;
+pub use pumps::STDOUT_CAP_NOTE;
 
 /// After SIGTERM, how long the group gets before SIGKILL.
 const TERM_GRACE: Duration = Duration::from_millis(1500);
@@ -125,33 +135,8 @@ pub async fn supervise_duplex(
     let stdout_file = create(&spec.stdout_path).await?;
     let stderr_file = create(&spec.stderr_path).await?;
 
-    let mut cmd = tokio::process::Command::new(&spec.program);
-    cmd.args(&spec.args)
-        .current_dir(&spec.cwd)
-        // Only what `spec.env` holds: the agent's environment is computed in `agent::env`.
-        .env_clear()
-        .envs(&spec.env)
-        .stdin(if spec.stdin.is_some() || duplex.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Kills only the direct child on drop; the group kill below covers grandchildren.
-        .kill_on_drop(true);
-    // The agent joins its keeper's process group, so the group exists (and is watched) before
-    // the agent's first instruction runs.
-    let keeper = Keeper::spawn();
-    cmd.process_group(keeper.as_ref().map_or(0, |k| k.pgid));
-    let mut child = cmd.spawn()?;
-    let pgid = match &keeper {
-        Some(k) => k.pgid,
-        None => child.id().map(|id| id as i32).unwrap_or(0),
-    };
-    if let Ok(mut g) = live_groups().lock() {
-        g.insert(pgid);
-    }
+    let piped = spec.stdin.is_some() || duplex.is_some();
+    let (mut child, keeper, pgid) = spawn_in_group(spec, piped)?;
 
     let stdin = child.stdin.take();
     let (stdin, duplex) = match (duplex, stdin) {
@@ -177,61 +162,20 @@ pub async fn supervise_duplex(
     let stderr_task = tokio::spawn(pump_stderr(stderr, stderr_file));
 
     let deadline = tokio::time::Instant::now() + spec.timeout;
-    let mut exit: Option<Exit> = None;
-    let mut stdout_open = true;
-    let mut drain_deadline: Option<tokio::time::Instant> = None;
-    loop {
-        if exit.is_some() && !stdout_open {
-            break;
-        }
-        tokio::select! {
-            line = line_rx.recv(), if stdout_open => match line {
-                Some(line) => on_line(&line),
-                None => stdout_open = false,
-            },
-            status = child.wait(), if exit.is_none() => {
-                exit = Some(match status {
-                    Ok(s) => exit_of(s),
-                    Err(_) => Exit::Signal(libc::SIGKILL),
-                });
-                // The agent is done; anything left in its group is an orphan.
-                signal_group(pgid, libc::SIGKILL);
-                drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
-            }
-            _ = tokio::time::sleep_until(deadline), if exit.is_none() => {
-                terminate(&mut child, pgid).await;
-                exit = Some(Exit::TimedOut);
-                drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
-            }
-            changed = cancel.changed(), if exit.is_none() => {
-                if changed.is_err() || *cancel.borrow() {
-                    terminate(&mut child, pgid).await;
-                    exit = Some(Exit::Cancelled);
-                    drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
-                }
-            }
-            _ = sleep_until_opt(drain_deadline), if drain_deadline.is_some() => {
-                break;
-            }
-        }
-    }
+    let (exit, stdout_open) = watch(
+        &mut child,
+        pgid,
+        &mut line_rx,
+        &mut on_line,
+        deadline,
+        &mut cancel,
+    )
+    .await;
     if let Ok(mut g) = live_groups().lock() {
         g.remove(&pgid);
     }
-    let mut stdout_task = stdout_task;
-    if stdout_open {
-        // A descendant that left the group (setsid, daemonized) still holds the pipe after the
-        // agent ended. What the agent printed is its answer: the pump treats the stop as the
-        // end of its input, so the last line (masked, without a newline) is written and handed
-        // over like any other.
-        let _ = tokio::time::timeout(PUMP_SETTLE, &mut stdout_task).await;
-        let _ = stop_stdout.send(());
-    }
-    let (stdout, stdout_truncated) = match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await
-    {
-        Ok(Ok(v)) => v,
-        _ => read_capped(&spec.stdout_path).await,
-    };
+    let (stdout, stdout_truncated) =
+        finish_stdout(stdout_task, stop_stdout, stdout_open, &spec.stdout_path).await;
     // Lines still queued (the pump's last ones among them) count.
     while let Ok(line) = line_rx.try_recv() {
         on_line(&line);
@@ -261,55 +205,122 @@ pub async fn supervise_duplex(
     })
 }
 
+/// Starts `spec`'s program in a process group led by its keeper; the group is registered for
+/// [`kill_all_groups`].
+fn spawn_in_group(
+    spec: &ProcessSpec,
+    piped_stdin: bool,
+) -> std::io::Result<(tokio::process::Child, Option<Keeper>, i32)> {
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .current_dir(&spec.cwd)
+        // Only what `spec.env` holds: the agent's environment is computed in `agent::env`.
+        .env_clear()
+        .envs(&spec.env)
+        .stdin(if piped_stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Kills only the direct child on drop; the group kill below covers grandchildren.
+        .kill_on_drop(true);
+    // The agent joins its keeper's process group, so the group exists (and is watched) before
+    // the agent's first instruction runs.
+    let keeper = Keeper::spawn();
+    cmd.process_group(keeper.as_ref().map_or(0, |k| k.pgid));
+    let child = cmd.spawn()?;
+    let pgid = match &keeper {
+        Some(k) => k.pgid,
+        None => child.id().map(|id| id as i32).unwrap_or(0),
+    };
+    if let Ok(mut g) = live_groups().lock() {
+        g.insert(pgid);
+    }
+
+    Ok((child, keeper, pgid))
+}
+
+/// Until the child has exited (or been stopped) and stdout has closed, or the drain time after
+/// the exit has passed: hands stdout lines over, enforces the deadline and the cancel. Returns
+/// how it ended and whether stdout was still open.
+async fn watch(
+    child: &mut tokio::process::Child,
+    pgid: i32,
+    line_rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>,
+    on_line: &mut impl FnMut(&str),
+    deadline: tokio::time::Instant,
+    cancel: &mut tokio::sync::watch::Receiver<bool>,
+) -> (Option<Exit>, bool) {
+    let mut exit: Option<Exit> = None;
+    let mut stdout_open = true;
+    let mut drain_deadline: Option<tokio::time::Instant> = None;
+    loop {
+        if exit.is_some() && !stdout_open {
+            break;
+        }
+        tokio::select! {
+            line = line_rx.recv(), if stdout_open => match line {
+                Some(line) => on_line(&line),
+                None => stdout_open = false,
+            },
+            status = child.wait(), if exit.is_none() => {
+                exit = Some(match status {
+                    Ok(s) => exit_of(s),
+                    Err(_) => Exit::Signal(libc::SIGKILL),
+                });
+                // The agent is done; anything left in its group is an orphan.
+                signal_group(pgid, libc::SIGKILL);
+                drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
+            }
+            _ = tokio::time::sleep_until(deadline), if exit.is_none() => {
+                terminate(child, pgid).await;
+                exit = Some(Exit::TimedOut);
+                drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
+            }
+            changed = cancel.changed(), if exit.is_none() => {
+                if changed.is_err() || *cancel.borrow() {
+                    terminate(child, pgid).await;
+                    exit = Some(Exit::Cancelled);
+                    drain_deadline = Some(tokio::time::Instant::now() + IO_DRAIN_TIMEOUT);
+                }
+            }
+            _ = sleep_until_opt(drain_deadline), if drain_deadline.is_some() => {
+                break;
+            }
+        }
+    }
+    (exit, stdout_open)
+}
+
+/// What stdout held: the pump's copy, or the file when the pump does not finish in time.
+async fn finish_stdout(
+    mut stdout_task: tokio::task::JoinHandle<(Vec<u8>, bool)>,
+    stop_stdout: tokio::sync::oneshot::Sender<()>,
+    stdout_open: bool,
+    path: &Path,
+) -> (Vec<u8>, bool) {
+    if stdout_open {
+        // A descendant that left the group (setsid, daemonized) still holds the pipe after the
+        // agent ended. What the agent printed is its answer: the pump treats the stop as the
+        // end of its input, so the last line (masked, without a newline) is written and handed
+        // over like any other.
+        let _ = tokio::time::timeout(PUMP_SETTLE, &mut stdout_task).await;
+        let _ = stop_stdout.send(());
+    }
+    match tokio::time::timeout(IO_DRAIN_TIMEOUT, stdout_task).await {
+        Ok(Ok(v)) => v,
+        _ => read_capped(path).await,
+    }
+}
+
 /// What the stdout file holds, up to the memory cap (and whether it was cut).
 async fn read_capped(path: &Path) -> (Vec<u8>, bool) {
     let mut kept = tokio::fs::read(path).await.unwrap_or_default();
     let truncated = kept.len() > STDOUT_MEMORY_CAP;
     kept.truncate(STDOUT_MEMORY_CAP);
     (kept, truncated)
-}
-
-/// The keeper of an agent's process group: a `sh` that leads the group and blocks reading a
-/// pipe only deep-review holds the write end of. When deep-review dies in any way, SIGKILL
-/// included, the kernel closes that end, the read returns and the keeper SIGKILLs its own
-/// group: the agent and every descendant that stayed in it. A parent-death signal would reach
-/// only the direct child; this reaches the whole group. When the agent ends normally, the
-/// group kill that follows takes the keeper with it.
-struct Keeper {
-    child: tokio::process::Child,
-    /// Held, never written: closing it (by drop or by our death) is the signal.
-    _pipe: tokio::process::ChildStdin,
-    pgid: i32,
-}
-
-impl Keeper {
-    /// None when no keeper can be started (no `/bin/sh`); the agent then leads its own group and
-    /// is still killed on timeout, cancel and normal exit, only not after a SIGKILL.
-    fn spawn() -> Option<Keeper> {
-        let mut cmd = tokio::process::Command::new("/bin/sh");
-        // It ignores the SIGTERM that `terminate` sends the group, so it still guards the
-        // agent during the grace period; only the final SIGKILL ends it.
-        cmd.args(["-c", "trap '' HUP INT TERM; read -r _; kill -9 0"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .env_clear()
-            .process_group(0);
-        let mut child = cmd.spawn().ok()?;
-        let pgid = child.id()? as i32;
-        let pipe = child.stdin.take()?;
-        Some(Keeper {
-            child,
-            _pipe: pipe,
-            pgid,
-        })
-    }
-
-    /// Ends the keeper (and anything left in its group) and reaps it.
-    async fn release(mut self) {
-        signal_group(self.pgid, libc::SIGKILL);
-        let _ = tokio::time::timeout(PUMP_SETTLE, self.child.wait()).await;
-    }
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
@@ -354,180 +365,6 @@ fn exit_of(status: std::process::ExitStatus) -> Exit {
     Exit::Code(-1)
 }
 
-/// The raw output kept on disk per stream; past it, writing stops (with a marker line) while
-/// the pipe is still drained, so the agent never blocks.
-pub const RAW_DISK_CAP: u64 = 64 * 1024 * 1024;
-
-/// The review's note for an agent whose stdout passed [`RAW_DISK_CAP`] (or the memory cap).
-pub const STDOUT_CAP_NOTE: &str =
-    "its raw output passed 64 MiB; the rest was drained but not written to disk";
-
-/// The marker written where a raw stream was cut at [`RAW_DISK_CAP`].
-pub const DISK_CAP_MARKER: &str =
-    "\n[deep-review: output past 64 MiB was not written; the agent was drained]\n";
-
-/// A raw stream's file: masked pieces appended as they come, flushed so an interrupted review
-/// keeps them, and cut at [`RAW_DISK_CAP`].
-struct RawFile {
-    file: tokio::fs::File,
-    written: u64,
-    cap: u64,
-    capped: bool,
-}
-
-impl RawFile {
-    fn new(file: tokio::fs::File) -> RawFile {
-        RawFile {
-            file,
-            written: 0,
-            cap: RAW_DISK_CAP,
-            capped: false,
-        }
-    }
-
-    async fn append(&mut self, piece: &[u8]) {
-        if self.capped {
-            return;
-        }
-        let room = self.cap.saturating_sub(self.written) as usize;
-        if piece.len() > room {
-            let _ = self.file.write_all(&piece[..room]).await;
-            let _ = self.file.write_all(DISK_CAP_MARKER.as_bytes()).await;
-            self.capped = true;
-        } else {
-            let _ = self.file.write_all(piece).await;
-        }
-        self.written += piece.len().min(room) as u64;
-        let _ = self.file.flush().await;
-    }
-}
-
-/// Masks a chunk on line boundaries ([`crate::secrets::LineMasker`]) and returns the masked
-/// pieces ready to write.
-fn masked_pieces(masker: &mut crate::secrets::LineMasker, chunk: Option<&[u8]>) -> Vec<Vec<u8>> {
-    let mut pieces = Vec::new();
-    match chunk {
-        Some(c) => masker.push(c, |p| pieces.push(p.to_vec())),
-        None => masker.finish(|p| pieces.push(p.to_vec())),
-    }
-    pieces
-}
-
-async fn pump_stdout(
-    pipe: Option<tokio::process::ChildStdout>,
-    file: tokio::fs::File,
-    lines: tokio::sync::mpsc::UnboundedSender<String>,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-) -> (Vec<u8>, bool) {
-    let Some(mut pipe) = pipe else {
-        return (Vec::new(), false);
-    };
-    let mut raw = RawFile::new(file);
-    let mut masker = crate::secrets::LineMasker::new();
-    let mut kept = Vec::new();
-    let mut truncated = false;
-    // The current line for the parser: masked, cut at LINE_CAP.
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        // A stop (the agent is gone, a detached descendant holds the pipe) ends the input.
-        let read = tokio::select! {
-            r = pipe.read(&mut buf) => r.ok().filter(|&n| n > 0),
-            _ = &mut stop => None,
-        };
-        let chunk = read.map(|n| &buf[..n]);
-        let done = chunk.is_none();
-        for piece in masked_pieces(&mut masker, chunk) {
-            raw.append(&piece).await;
-            if kept.len() + piece.len() <= STDOUT_MEMORY_CAP {
-                kept.extend_from_slice(&piece);
-            } else {
-                truncated = true;
-            }
-            for &b in &piece {
-                if b == b'\n' {
-                    let line = String::from_utf8_lossy(&pending).into_owned();
-                    let _ = lines.send(line);
-                    pending.clear();
-                } else if pending.len() < LINE_CAP {
-                    pending.push(b);
-                }
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    if !pending.is_empty() {
-        let _ = lines.send(String::from_utf8_lossy(&pending).into_owned());
-    }
-    let _ = raw.file.sync_all().await;
-    (kept, truncated || raw.capped)
-}
-
-/// Writes a conversation's messages to the child's stdin, and each one, masked, to its log.
-async fn pump_stdin(mut duplex: Duplex, stdin: tokio::process::ChildStdin) {
-    let mut stdin = Some(stdin);
-    let mut log = match create(&duplex.log).await {
-        Ok(f) => Some(RawFile::new(f)),
-        Err(_) => None,
-    };
-    let mut masker = crate::secrets::LineMasker::new();
-    while let Some(message) = duplex.input.recv().await {
-        if let Some(log) = log.as_mut() {
-            for piece in masked_pieces(&mut masker, Some(&message)) {
-                log.append(&piece).await;
-            }
-        }
-        if let Some(pipe) = stdin.as_mut() {
-            if pipe.write_all(&message).await.is_err() || pipe.flush().await.is_err() {
-                stdin = None;
-            }
-        }
-    }
-    if let Some(log) = log.as_mut() {
-        for piece in masked_pieces(&mut masker, None) {
-            log.append(&piece).await;
-        }
-        let _ = log.file.sync_all().await;
-    }
-    if let Some(mut pipe) = stdin {
-        let _ = pipe.shutdown().await;
-    }
-}
-
-async fn pump_stderr(pipe: Option<tokio::process::ChildStderr>, file: tokio::fs::File) -> String {
-    let Some(mut pipe) = pipe else {
-        return String::new();
-    };
-    let mut raw = RawFile::new(file);
-    let mut masker = crate::secrets::LineMasker::new();
-    let mut tail: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let chunk = match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => None,
-            Ok(n) => Some(&buf[..n]),
-        };
-        let done = chunk.is_none();
-        for piece in masked_pieces(&mut masker, chunk) {
-            raw.append(&piece).await;
-            tail.extend_from_slice(&piece);
-            if tail.len() > 2 * STDERR_TAIL {
-                let cut = tail.len() - STDERR_TAIL;
-                tail.drain(..cut);
-            }
-        }
-        if done {
-            break;
-        }
-    }
-    let _ = raw.file.sync_all().await;
-    let start = tail.len().saturating_sub(STDERR_TAIL);
-    let text = String::from_utf8_lossy(&tail[start..]).into_owned();
-    crate::secrets::redact_text(text.trim_end())
-}
-
 /// Describes an exit for a failure message.
 pub fn describe_exit(exit: Exit, timeout: Duration) -> String {
     match exit {
@@ -543,6 +380,7 @@ pub fn describe_exit(exit: Exit, timeout: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::pumps::RawFile;
     use super::*;
 
     fn spec(dir: &Path, script: &str, timeout_ms: u64) -> ProcessSpec {
