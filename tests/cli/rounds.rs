@@ -212,7 +212,11 @@ fn three_rounds_of_one_branch_review_the_delta_close_what_was_fixed_and_go_full_
         md.contains("still open since round 1") && md.contains("new in round 2"),
         "{md}"
     );
-    let sarif: Value = serde_json::from_str(&read(round2.join("report.sarif"))).unwrap();
+    let sarif_text = read(round2.join("report.sarif"));
+    if let Some(py) = crate::sarif::python() {
+        crate::sarif::validate(&py, &sarif_text);
+    }
+    let sarif: Value = serde_json::from_str(&sarif_text).unwrap();
     let mut states: Vec<(String, String)> = sarif["runs"][0]["results"]
         .as_array()
         .unwrap()
