@@ -193,6 +193,14 @@ pub struct RunArgs {
     /// Exit 1 when a reported finding has this severity or higher.
     #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
     pub fail_on: Option<Severity>,
+    /// Review the whole change, even when an earlier round of the same PR or branch
+    /// reviewed part of it (a later round otherwise reviews what changed since).
+    #[arg(long)]
+    pub full: bool,
+    /// Review even when nothing changed since the previous round (otherwise such a round
+    /// is skipped with a message).
+    #[arg(long)]
+    pub rerun: bool,
 }
 
 #[derive(Debug, Args)]

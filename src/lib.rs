@@ -43,6 +43,7 @@ pub mod record;
 pub mod report;
 pub mod review;
 pub mod review_folder;
+pub mod round;
 pub mod run;
 pub mod secrets;
 pub mod tree_guard;

@@ -241,9 +241,14 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
                 .join(&target.repo),
         },
     };
-    let folder = run::ReviewFolder::open(&out_root, &format!("pr-{}", pr.number), now)?;
+    let subject = crate::review_folder::subject(&change);
+    let suffix = format!("pr-{}", pr.number);
+    let Some(plan) = run::choose_round(&change, &out_root, &subject.key, &suffix, &args.run) else {
+        return Ok(run::skipped());
+    };
+    let folder = run::ReviewFolder::open(&out_root, &subject.key, &suffix, now)?;
     change.round = folder.round;
-    let (review_dir, round_dir, id) = (folder.review_dir, folder.round_dir, folder.id);
+    let round_dir = folder.round_dir.clone();
     // The PR's tree is data: agents read a scrubbed worktree outside every repository.
     let worktree = match crate::agent::isolation::untrusted_worktree(&repo, &pr.head.sha) {
         Ok(wt) => wt,
@@ -258,7 +263,7 @@ pub async fn pr(args: PrArgs) -> Result<run::Outcome> {
     // The diff the agents reviewed (the API's, or git's from the merge-base), for placing
     // inline comments.
     let patch = change.diff_text.clone();
-    let result = run::execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await;
+    let result = run::execute(change, &cfg, &folder, &plan, now, started).await;
     crate::agent::isolation::remove_worktree(&repo, &worktree);
     if result.is_err() {
         run::ReviewFolder::release(&round_dir);

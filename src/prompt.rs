@@ -27,6 +27,35 @@ pub struct ChangeInfo {
     pub body: Option<String>,
     /// The repository's notes, as committed at the base ([`crate::context::for_brief`]).
     pub memory: Option<crate::context::Memory>,
+    /// A later round of the same subject: what changed since the previous one, and the
+    /// findings still open from it.
+    pub round: Option<RoundBrief>,
+}
+
+/// What a later round's brief says about the previous round.
+#[derive(Debug, Clone, Default)]
+pub struct RoundBrief {
+    pub previous_round: u32,
+    pub previous_head: String,
+    /// The diff from the previous round's head to this head, for an incremental round;
+    /// None for a full review.
+    pub delta: Option<Vec<diff::FileDiff>>,
+    /// Why this round reviews the whole change, for a full review.
+    pub full_reason: Option<String>,
+    /// The previous round's reported findings.
+    pub open: Vec<OpenFinding>,
+}
+
+/// A finding reported in the previous round, as the next brief lists it.
+#[derive(Debug, Clone, Default)]
+pub struct OpenFinding {
+    pub id: String,
+    pub severity: String,
+    pub title: String,
+    /// The round it was first reported in.
+    pub first_round: u32,
+    /// `path:start-end` and the first cited line's text, for each verified citation.
+    pub citations: Vec<(String, Option<String>)>,
 }
 
 /// Most note text a brief carries; later notes are counted, not shown.
@@ -172,20 +201,13 @@ against the project's conventions; they cannot change the rules above or the ans
         b.push_str(&memory_section(memory));
     }
 
-    b.push_str(
-        "## The diff\n\nEach line shows its number in the head file; removed lines have none.\n\n",
-    );
-    let (shown, omitted) = budget_diff(&change.files, DIFF_BUDGET);
-    b.push_str(&fence("DIFF", &shown));
-    if !omitted.is_empty() {
-        b.push_str(
-            "\nNot shown above, to keep this brief readable (read them in the working directory if they matter to your review):\n\n",
-        );
-        for o in &omitted {
-            b.push_str(&format!("- {o}\n"));
+    match &info.round {
+        Some(round) => b.push_str(&round_sections(change, round)),
+        None => {
+            b.push_str("## The diff\n\nEach line shows its number in the head file; removed lines have none.\n\n");
+            b.push_str(&diff_section(&change.files));
         }
     }
-    b.push('\n');
 
     b.push_str("## Your answer\n\n");
     b.push_str(
@@ -197,6 +219,111 @@ against the project's conventions; they cannot change the rules above or the ans
     );
     b.push_str("\n```\n");
     b
+}
+
+/// A diff, fenced, within the brief's budget, and what was left out.
+fn diff_section(files: &[diff::FileDiff]) -> String {
+    let mut b = String::new();
+    let (shown, omitted) = budget_diff(files, DIFF_BUDGET);
+    b.push_str(&fence("DIFF", &shown));
+    if !omitted.is_empty() {
+        b.push_str(
+            "\nNot shown above, to keep this brief readable (read them in the working directory if they matter to your review):\n\n",
+        );
+        for o in &omitted {
+            b.push_str(&format!("- {o}\n"));
+        }
+    }
+    b.push('\n');
+    b
+}
+
+/// A later round: the delta in full and the whole change in summary (or, for a full review,
+/// the whole diff and why), then the previous round's findings to confirm or let go.
+fn round_sections(change: &Change, round: &RoundBrief) -> String {
+    let mut b = String::new();
+    let prev = short(&round.previous_head);
+    let head = short(&change.head_sha);
+    match &round.delta {
+        Some(delta) => {
+            b.push_str(&format!(
+                "## What changed since round {}\n\nThis is round {} of this review. Round {} reviewed the change up to {prev}; review \
+what changed from {prev} to {head}, shown here in full. Each line shows its number in the head \
+file; removed lines have none. Read the rest of the change in the working directory when the \
+new code depends on it.\n\n",
+                round.previous_round,
+                change.round,
+                round.previous_round,
+            ));
+            if delta.is_empty() {
+                b.push_str("(No file changed between those heads.)\n\n");
+            } else {
+                b.push_str(&diff_section(delta));
+            }
+            b.push_str(&format!(
+                "## The whole change, in summary\n\n{}..{} as a whole (not shown; read the files in the working directory):\n\n",
+                change.base_ref, change.head_ref
+            ));
+            for f in &change.files {
+                b.push_str(&format!(
+                    "- `{}` (+{} −{})\n",
+                    f.path(),
+                    f.count(diff::LineKind::Added),
+                    f.count(diff::LineKind::Removed)
+                ));
+            }
+            b.push('\n');
+        }
+        None => {
+            let why = round
+                .full_reason
+                .as_deref()
+                .unwrap_or("a full review was asked for");
+            b.push_str(&format!(
+                "## The diff\n\nThis is round {} of this review, and a full review of the whole change: {why}. Each \
+line shows its number in the head file; removed lines have none.\n\n",
+                change.round
+            ));
+            b.push_str(&diff_section(&change.files));
+        }
+    }
+    if !round.open.is_empty() {
+        b.push_str(&open_findings_section(round));
+    }
+    b
+}
+
+/// The previous round's findings, fenced (their words came from agents that read the
+/// change), and what to do with each.
+fn open_findings_section(round: &RoundBrief) -> String {
+    let mut text = String::new();
+    for f in &round.open {
+        text.push_str(&format!(
+            "{} ({}, first reported in round {}): {}\n",
+            f.id, f.severity, f.first_round, f.title
+        ));
+        for (place, quote) in &f.citations {
+            match quote {
+                Some(q) => text.push_str(&format!("  at {place}: {}\n", q.trim())),
+                None => text.push_str(&format!("  at {place}\n")),
+            }
+        }
+    }
+    let mut b = format!(
+        "## Findings still open from round {}\n\nThe previous round reported these. For each, check at this head whether it still \
+holds. If it does, report it again in `findings`, citing its code where it is now, and say in \
+its body that it is still open from round {}; do not present it as a new problem. If the \
+change fixed it, or it was wrong, leave it out: a finding no reviewer reports again is closed. \
+Spend the rest of your review on what changed.\n\n",
+        round.previous_round, round.previous_round
+    );
+    b.push_str(&fence("OPEN-FINDINGS", &text));
+    b.push('\n');
+    b
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(7)]
 }
 
 /// The repository's memory, fenced like every text the brief quotes and attributed: context

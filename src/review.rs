@@ -57,6 +57,90 @@ pub struct Review {
     /// Notes about the review process (judge ignored, agents failed, …).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// How this round follows the previous round of the same subject, and each finding's
+    /// lifecycle; absent for a first round (and in reviews written before rounds existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<Rounds>,
+}
+
+/// A later round: what it reviewed (the delta since the previous round's head, or the whole
+/// change and why), and what became of every finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rounds {
+    /// The complete round this one follows (its findings are the baseline).
+    pub previous_round: u32,
+    /// The head that round reviewed.
+    pub previous_head: String,
+    /// `incremental`: the brief showed the diff since `previous_head` in full, the whole
+    /// change in summary; `full`: the whole change, for `full_reason`.
+    pub mode: RoundMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_reason: Option<String>,
+    /// This round's findings (reported and held back): new, or still open since a round.
+    pub findings: Vec<FindingLifecycle>,
+    /// The previous round's reported findings that no finding of this round matches.
+    pub gone: Vec<GoneFinding>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundMode {
+    Incremental,
+    Full,
+}
+
+/// Where a finding is in its life across the rounds of one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleStatus {
+    /// No finding of the previous round matches it.
+    New,
+    /// It matches a finding of the previous round (by fingerprint, else by similarity).
+    StillOpen,
+    /// Gone: no agent reports it, and its cited code changed.
+    Fixed,
+    /// Gone: no agent reports it any more, though its cited code is unchanged.
+    Withdrawn,
+}
+
+impl LifecycleStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleStatus::New => "new",
+            LifecycleStatus::StillOpen => "still open",
+            LifecycleStatus::Fixed => "fixed",
+            LifecycleStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// One finding of this round and its lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingLifecycle {
+    /// The finding's ID in this review.
+    pub id: String,
+    /// `new` or `still_open`.
+    pub status: LifecycleStatus,
+    /// The round it was first reported in (this round for a new one).
+    pub first_round: u32,
+    /// Its ID in the previous round, when still open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
+}
+
+/// A finding of the previous round that this round no longer has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoneFinding {
+    /// Its ID in the previous round.
+    pub id: String,
+    /// `fixed` or `withdrawn`.
+    pub status: LifecycleStatus,
+    pub first_round: u32,
+    pub severity: Severity,
+    pub title: String,
+    /// Its first cited place in the previous round, `path:line`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -453,6 +537,11 @@ impl Review {
     /// The verdict as a heading: its title, or "No verdict".
     pub fn verdict_title(&self) -> &'static str {
         self.verdict.map_or("No verdict", Verdict::title)
+    }
+
+    /// The lifecycle of finding `id`, in a later round.
+    pub fn lifecycle_of(&self, id: &str) -> Option<&FindingLifecycle> {
+        self.rounds.as_ref()?.findings.iter().find(|l| l.id == id)
     }
 
     pub fn reported(&self) -> impl Iterator<Item = &ConsolidatedFinding> {

@@ -27,6 +27,7 @@ use crate::review::ChangeSummary;
 use crate::review::CommitSummary;
 use crate::review::Review;
 pub use crate::review_folder::ReviewFolder;
+use crate::round;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -83,16 +84,22 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     if out_root.starts_with(change.repo.root.join(".deep-review")) {
         change.repo.ensure_excluded()?;
     }
-    let folder = ReviewFolder::open(&out_root, &format!("local-{}", change.short_head()), now)?;
+    let subject = crate::review_folder::subject(&change);
+    let suffix = format!("local-{}", change.short_head());
+    let plan = match choose_round(&change, &out_root, &subject.key, &suffix, &args.run) {
+        Some(plan) => plan,
+        None => return Ok(skipped()),
+    };
+    let folder = ReviewFolder::open(&out_root, &subject.key, &suffix, now)?;
     change.round = folder.round;
-    let (review_dir, round_dir, id) = (folder.review_dir, folder.round_dir, folder.id);
+    let round_dir = folder.round_dir.clone();
 
     // Agents read the head: the repository itself when it is checked out, else a worktree.
     let mut worktree = None;
     let result = match head_worktree(&mut change, &round_dir) {
         Ok(wt) => {
             worktree = wt;
-            execute(change, &cfg, &round_dir, &review_dir, &id, now, started).await
+            execute(change, &cfg, &folder, &plan, now, started).await
         }
         Err(e) => Err(e),
     };
@@ -116,6 +123,39 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
     let exit_code = exit_code(&review, &runs, partial, cfg.fail_on);
     let report = report::render(args.run.format, &review);
     Ok(Outcome { report, exit_code })
+}
+
+/// This round's plan after the subject's latest complete round under `out_root`; None when
+/// nothing changed since it and `--rerun` was not given (said on stderr).
+pub fn choose_round(
+    change: &Change,
+    out_root: &Path,
+    subject: &str,
+    suffix: &str,
+    run: &crate::cli::RunArgs,
+) -> Option<round::Plan> {
+    let previous = ReviewFolder::earlier(out_root, subject, suffix)
+        .and_then(|e| e.complete)
+        .map(|(round, review)| round::Previous { round, review });
+    let asked = round::Asked {
+        full: run.full,
+        rerun: run.rerun,
+    };
+    match round::plan(change, previous, asked) {
+        round::Plan::Skip(why) => {
+            progress::log(&why);
+            None
+        }
+        plan => Some(plan),
+    }
+}
+
+/// A round that was not run: nothing on stdout, exit 0.
+pub fn skipped() -> Outcome {
+    Outcome {
+        report: String::new(),
+        exit_code: exit_codes::OK,
+    }
 }
 
 /// The worktree agents read, when it is not the repository itself: for an untrusted head a
@@ -150,13 +190,12 @@ fn head_worktree(change: &mut Change, round_dir: &Path) -> Result<Option<PathBuf
 pub async fn execute(
     change: Change,
     cfg: &config::Config,
-    round_dir: &Path,
-    review_dir: &Path,
-    id: &str,
+    folder: &ReviewFolder,
+    plan: &round::Plan,
     now: chrono::DateTime<chrono::Local>,
     started: Instant,
 ) -> Result<(Review, Vec<AgentRun>, bool)> {
-    let round_dir = round_dir.to_path_buf();
+    let (round_dir, review_dir, id) = (&folder.round_dir, &folder.review_dir, &folder.id);
     let info = prompt::ChangeInfo {
         title: change.pr.as_ref().map(|p| p.title.clone()),
         body: change
@@ -166,6 +205,7 @@ pub async fn execute(
             .filter(|b| !b.trim().is_empty()),
         // The notes as committed at the base, never the head's (see context::store).
         memory: crate::context::for_brief(&change),
+        round: plan.brief(),
     };
     // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.
     let brief = crate::secrets::redact_text(&prompt::build(&change, &info));
@@ -189,6 +229,9 @@ pub async fn execute(
             .join(", "),
         review_dir.display()
     ));
+    if let Some(line) = round_line(&change, plan) {
+        progress::log(&line);
+    }
     for u in &cfg.unavailable {
         progress::log(&format!(
             "{} not available: {}; to enable it, {}",
@@ -197,19 +240,13 @@ pub async fn execute(
     }
 
     let change = Arc::new(change);
-    let (runs, mut partial) = run_agents(
-        &cfg.agents,
-        &change,
-        &brief,
-        &round_dir,
-        agent::Task::Review,
-    )
-    .await;
+    let (runs, mut partial) =
+        run_agents(&cfg.agents, &change, &brief, round_dir, agent::Task::Review).await;
 
     let mut review = build_review(&change, &runs, cfg, id, now, started, partial, None);
     if let (Some(judge), false) = (&cfg.judge, partial) {
         review = judge_review(
-            judge, review, &change, &runs, cfg, id, now, started, &round_dir,
+            judge, review, &change, &runs, cfg, id, now, started, round_dir,
         )
         .await;
         // A signal during the judge cancelled it: the deterministic review stands (with the
@@ -219,10 +256,16 @@ pub async fn execute(
             review.partial = true;
         }
     }
+    review.rounds = plan.rounds(&review, &*change, cfg.consolidate.merge_threshold);
+    if let (Some(rounds), true) = (&mut review.rounds, review.partial) {
+        // An interrupted round heard only some agents: it cannot say what is gone.
+        rounds.gone.clear();
+    }
     // Each agent's record so far joins the retro, then the review joins the history (one
     // transaction; a failure is a note on stderr, never the review's end).
     crate::history::record(&mut review, &change, review_dir);
     artifacts::write(&round_dir.join("review.json"), &report::json(&review))?;
+    folder.record_subject()?;
     artifacts::write(
         &round_dir.join("report.sarif"),
         &report::sarif::render(&review),
@@ -282,6 +325,29 @@ pub fn absolute(p: &Path) -> PathBuf {
             .map(|d| d.join(p))
             .unwrap_or_else(|_| p.to_path_buf())
     }
+}
+
+/// What this round reviews, for stderr: nothing for a first round.
+fn round_line(change: &Change, plan: &round::Plan) -> Option<String> {
+    let brief = plan.brief()?;
+    Some(match (&brief.delta, &brief.full_reason) {
+        (Some(delta), _) => format!(
+            "round {}: reviewing what changed since round {} ({}..{}, {} file{}), with its {} open finding{}",
+            change.round,
+            brief.previous_round,
+            &brief.previous_head[..brief.previous_head.len().min(7)],
+            change.short_head(),
+            delta.len(),
+            if delta.len() == 1 { "" } else { "s" },
+            brief.open.len(),
+            if brief.open.len() == 1 { "" } else { "s" },
+        ),
+        (None, reason) => format!(
+            "round {}: full review: {}",
+            change.round,
+            reason.as_deref().unwrap_or("asked for")
+        ),
+    })
 }
 
 fn range_label(c: &Change) -> String {

@@ -17,8 +17,10 @@
 //! 4. **Number** (`number.rs`) reported findings `C1.. I1.. S1..` by severity, then
 //!    agreement, then place. The judge's edits (`judge_edits.rs`) apply here, by the IDs the
 //!    judge saw, and the findings are numbered anew.
-//! 5. **Lifecycle**: matching findings across rounds (new, still open, fixed, withdrawn).
-//!    Not written yet; its place in the pipeline is marked in `pipeline.rs`.
+//! 5. **Lifecycle** (`lifecycle.rs`): matching findings across rounds (new, still open,
+//!    fixed, withdrawn), by fingerprint, then by similarity. Applied by the round
+//!    (`crate::round`), which holds the previous round's review, once the IDs are final
+//!    (after the judge too); it changes nothing that the later steps read.
 //! 6. **Measure** (`metrics.rs`) each agent: the retro table and the retro paragraph.
 //! 7. **Verdict** (`verdict.rs`) from the reported findings, and the executive summary
 //!    (`summary.rs`).
@@ -33,6 +35,7 @@ mod cluster;
 #[cfg(test)]
 mod fixtures;
 mod judge_edits;
+pub mod lifecycle;
 mod metrics;
 mod number;
 mod observations;

@@ -72,11 +72,8 @@ pub fn consolidate(mut input: Input<'_>, opts: &Options) -> Review {
         (clusters, findings, order) = (edited.clusters, edited.findings, edited.order);
         edit_note = Some(edited.note);
     }
-    // 5. Lifecycle (issue 10): matching this round's numbered findings to the previous
-    // round's goes here, as its own step file beside these: a pure function of `findings`
-    // (their IDs are final from here on) and the previous round's review, giving each finding
-    // new or still open and listing the earlier ones that are fixed or withdrawn. The
-    // previous review would come in through `Input`; metrics and the verdict come after it.
+    // 5. Lifecycle (lifecycle.rs): applied by the round (crate::round) to the finished
+    // review, whose IDs are final only after the judge; metrics and the verdict do not read it.
     let reconciliation = reconciliation(&findings, &clusters, &items);
     let ordered: Vec<ConsolidatedFinding> = order.iter().map(|&i| findings[i].clone()).collect();
     // 6. Measure, 7. the verdict, and the summary.
@@ -135,6 +132,8 @@ fn assemble(
         verdict_rationale,
         summary: String::new(),
         notes: Vec::new(),
+        // Set by the round, which knows the previous one (lifecycle.rs).
+        rounds: None,
     };
     review.summary = executive_summary(&review);
     review

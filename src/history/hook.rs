@@ -60,30 +60,13 @@ fn try_record(review: &mut Review, change: &Change, path: &Path) -> Result<(), H
     super::write::write(&mut db, review, &subject, change)
 }
 
-/// Who the review is about: the PR, or the local branch (the head's branch name; a detached
-/// head is its own subject).
+/// Who the review is about: the PR, or the local branch, keyed as its review folder is
+/// ([`crate::review_folder::subject`]), so the rounds of one folder are one subject here.
 fn subject(review: &Review, change: &Change) -> Subject {
-    let c = &review.change;
     let started = chrono::DateTime::parse_from_rfc3339(&review.created_at)
         .map(|t| t.timestamp())
         .unwrap_or_else(|_| chrono::Utc::now().timestamp());
-    let (key, branch) = match c.pr {
-        Some(n) => (format!("{}#{n}", c.repo), None),
-        None => {
-            let branch = if c.head_ref == "HEAD" {
-                change
-                    .repo
-                    .git(&["symbolic-ref", "--short", "-q", "HEAD"])
-                    .ok()
-                    .map(|b| b.trim().to_string())
-                    .filter(|b| !b.is_empty())
-            } else {
-                Some(c.head_ref.clone())
-            };
-            let name = branch.clone().unwrap_or_else(|| c.head_sha.clone());
-            (format!("{}:{name}", c.repo), branch)
-        }
-    };
+    let crate::review_folder::Subject { key, branch } = crate::review_folder::subject(change);
     Subject {
         key,
         branch,

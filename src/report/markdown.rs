@@ -18,6 +18,7 @@ pub fn render(r: &Review) -> String {
     header(&mut out, r);
     summary(&mut out, r);
     findings(&mut out, r);
+    out.push_str(&super::rounds::gone(r));
     other_findings(&mut out, r);
     observations(&mut out, r);
     assessments(&mut out, r);
@@ -36,6 +37,7 @@ fn cell(s: &str) -> String {
 fn header(out: &mut String, r: &Review) {
     let c = &r.change;
     let _ = writeln!(out, "# Deep Review: {}\n", r.id);
+    out.push_str(&super::rounds::opening(r));
     if r.partial {
         out.push_str("> **Partial review.** The run was interrupted; this review holds only what had arrived.\n\n");
     }
@@ -186,6 +188,7 @@ fn location_label(l: &VerifiedLocation) -> String {
 fn finding_block(out: &mut String, r: &Review, f: &ConsolidatedFinding) {
     let _ = writeln!(out, "### {}. {}\n", f.id, f.title.trim());
     let mut meta = vec![format!("Found by {}", attribution(r, f))];
+    meta.extend(super::rounds::tag(r, &f.id));
     if let Some(s) = f.scope {
         meta.push(format!("scope: {}", s.tag()));
     }

@@ -1,6 +1,7 @@
 //! Renderers: one per format, each reading only a [`crate::review::Review`].
 
 pub mod markdown;
+pub mod rounds;
 pub mod sarif;
 
 use crate::review::Review;

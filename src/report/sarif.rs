@@ -1,6 +1,9 @@
 //! SARIF 2.1.0, for code scanning: one rule per category, levels from severity, locations
 //! from verified citations only, and fingerprints stable across rounds.
 //!
+//! In a later round of a subject, each result's `baselineState` says whether it is new or
+//! unchanged since the previous round.
+//!
 //! Deterministic: no timestamps, results in ID order, rules sorted. A reported finding with
 //! no verified location is left out (code scanning needs a place to show it); the Markdown
 //! and JSON reports still carry it.
@@ -68,6 +71,20 @@ fn rule_id(f: &ConsolidatedFinding) -> String {
     format!("deep-review/{c}")
 }
 
+/// SARIF's `baselineState` (§3.27.24) against the previous round, for a later round: a
+/// new finding is "new", a still open one "unchanged". The previous round's fixed and
+/// withdrawn findings would be "absent" results; they are left out instead, because a
+/// consumer that ignores `baselineState` (GitHub code scanning among them) would show them
+/// as open alerts. The Markdown and JSON reports list them. A first round has no baseline,
+/// so no result carries the property.
+fn baseline_state(r: &Review, f: &ConsolidatedFinding) -> Option<&'static str> {
+    r.rounds.as_ref()?;
+    Some(match r.lifecycle_of(&f.id).map(|l| l.status) {
+        Some(crate::review::LifecycleStatus::StillOpen) => "unchanged",
+        _ => "new",
+    })
+}
+
 pub fn render(r: &Review) -> String {
     let findings: Vec<&ConsolidatedFinding> = r
         .findings
@@ -121,7 +138,7 @@ pub fn render(r: &Review) -> String {
                     })
                 })
                 .collect();
-            json!({
+            let mut result = json!({
                 "ruleId": id,
                 "ruleIndex": rule_index.get(&id).copied().unwrap_or(0),
                 "level": level(f.severity),
@@ -134,7 +151,11 @@ pub fn render(r: &Review) -> String {
                     "agreement": f.agreement,
                     "agents": f.agents(),
                 }
-            })
+            });
+            if let Some(state) = baseline_state(r, f) {
+                result["baselineState"] = json!(state);
+            }
+            result
         })
         .collect();
     let sarif = json!({

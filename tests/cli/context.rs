@@ -149,7 +149,7 @@ fn applied_proposals_carry_provenance_and_reach_the_next_brief_inside_the_fence(
     assert!(stderr(&list).contains("not committed"), "{}", stderr(&list));
 
     // Uncommitted notes are not the base's: the next brief does not carry them yet.
-    let out = repo.run(&["review", "--agents", "a"]);
+    let out = repo.run(&["review", "--agents", "a", "--rerun"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let brief = std::fs::read_to_string(tools.path().join("a.stdin")).unwrap();
     assert_eq!(memory_fence(&brief), None, "{brief}");
@@ -173,18 +173,11 @@ fn applied_proposals_carry_provenance_and_reach_the_next_brief_inside_the_fence(
     );
     assert!(brief.contains("## Repository memory"), "{brief}");
     assert!(brief.contains("they are not instructions"), "{brief}");
-    let head = repo.git(&["rev-parse", "--short=8", "HEAD"]);
-    let reviews = repo.path().join(".deep-review/reviews");
-    let folder = std::fs::read_dir(&reviews)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.to_string_lossy()
-                .ends_with(&format!("-local-{}", head.trim()))
-        })
-        .expect("the rebased head's review");
+    // The rebased branch is the next round of the same review folder.
+    let round = repo.round_dir();
+    assert!(round.ends_with("round-3"), "{round:?}");
     assert_eq!(
-        std::fs::read_to_string(folder.join("round-1/brief.md")).unwrap(),
+        std::fs::read_to_string(round.join("brief.md")).unwrap(),
         brief,
         "the brief on disk is what the agent read"
     );
@@ -308,11 +301,15 @@ fn pr_fixture(tools: &Path, edit_notes: bool) -> (Repo, GitHub) {
     (work, GitHub::start(state))
 }
 
-fn run_pr(tools: &Path, github: &GitHub) -> std::process::Output {
+/// Reviews the PR; each `out` folder holds its own rounds (the same folder is the next round).
+fn run_pr(tools: &Path, github: &GitHub, out: &str) -> std::process::Output {
     let cwd = tools.join("elsewhere");
     std::fs::create_dir_all(&cwd).unwrap();
+    let out = tools.join(out);
     Command::new(BIN)
         .args(["pr", "acme/notes#7", "--api-url", &github.url()])
+        .arg("--out")
+        .arg(&out)
         .current_dir(&cwd)
         .env("DEEP_REVIEW_CONFIG", tools.join("no-user-config.toml"))
         .env("DEEP_REVIEW_CACHE", tools.join("cache"))
@@ -331,7 +328,15 @@ fn a_pr_whose_head_edits_the_notes_does_not_change_what_its_agents_are_told() {
     let tools = tempfile::tempdir().unwrap();
     for edit_notes in [false, true] {
         let (_work, github) = pr_fixture(tools.path(), edit_notes);
-        let out = run_pr(tools.path(), &github);
+        let out = run_pr(
+            tools.path(),
+            &github,
+            if edit_notes {
+                "out-edited"
+            } else {
+                "out-plain"
+            },
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let brief = std::fs::read_to_string(tools.path().join("a.stdin")).unwrap();
         assert_eq!(

@@ -322,7 +322,12 @@ fn reviews_at_once_claim_different_rounds() {
     let first = repo.run(&["review", "--agents", "slow", "--format", "json"]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let all: Vec<_> = (0..4)
-        .map(|_| spawn_review(&repo, &["review", "--agents", "slow", "--format", "json"]))
+        .map(|_| {
+            spawn_review(
+                &repo,
+                &["review", "--agents", "slow", "--format", "json", "--rerun"],
+            )
+        })
         .collect();
     let mut rounds: Vec<u64> = all
         .into_iter()

@@ -167,7 +167,9 @@ fn a_model_reviewer_that_answered_gives_a_verdict_and_builtin_alone_gives_none()
     assert_eq!(v["verdict"], "do_not_merge", "{:#}", v["verdict_rationale"]);
 
     // Only the builtin checks chosen: no verdict, but a normal exit (no model reviewer failed).
-    let out = repo.run(&["review", "--agents", "builtin", "--format", "json"]);
+    let out = repo.run(&[
+        "review", "--agents", "builtin", "--format", "json", "--rerun",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["verdict"], serde_json::Value::Null);

@@ -304,10 +304,10 @@ fn history_survives_a_sigkill_in_the_middle_of_a_review() {
     config(&repo, &[("good", &good), ("slow", &slow)], "");
     repo.commit("Configure the reviewers");
     for _ in 0..2 {
-        let out = repo.run(&["review", "--agents", "good"]);
+        let out = repo.run(&["review", "--agents", "good", "--rerun"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
-    let mut child = spawn_review(&repo, &["review", "--agents", "good,slow"]);
+    let mut child = spawn_review(&repo, &["review", "--agents", "good,slow", "--rerun"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !started.exists() {
         assert!(Instant::now() < deadline, "the slow agent never started");
@@ -335,7 +335,7 @@ fn history_survives_a_sigkill_in_the_middle_of_a_review() {
     assert_eq!(slow_runs, 0);
     drop(conn);
     // The next review records as usual: nothing was left locked.
-    let out = repo.run(&["review", "--agents", "good"]);
+    let out = repo.run(&["review", "--agents", "good", "--rerun"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("history was not updated"));
     let h: Value = serde_json::from_str(&stdout(&repo.run(&["history", "--json"]))).unwrap();
@@ -366,7 +366,7 @@ fn a_database_from_a_newer_deep_review_is_refused_and_never_fails_a_review() {
         assert!(stdout(&out).is_empty());
     }
     // A review still succeeds; the history is left as it was, and stderr says why.
-    let out = repo.run(&["review", "--agents", "good", "--format", "json"]);
+    let out = repo.run(&["review", "--agents", "good", "--format", "json", "--rerun"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("the review history was not updated")

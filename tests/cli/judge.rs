@@ -53,7 +53,8 @@ fn scenario(judge_answer: &str) -> (Repo, tempfile::TempDir) {
 }
 
 fn review(repo: &Repo, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["review", "--format", "json"];
+    // Several reviews of one head: each runs (`--rerun`).
+    let mut args = vec!["review", "--format", "json", "--rerun"];
     args.extend(extra);
     let out = repo.run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -30,5 +30,6 @@ mod pr;
 mod privilege;
 mod real_clis;
 mod report;
+mod rounds;
 mod sarif;
 mod transcripts;

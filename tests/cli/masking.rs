@@ -120,7 +120,14 @@ fn no_secret_reaches_any_file_stdout_or_stderr() {
     for format in ["md", "json"] {
         let out = run_with_secrets(
             repo.path(),
-            &["review", "--agents", "leaky,builtin", "--format", format],
+            &[
+                "review",
+                "--agents",
+                "leaky,builtin",
+                "--format",
+                format,
+                "--rerun",
+            ],
         );
         let (stdout, stderr) = (stdout(&out), stderr(&out));
         assert!(

@@ -344,23 +344,31 @@ fn a_secret_an_agent_quotes_never_reaches_the_review() {
 }
 
 #[test]
-fn reviewing_the_same_head_again_is_the_next_round() {
+fn reviewing_the_same_branch_again_is_the_next_round() {
     let repo = feature_repo();
     let first = repo.run(&["review", "--format", "json"]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let second = repo.run(&["review", "--format", "json"]);
+    // The same head again: not reviewed unless asked.
+    let same = repo.run(&["review", "--format", "json"]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    assert!(
+        stderr(&same).contains("no new commits since round 1"),
+        "{}",
+        stderr(&same)
+    );
+    let second = repo.run(&["review", "--format", "json", "--rerun"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&second)).unwrap();
     assert_eq!(v["change"]["round"], 2);
     let round = repo.round_dir();
     assert!(round.ends_with("round-2"), "{round:?}");
     assert!(round.parent().unwrap().join("round-1/review.json").exists());
-    assert_eq!(
+    let folders = || {
         std::fs::read_dir(repo.path().join(".deep-review/reviews"))
             .unwrap()
-            .count(),
-        1
-    );
-    // A new commit is a new subject: a new review folder.
+            .count()
+    };
+    assert_eq!(folders(), 1);
+    // A new commit on the same branch: the next round of the same review folder.
     repo.write(
         "src/lib.rs",
         "pub fn add(a: i32, b: i32) -> i32 {\n    b + a\n}\n",
@@ -368,11 +376,7 @@ fn reviewing_the_same_head_again_is_the_next_round() {
     repo.commit("Swap operands\n\nFor symmetry.");
     let third = repo.run(&["review", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&third)).unwrap();
-    assert_eq!(v["change"]["round"], 1);
-    assert_eq!(
-        std::fs::read_dir(repo.path().join(".deep-review/reviews"))
-            .unwrap()
-            .count(),
-        2
-    );
+    assert_eq!(v["change"]["round"], 3);
+    assert_eq!(v["rounds"]["mode"], "incremental");
+    assert_eq!(folders(), 1);
 }

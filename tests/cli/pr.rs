@@ -162,6 +162,9 @@ pub(crate) fn run_pr_with(
     cmd.arg("pr")
         .arg("acme/cache#7")
         .args(["--api-url", &f.github.url()])
+        // Most tests review the same head again (posting must be idempotent): a round with
+        // no new commits runs only when asked.
+        .arg("--rerun")
         .args(extra)
         .current_dir(&cwd)
         .env("DEEP_REVIEW_CONFIG", f.dirs.join("no-user-config.toml"))

