@@ -134,6 +134,13 @@ pub struct EvalArgs {
     /// Override the share of reviewers whose agreement alone reports a finding.
     #[arg(long, value_name = "SHARE")]
     pub agreement_fraction: Option<f64>,
+    /// Choose agreement_fraction and merge_threshold on this repository's PRs (a fold, as
+    /// the dataset names it) and report them on the other repositories.
+    #[arg(long, value_name = "REPO", conflicts_with = "cross")]
+    pub tune_on: Option<String>,
+    /// Tune on each repository in turn and report on the others (both ways for two).
+    #[arg(long)]
+    pub cross: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

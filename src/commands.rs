@@ -324,17 +324,19 @@ pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
     if let Some(f) = args.agreement_fraction {
         opts.agreement_fraction = f;
     }
-    let all = crate::eval::tools(&data);
-    let started = std::time::Instant::now();
-    let mut rows = vec![crate::eval::evaluate(
-        &data,
-        None,
-        &opts,
-        &format!("all {} tools", all.len()),
-        args.explain,
-    )];
+    let all = data.tools();
     let mut subsets: Vec<String> = vec!["claude,gemini,coderabbit".into()];
     subsets.extend(args.subsets.iter().cloned());
+    let mut plan = crate::eval::Plan {
+        subsets: Vec::new(),
+        opts,
+        explain: args.explain,
+        tune: match (args.tune_on, args.cross) {
+            (Some(fold), _) => crate::eval::Tune::On(fold),
+            (None, true) => crate::eval::Tune::Cross,
+            (None, false) => crate::eval::Tune::None,
+        },
+    };
     for subset in &subsets {
         let tools: Vec<String> = subset
             .split(',')
@@ -347,17 +349,16 @@ pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
                 all.join(", ")
             )));
         }
-        rows.push(crate::eval::evaluate(
-            &data,
-            Some(&tools),
-            &opts,
-            &tools.join("+"),
-            false,
-        ));
+        plan.subsets.push(tools);
     }
-    for t in &all {
-        rows.push(crate::eval::single_tool(&data, t));
-    }
+    let started = std::time::Instant::now();
+    let flag = if plan.tune == crate::eval::Tune::Cross {
+        "--cross"
+    } else {
+        "--tune-on"
+    };
+    let rows =
+        crate::eval::score(&data, &plan).map_err(|e| Error::Usage(format!("{flag}: {e}")))?;
     crate::progress::log(&format!(
         "scored {} configurations in {:.2}s",
         rows.len(),
@@ -366,5 +367,5 @@ pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
     if args.json {
         return Ok(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n");
     }
-    Ok(crate::eval::table(&rows))
+    Ok(crate::eval::render(&rows))
 }

@@ -1,5 +1,4 @@
-//! `deep-review eval`: scores consolidation on a labelled benchmark of many reviewers' findings
-//! (the format of `shared/eval/martian-dev.json`; see its README).
+//! Scoring one configuration on a set of PRs.
 //!
 //! Each tool's findings are fed through the same [`consolidate`] as live reviews, the way the
 //! benchmark's README prescribes (severity important, title and body both the text, no
@@ -7,6 +6,8 @@
 //! pairwise clustering precision/recall/F1 over cross-reviewer pairs with at least one
 //! labelled member, and reported-set precision/recall/F1 against the human-confirmed issues.
 
+use super::dataset::Pr;
+use super::dataset::TextFinding;
 use crate::consolidate;
 use crate::finding::Answer;
 use crate::finding::Finding;
@@ -14,37 +15,9 @@ use crate::finding::Severity;
 use crate::record::AgentRun;
 use crate::review::ChangeSummary;
 use crate::review::Status;
-use serde::Deserialize;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::collections::HashMap;
-
-#[derive(Debug, Deserialize)]
-pub struct Dataset {
-    pub prs: Vec<Pr>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Pr {
-    pub pr: String,
-    #[serde(default)]
-    pub title: String,
-    pub golden: Vec<Golden>,
-    pub agents: BTreeMap<String, Vec<TextFinding>>,
-    pub labels: HashMap<String, Vec<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Golden {
-    pub id: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TextFinding {
-    pub id: String,
-    pub text: String,
-}
 
 /// Precision, recall and F1 from counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -55,7 +28,7 @@ pub struct Prf {
 }
 
 impl Prf {
-    fn from(tp: f64, predicted: f64, actual: f64) -> Prf {
+    pub(crate) fn from(tp: f64, predicted: f64, actual: f64) -> Prf {
         let precision = if predicted > 0.0 { tp / predicted } else { 0.0 };
         let recall = if actual > 0.0 { tp / actual } else { 0.0 };
         let f1 = if precision + recall > 0.0 {
@@ -71,13 +44,62 @@ impl Prf {
     }
 }
 
-/// The scores of one configuration over the whole dataset.
+/// The two knobs `--tune-on` searches (see [`consolidate::Options`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Knobs {
+    pub agreement_fraction: f64,
+    pub merge_threshold: f64,
+}
+
+impl Knobs {
+    pub fn of(opts: &consolidate::Options) -> Knobs {
+        Knobs {
+            agreement_fraction: opts.agreement_fraction,
+            merge_threshold: opts.merge_threshold,
+        }
+    }
+
+    pub fn apply(self, base: &consolidate::Options) -> consolidate::Options {
+        consolidate::Options {
+            agreement_fraction: self.agreement_fraction,
+            merge_threshold: self.merge_threshold,
+            ..base.clone()
+        }
+    }
+}
+
+/// How a row's knobs were chosen by `--tune-on`/`--cross`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tuning {
+    /// The fold the knobs were chosen on.
+    pub fold: String,
+    /// The reported-set F1 the chosen knobs reach on that fold.
+    pub f1: f64,
+    /// The reported-set F1 of the same configuration on this row's PRs with the knobs
+    /// before tuning (the defaults, or the overrides given on the command line).
+    pub untuned_f1: f64,
+    /// How many grid points were scored.
+    pub points: usize,
+}
+
+/// The scores of one configuration over a set of PRs.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Scores {
     pub label: String,
+    /// The repository these PRs are from; `None` for the whole dataset. After tuning, the
+    /// folds reported on, joined with `+`.
+    pub fold: Option<String>,
+    /// The PRs scored.
+    pub prs: usize,
+    /// The consolidation knobs used; `None` for a tool alone (nothing is consolidated).
+    pub knobs: Option<Knobs>,
+    /// Set when the knobs were chosen on another fold.
+    pub tuned: Option<Tuning>,
     pub findings: usize,
     pub clusters: usize,
     pub reported: usize,
+    /// Reported findings per PR: what a user reads on each pull request.
+    pub findings_per_pr: f64,
     pub clustering: Prf,
     pub reported_set: Prf,
     /// Pair counts behind `clustering`: merged correctly, merged wrongly, missed.
@@ -110,7 +132,7 @@ fn empty_change() -> ChangeSummary {
 /// `explain`, each reported cluster is written to stderr with its members' labels (TP or
 /// FP), to study what the policy reports.
 pub fn evaluate(
-    data: &Dataset,
+    prs: &[&Pr],
     tools: Option<&[String]>,
     opts: &consolidate::Options,
     label: &str,
@@ -118,10 +140,12 @@ pub fn evaluate(
 ) -> Scores {
     let mut s = Scores {
         label: label.to_string(),
+        prs: prs.len(),
+        knobs: Some(Knobs::of(opts)),
         ..Scores::default()
     };
     let (mut tp_reported, mut golden_total, mut golden_found) = (0usize, 0usize, 0usize);
-    for pr in &data.prs {
+    for pr in prs {
         let chosen: Vec<(&String, &Vec<TextFinding>)> = pr
             .agents
             .iter()
@@ -246,17 +270,27 @@ pub fn evaluate(
     } else {
         0.0
     };
+    s.findings_per_pr = per_pr(s.reported, s.prs);
     s
 }
 
+fn per_pr(n: usize, prs: usize) -> f64 {
+    if prs > 0 {
+        n as f64 / prs as f64
+    } else {
+        0.0
+    }
+}
+
 /// One tool alone, as the README scores it: each finding its own cluster, all reported.
-pub fn single_tool(data: &Dataset, tool: &str) -> Scores {
+pub fn single_tool(prs: &[&Pr], tool: &str) -> Scores {
     let mut s = Scores {
         label: format!("{tool} alone"),
+        prs: prs.len(),
         ..Scores::default()
     };
     let (mut tp, mut golden_total, mut golden_found) = (0usize, 0usize, 0usize);
-    for pr in &data.prs {
+    for pr in prs {
         golden_total += pr.golden.len();
         let Some(findings) = pr.agents.get(tool) else {
             continue;
@@ -273,6 +307,7 @@ pub fn single_tool(data: &Dataset, tool: &str) -> Scores {
         golden_found += pr.golden.iter().filter(|g| found.contains(&g.id)).count();
     }
     s.clusters = s.findings;
+    s.findings_per_pr = per_pr(s.reported, s.prs);
     let p = if s.reported > 0 {
         tp as f64 / s.reported as f64
     } else {
@@ -293,42 +328,4 @@ pub fn single_tool(data: &Dataset, tool: &str) -> Scores {
         },
     };
     s
-}
-
-/// Every tool name in the dataset.
-pub fn tools(data: &Dataset) -> Vec<String> {
-    let mut t: BTreeSet<String> = BTreeSet::new();
-    for pr in &data.prs {
-        t.extend(pr.agents.keys().cloned());
-    }
-    t.into_iter().collect()
-}
-
-pub fn table(rows: &[Scores]) -> String {
-    let mut out = String::from(
-        "| configuration | findings | clusters | reported | cluster P | cluster R | cluster F1 | reported P | reported R | reported F1 |\n|---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for s in rows {
-        let c = |x: f64| {
-            if s.pairs == (0, 0, 0) {
-                "—".to_string()
-            } else {
-                format!("{x:.3}")
-            }
-        };
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} |\n",
-            s.label,
-            s.findings,
-            s.clusters,
-            s.reported,
-            c(s.clustering.precision),
-            c(s.clustering.recall),
-            c(s.clustering.f1),
-            s.reported_set.precision,
-            s.reported_set.recall,
-            s.reported_set.f1
-        ));
-    }
-    out
 }
