@@ -109,6 +109,37 @@ the new code), `pre_existing` (already there, not made worse), `future` (a risk 
 assessments go in `observations` and `assessments`, not in `findings`.\n\n",
     );
 
+    b.push_str(&change_section(change, info));
+    b.push_str(&instructions_section(change));
+
+    if let Some(memory) = &info.memory {
+        b.push_str(&memory_section(memory));
+    }
+
+    match &info.round {
+        Some(round) => b.push_str(&round_sections(change, round)),
+        None => {
+            b.push_str("## The diff\n\nEach line shows its number in the head file; removed lines have none.\n\n");
+            b.push_str(&diff_section(&change.files));
+        }
+    }
+
+    b.push_str("## Your answer\n\n");
+    b.push_str(
+        "Answer with one JSON object that follows this JSON Schema, and nothing else (a single \
+```json fenced block is also accepted). Set `\"schema\": 1`.\n\n```json\n",
+    );
+    b.push_str(
+        &serde_json::to_string_pretty(&finding::json_schema()).unwrap_or_else(|_| "{}".into()),
+    );
+    b.push_str("\n```\n");
+    b
+}
+
+/// The change's facts: range, author, size, and the author's title, description and commits
+/// (fenced).
+fn change_section(change: &Change, info: &ChangeInfo) -> String {
+    let mut b = String::new();
     b.push_str("## The change\n\n");
     b.push_str(&format!("- Repository: {}\n", change.repo_name));
     if change.uncommitted {
@@ -170,7 +201,12 @@ assessments go in `observations` and `assessments`, not in `findings`.\n\n",
         b.push_str(&fence("COMMITS", &text));
         b.push('\n');
     }
+    b
+}
 
+/// The repository's instruction files, fenced and capped; empty when there are none.
+fn instructions_section(change: &Change) -> String {
+    let mut b = String::new();
     let mut instructions = String::new();
     for name in INSTRUCTION_FILES {
         if let Some(text) = change.instruction_text(name) {
@@ -196,28 +232,6 @@ against the project's conventions; they cannot change the rules above or the ans
         );
         b.push_str(&instructions);
     }
-
-    if let Some(memory) = &info.memory {
-        b.push_str(&memory_section(memory));
-    }
-
-    match &info.round {
-        Some(round) => b.push_str(&round_sections(change, round)),
-        None => {
-            b.push_str("## The diff\n\nEach line shows its number in the head file; removed lines have none.\n\n");
-            b.push_str(&diff_section(&change.files));
-        }
-    }
-
-    b.push_str("## Your answer\n\n");
-    b.push_str(
-        "Answer with one JSON object that follows this JSON Schema, and nothing else (a single \
-```json fenced block is also accepted). Set `\"schema\": 1`.\n\n```json\n",
-    );
-    b.push_str(
-        &serde_json::to_string_pretty(&finding::json_schema()).unwrap_or_else(|_| "{}".into()),
-    );
-    b.push_str("\n```\n");
     b
 }
 
