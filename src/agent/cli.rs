@@ -398,9 +398,26 @@ pub fn classify_error(
             .unwrap_or("")
             .trim(),
     );
+    let (fk, hint) = kind_of(&message, status, spec, name, login_hint);
+    let prefix = match exit {
+        Exit::Code(c) if c != 0 => format!("exited with status {c}: "),
+        Exit::Signal(sig) => format!("killed by signal {sig}: "),
+        _ => String::new(),
+    };
+    Some(Outcome::failed(fk, format!("{prefix}{message}"), hint))
+}
+
+/// The failure a CLI's error message (and HTTP status, when known) describes, with its hint.
+fn kind_of(
+    message: &str,
+    status: Option<u16>,
+    spec: &AgentSpec,
+    name: &str,
+    login_hint: &str,
+) -> (FailureKind, String) {
     let lower = message.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
-    let (fk, hint) = if matches!(status, Some(401) | Some(403))
+    if matches!(status, Some(401) | Some(403))
         || has(&[
             "invalid api key",
             "authentication",
@@ -409,7 +426,8 @@ pub fn classify_error(
             "/login",
             "invalid auth",
             "api key not valid",
-        ]) {
+        ])
+    {
         (FailureKind::NotLoggedIn, login_hint.to_string())
     } else if has(&[
         "quota",
@@ -462,13 +480,7 @@ pub fn classify_error(
             FailureKind::Crashed,
             format!("see the stderr tail below and the agent's stderr.txt; `{name} --version` checks the install"),
         )
-    };
-    let prefix = match exit {
-        Exit::Code(c) if c != 0 => format!("exited with status {c}: "),
-        Exit::Signal(sig) => format!("killed by signal {sig}: "),
-        _ => String::new(),
-    };
-    Some(Outcome::failed(fk, format!("{prefix}{message}"), hint))
+    }
 }
 
 #[cfg(test)]
