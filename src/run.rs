@@ -439,22 +439,16 @@ async fn judge_review(
     )
 }
 
-/// Runs every agent at once; returns their runs (in config order) and whether the user
-/// interrupted. First signal (Ctrl-C, SIGTERM, SIGHUP): stop the agents, keep what arrived.
-/// Second: kill them all at once and wait at most [`HURRY_DEADLINE`] for their tasks.
-async fn run_agents(
+/// Starts every agent of `specs` on `task`; each writes its run.json as soon as it ends.
+fn spawn_agents(
     specs: &[AgentSpec],
     change: &Arc<Change>,
-    brief: &str,
+    brief: &Arc<str>,
     round_dir: &Path,
     task: agent::Task,
-) -> (Vec<AgentRun>, bool) {
-    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    let mut progress = Progress::new(&names);
-    let brief: Arc<str> = Arc::from(brief);
-
+    events_tx: &tokio::sync::mpsc::UnboundedSender<RunEvent>,
+    cancel_rx: &tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinSet<(usize, AgentRun)> {
     let mut set = tokio::task::JoinSet::new();
     for (i, spec) in specs.iter().enumerate() {
         let folder = match task {
@@ -465,7 +459,7 @@ async fn run_agents(
         let ctx = agent::RunContext {
             task,
             change: Arc::clone(change),
-            brief: Arc::clone(&brief),
+            brief: Arc::clone(brief),
             dirs: RunDirs {
                 round: round_dir.to_path_buf(),
                 agent: agent_dir.clone(),
@@ -483,6 +477,28 @@ async fn run_agents(
             (i, run)
         });
     }
+    set
+}
+
+/// Runs every agent at once; returns their runs (in config order) and whether the user
+/// interrupted. First signal (Ctrl-C, SIGTERM, SIGHUP): stop the agents, keep what arrived.
+/// Second: kill them all at once and wait at most [`HURRY_DEADLINE`] for their tasks.
+async fn run_agents(
+    specs: &[AgentSpec],
+    change: &Arc<Change>,
+    brief: &str,
+    round_dir: &Path,
+    task: agent::Task,
+) -> (Vec<AgentRun>, bool) {
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<RunEvent>();
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let mut progress = Progress::new(&names);
+    let brief: Arc<str> = Arc::from(brief);
+
+    let mut set = spawn_agents(
+        specs, change, &brief, round_dir, task, &events_tx, &cancel_rx,
+    );
     drop(events_tx);
 
     let mut runs: Vec<Option<AgentRun>> = vec![None; specs.len()];
