@@ -28,6 +28,7 @@ use std::time::Instant;
 
 mod existing;
 mod publish;
+mod threads;
 
 pub use existing::IgnoredMarker;
 pub use existing::SUMMARY_MARKER;

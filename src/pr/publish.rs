@@ -6,6 +6,7 @@ use super::existing;
 use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
 use super::existing::SUMMARY_MARKER;
+use super::threads;
 use super::PrError;
 use crate::diff::FileDiff;
 use crate::errors::exit_codes;
@@ -17,6 +18,7 @@ use crate::github::PrTarget;
 use crate::progress;
 use crate::report;
 use crate::review::ConsolidatedFinding;
+use crate::review::LifecycleStatus;
 use crate::review::Review;
 use crate::run;
 
@@ -126,6 +128,36 @@ pub struct Plan {
     pub posting_as: Option<String>,
     /// deep-review markers other accounts wrote, which were not trusted.
     pub ignored_markers: Vec<IgnoredMarker>,
+    /// Findings still open since an earlier round: they already have their thread (or their
+    /// place in the summary), so they are not posted inline again.
+    pub still_open: Vec<String>,
+    /// Findings a human dismissed on their thread: not posted again.
+    pub held_back: Vec<HeldBack>,
+    /// Our threads whose finding was fixed, to resolve.
+    pub resolve: Vec<ThreadAction>,
+    /// Our threads whose finding was fixed but which stay open, and why.
+    pub kept_open: Vec<ThreadAction>,
+}
+
+/// A finding held back because a human dismissed it on its thread.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeldBack {
+    pub finding: String,
+    pub title: String,
+    /// Who dismissed it, and how (`reply` or `thumbs_down`).
+    pub by: String,
+    pub how: &'static str,
+    /// The thread's address.
+    pub url: String,
+}
+
+/// One of our threads and the finding (its previous round's ID) it was about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ThreadAction {
+    pub finding: String,
+    pub thread: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<&'static str>,
 }
 
 impl Plan {
@@ -146,10 +178,18 @@ impl Plan {
             None => reqs.push(serde_json::json!({"method": "POST", "path": format!("{base}/pulls/{}/reviews", t.number),
                 "body": {"commit_id": head_sha, "event": "COMMENT", "body": self.summary, "comments": comments}})),
         }
+        for r in &self.resolve {
+            reqs.push(serde_json::json!({"method": "POST", "path": "/graphql",
+                "body": {"query": threads::RESOLVE_MUTATION, "variables": {"threadId": r.thread}}}));
+        }
         serde_json::json!({
             "requests": reqs,
             "already_posted": self.already_posted,
+            "still_open": self.still_open,
             "outside_diff": self.outside_diff,
+            "held_back": self.held_back,
+            "resolve": self.resolve,
+            "kept_open": self.kept_open,
             "posting_as": self.posting_as,
             "ignored_markers": self.ignored_markers,
         })
@@ -193,7 +233,7 @@ fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
 
 /// The summary review's body: verdict, summary, the findings (with those not placed inline),
 /// and the retro table, under the hidden marker.
-pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
+pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -> String {
     let mut b = format!(
         "{SUMMARY_MARKER}\n## deep-review: {}\n\n",
         r.verdict_title()
@@ -201,7 +241,10 @@ pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
     b.push_str(&format!("{}\n\n", r.verdict_rationale.trim()));
     b.push_str(r.summary.trim());
     b.push_str("\n\n");
-    let reported: Vec<&ConsolidatedFinding> = r.reported().collect();
+    let reported: Vec<&ConsolidatedFinding> = r
+        .reported()
+        .filter(|f| !held_back.iter().any(|h| h.finding == f.id))
+        .collect();
     if reported.is_empty() {
         b.push_str("No findings survived consolidation.\n\n");
     } else {
@@ -238,6 +281,23 @@ pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
             ));
         }
     }
+    if !held_back.is_empty() {
+        b.push_str("### Held back\n\nDismissed on their thread, so not posted again:\n\n");
+        for h in held_back {
+            let how = match h.how {
+                "thumbs_down" => "a 👎",
+                _ => "a reply",
+            };
+            b.push_str(&format!(
+                "- **{}** {} — dismissed by `{}` with {how} in [its thread]({})\n",
+                h.finding,
+                h.title.trim().replace('\n', " "),
+                h.by.replace('`', "'"),
+                h.url
+            ));
+        }
+        b.push('\n');
+    }
     b.push_str(&report::markdown::metrics_table(r));
     b.push_str(&format!(
         "\n<sub>{} · review {}</sub>\n",
@@ -255,6 +315,7 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
     let mut plan = Plan::default();
     let mut posted: Vec<String> = Vec::new();
     let mut account = None;
+    let mut ours: Vec<threads::OurThread> = Vec::new();
     if client.has_token() {
         let who = github::account(client).await?;
         let reviews: Vec<github::Comment> = client
@@ -270,13 +331,30 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         plan.existing_summary = found.summary;
         plan.posting_as = who.login().map(str::to_string);
         plan.ignored_markers = found.ignored;
+        // Our threads exist only where we have comments.
+        if !found.ours.is_empty() {
+            ours = our_threads(client, t, &who).await;
+        }
         posted = found.ours;
         account = Some(who);
     }
+    converge(&mut plan, r, &ours);
+    // Still-open findings were posted by an earlier round (when one of our summaries is here).
+    let earlier_posted = plan.existing_summary.is_some();
     for f in r.reported() {
         let fp = report::sarif::fingerprint(f);
+        if plan.held_back.iter().any(|h| h.finding == f.id) {
+            continue;
+        }
         if posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
             plan.already_posted.push(f.id.clone());
+            continue;
+        }
+        let still_open = r
+            .lifecycle_of(&f.id)
+            .is_some_and(|l| l.status == LifecycleStatus::StillOpen);
+        if still_open && earlier_posted {
+            plan.still_open.push(f.id.clone());
             continue;
         }
         let Some(l) = f.locations.iter().find(|l| l.verified) else {
@@ -299,7 +377,7 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
             body: inline_body(r, f, &fp),
         });
     }
-    plan.summary = summary_body(r, &plan.outside_diff);
+    plan.summary = summary_body(r, &plan.outside_diff, &plan.held_back);
     if let Some(note) = account
         .as_ref()
         .and_then(|a| existing::summary_note(a, &plan.ignored_markers))
@@ -307,6 +385,89 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         plan.summary.push_str(&note);
     }
     Ok(plan)
+}
+
+/// Our review threads, with 👎 reactions read for those not yet dismissed in a reply. When
+/// they cannot be read, that is logged and nothing is resolved or held back.
+async fn our_threads(
+    client: &Client,
+    t: &PrTarget,
+    who: &github::Account,
+) -> Vec<threads::OurThread> {
+    let all = match threads::list(client, t).await {
+        Ok(all) => all,
+        Err(why) => {
+            progress::log(&format!(
+                "could not read the PR's review threads ({why}): no thread is resolved and no dismissal is honoured this time"
+            ));
+            return Vec::new();
+        }
+    };
+    let mut ours = threads::ours(who, &all);
+    for th in ours.iter_mut().filter(|th| th.dismissed.is_none()) {
+        let Some(id) = th.comment_id else { continue };
+        match threads::thumbs_down(client, t, who, id).await {
+            Ok(by) => {
+                th.dismissed = by.map(|by| threads::Dismissal {
+                    by,
+                    how: "thumbs_down",
+                })
+            }
+            Err(why) => progress::log(&format!(
+                "could not read the reactions on comment {id} ({why}); a 👎 on it is not seen"
+            )),
+        }
+    }
+    ours
+}
+
+/// Which findings are held back (dismissed on their thread), and which of our threads are
+/// resolved (their finding fixed, the thread outdated, nobody else in it).
+fn converge(plan: &mut Plan, r: &Review, ours: &[threads::OurThread]) {
+    for f in r.reported() {
+        let fp = report::sarif::fingerprint(f);
+        let dismissed = ours
+            .iter()
+            .filter(|th| th.fingerprint == fp)
+            .find_map(|th| th.dismissed.as_ref().map(|d| (th, d)));
+        let Some((th, d)) = dismissed else { continue };
+        plan.held_back.push(HeldBack {
+            finding: f.id.clone(),
+            title: f.title.clone(),
+            by: d.by.clone(),
+            how: d.how,
+            url: th.url.clone(),
+        });
+    }
+    let Some(rounds) = &r.rounds else { return };
+    for g in rounds
+        .gone
+        .iter()
+        .filter(|g| g.status == LifecycleStatus::Fixed)
+    {
+        let Some(fp) = &g.fingerprint else { continue };
+        for th in ours
+            .iter()
+            .filter(|th| &th.fingerprint == fp && !th.resolved)
+        {
+            let why = if !th.outdated {
+                Some("GitHub does not mark it outdated")
+            } else if th.replied {
+                Some("someone replied in it")
+            } else {
+                None
+            };
+            let action = ThreadAction {
+                finding: g.id.clone(),
+                thread: th.id.clone(),
+                why,
+            };
+            match why {
+                None => plan.resolve.push(action),
+                Some(_) => plan.kept_open.push(action),
+            }
+        }
+    }
 }
 
 /// Publishes `plan`; returns a one-line account of what was done.
@@ -417,14 +578,34 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
             }
         }
     }
+    let mut resolved = 0usize;
+    for r in &plan.resolve {
+        match threads::resolve(client, &r.thread).await {
+            Ok(()) => resolved += 1,
+            Err(why) => progress::log(&format!(
+                "could not resolve the thread of fixed finding {} ({why}); resolve it by hand",
+                r.finding
+            )),
+        }
+    }
+    for k in &plan.kept_open {
+        progress::log(&format!(
+            "the thread of fixed finding {} stays open: {}",
+            k.finding,
+            k.why.unwrap_or("")
+        ));
+    }
     Ok(format!(
-        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} in the summary only{}",
+        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} still open, {} in the summary only, {resolved} thread{} resolved, {} held back{}",
         t.slug(),
         t.number,
         if plan.existing_summary.is_some() { "updated" } else { "created" },
         if placed == 1 { "" } else { "s" },
         plan.already_posted.len(),
+        plan.still_open.len(),
         plan.outside_diff.len() + rejected.len(),
+        if resolved == 1 { "" } else { "s" },
+        plan.held_back.len(),
         match plan.ignored_markers.len() {
             0 => String::new(),
             n => format!(", {n} marker{} on the PR not trusted", if n == 1 { "" } else { "s" }),
