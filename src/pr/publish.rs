@@ -7,6 +7,10 @@ use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
 use super::existing::SUMMARY_MARKER;
 use super::threads;
+use super::threads::converge;
+use super::threads::our_threads;
+pub use super::threads::HeldBack;
+pub use super::threads::ThreadAction;
 use super::PrError;
 use crate::diff::FileDiff;
 use crate::errors::exit_codes;
@@ -137,27 +141,6 @@ pub struct Plan {
     pub resolve: Vec<ThreadAction>,
     /// Our threads whose finding was fixed but which stay open, and why.
     pub kept_open: Vec<ThreadAction>,
-}
-
-/// A finding held back because a human dismissed it on its thread.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct HeldBack {
-    pub finding: String,
-    pub title: String,
-    /// Who dismissed it, and how (`reply` or `thumbs_down`).
-    pub by: String,
-    pub how: &'static str,
-    /// The thread's address.
-    pub url: String,
-}
-
-/// One of our threads and the finding (its previous round's ID) it was about.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ThreadAction {
-    pub finding: String,
-    pub thread: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub why: Option<&'static str>,
 }
 
 impl Plan {
@@ -385,89 +368,6 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         plan.summary.push_str(&note);
     }
     Ok(plan)
-}
-
-/// Our review threads, with 👎 reactions read for those not yet dismissed in a reply. When
-/// they cannot be read, that is logged and nothing is resolved or held back.
-async fn our_threads(
-    client: &Client,
-    t: &PrTarget,
-    who: &github::Account,
-) -> Vec<threads::OurThread> {
-    let all = match threads::list(client, t).await {
-        Ok(all) => all,
-        Err(why) => {
-            progress::log(&format!(
-                "could not read the PR's review threads ({why}): no thread is resolved and no dismissal is honoured this time"
-            ));
-            return Vec::new();
-        }
-    };
-    let mut ours = threads::ours(who, &all);
-    for th in ours.iter_mut().filter(|th| th.dismissed.is_none()) {
-        let Some(id) = th.comment_id else { continue };
-        match threads::thumbs_down(client, t, who, id).await {
-            Ok(by) => {
-                th.dismissed = by.map(|by| threads::Dismissal {
-                    by,
-                    how: "thumbs_down",
-                })
-            }
-            Err(why) => progress::log(&format!(
-                "could not read the reactions on comment {id} ({why}); a 👎 on it is not seen"
-            )),
-        }
-    }
-    ours
-}
-
-/// Which findings are held back (dismissed on their thread), and which of our threads are
-/// resolved (their finding fixed, the thread outdated, nobody else in it).
-fn converge(plan: &mut Plan, r: &Review, ours: &[threads::OurThread]) {
-    for f in r.reported() {
-        let fp = report::sarif::fingerprint(f);
-        let dismissed = ours
-            .iter()
-            .filter(|th| th.fingerprint == fp)
-            .find_map(|th| th.dismissed.as_ref().map(|d| (th, d)));
-        let Some((th, d)) = dismissed else { continue };
-        plan.held_back.push(HeldBack {
-            finding: f.id.clone(),
-            title: f.title.clone(),
-            by: d.by.clone(),
-            how: d.how,
-            url: th.url.clone(),
-        });
-    }
-    let Some(rounds) = &r.rounds else { return };
-    for g in rounds
-        .gone
-        .iter()
-        .filter(|g| g.status == LifecycleStatus::Fixed)
-    {
-        let Some(fp) = &g.fingerprint else { continue };
-        for th in ours
-            .iter()
-            .filter(|th| &th.fingerprint == fp && !th.resolved)
-        {
-            let why = if !th.outdated {
-                Some("GitHub does not mark it outdated")
-            } else if th.replied {
-                Some("someone replied in it")
-            } else {
-                None
-            };
-            let action = ThreadAction {
-                finding: g.id.clone(),
-                thread: th.id.clone(),
-                why,
-            };
-            match why {
-                None => plan.resolve.push(action),
-                Some(_) => plan.kept_open.push(action),
-            }
-        }
-    }
 }
 
 /// Publishes `plan`; returns a one-line account of what was done.

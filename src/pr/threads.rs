@@ -12,6 +12,10 @@ use crate::github::Account;
 use crate::github::Client;
 use crate::github::PrTarget;
 use crate::progress;
+use crate::report;
+use crate::review::GoneFinding;
+use crate::review::LifecycleStatus;
+use crate::review::Review;
 use serde::Deserialize;
 
 use super::existing::FINDING_MARKER_START;
@@ -251,6 +255,112 @@ fn answer(status: u16, v: &serde_json::Value) -> Result<&serde_json::Value, Stri
         .ok_or_else(|| "the answer has no data".to_string())
 }
 
+/// A finding held back because a human dismissed it on its thread.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeldBack {
+    pub finding: String,
+    pub title: String,
+    /// Who dismissed it, and how (`reply` or `thumbs_down`).
+    pub by: String,
+    pub how: &'static str,
+    /// The thread's address.
+    pub url: String,
+}
+
+/// One of our threads and the finding (its previous round's ID) it was about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ThreadAction {
+    pub finding: String,
+    pub thread: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<&'static str>,
+}
+
+/// Our review threads, with 👎 reactions read for those not yet dismissed in a reply. When
+/// they cannot be read, that is logged and nothing is resolved or held back.
+pub(super) async fn our_threads(client: &Client, t: &PrTarget, who: &Account) -> Vec<OurThread> {
+    let all = match list(client, t).await {
+        Ok(all) => all,
+        Err(why) => {
+            progress::log(&format!(
+                "could not read the PR's review threads ({why}): no thread is resolved and no dismissal is honoured this time"
+            ));
+            return Vec::new();
+        }
+    };
+    let mut ours = ours(who, &all);
+    for th in ours.iter_mut().filter(|th| th.dismissed.is_none()) {
+        let Some(id) = th.comment_id else { continue };
+        match thumbs_down(client, t, who, id).await {
+            Ok(by) => {
+                th.dismissed = by.map(|by| Dismissal {
+                    by,
+                    how: "thumbs_down",
+                })
+            }
+            Err(why) => progress::log(&format!(
+                "could not read the reactions on comment {id} ({why}); a 👎 on it is not seen"
+            )),
+        }
+    }
+    ours
+}
+
+/// Which findings are held back (dismissed on their thread), and which of our threads are
+/// resolved (their finding fixed, the thread outdated, nobody else in it).
+pub(super) fn converge(plan: &mut super::publish::Plan, r: &Review, ours: &[OurThread]) {
+    for f in r.reported() {
+        let fp = report::sarif::fingerprint(f);
+        let dismissed = ours
+            .iter()
+            .filter(|th| th.fingerprint == fp)
+            .find_map(|th| th.dismissed.as_ref().map(|d| (th, d)));
+        let Some((th, d)) = dismissed else { continue };
+        plan.held_back.push(HeldBack {
+            finding: f.id.clone(),
+            title: f.title.clone(),
+            by: d.by.clone(),
+            how: d.how,
+            url: th.url.clone(),
+        });
+    }
+    if let Some(rounds) = &r.rounds {
+        for action in fixed_threads(&rounds.gone, ours) {
+            match action.why {
+                None => plan.resolve.push(action),
+                Some(_) => plan.kept_open.push(action),
+            }
+        }
+    }
+}
+
+/// Our open threads on the findings that were fixed: each to resolve (`why` is None) or to
+/// keep open, and why (not outdated, or someone replied in it).
+pub fn fixed_threads(gone: &[GoneFinding], ours: &[OurThread]) -> Vec<ThreadAction> {
+    let mut out = Vec::new();
+    for g in gone.iter().filter(|g| g.status == LifecycleStatus::Fixed) {
+        let Some(fp) = &g.fingerprint else { continue };
+        for th in ours
+            .iter()
+            .filter(|th| &th.fingerprint == fp && !th.resolved)
+        {
+            let why = if !th.outdated {
+                Some("GitHub does not mark it outdated")
+            } else if th.replied {
+                Some("someone replied in it")
+            } else {
+                None
+            };
+            out.push(ThreadAction {
+                finding: g.id.clone(),
+                thread: th.id.clone(),
+                why,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +478,61 @@ mod tests {
         assert!(
             super::ours(&Account::Unknown { why: "x".into() }, &threads).is_empty(),
             "an unknown account owns no thread"
+        );
+    }
+
+    #[test]
+    fn only_outdated_threads_nobody_else_wrote_in_are_resolved() {
+        let gone = |id: &str, status, fp: Option<&str>| GoneFinding {
+            id: id.into(),
+            status,
+            first_round: 1,
+            severity: crate::finding::Severity::Important,
+            title: id.into(),
+            location: None,
+            fingerprint: fp.map(str::to_string),
+        };
+        let th = |id: &str, fp: &str, outdated: bool, replied: bool, resolved: bool| OurThread {
+            id: id.into(),
+            fingerprint: fp.into(),
+            resolved,
+            outdated,
+            replied,
+            dismissed: None,
+            comment_id: None,
+            url: String::new(),
+        };
+        let gone = [
+            gone("F1", LifecycleStatus::Fixed, Some("a")),
+            gone("F2", LifecycleStatus::Fixed, Some("b")),
+            gone("F3", LifecycleStatus::Fixed, Some("c")),
+            gone("F4", LifecycleStatus::Withdrawn, Some("d")),
+            gone("F5", LifecycleStatus::Fixed, None),
+            gone("F6", LifecycleStatus::Fixed, Some("e")),
+        ];
+        let ours = [
+            th("T1", "a", true, false, false),
+            th("T2", "b", true, true, false),
+            th("T3", "c", false, false, false),
+            th("T4", "d", true, false, false),
+            th("T6", "e", true, false, true),
+        ];
+        let seen: Vec<(String, String, Option<&str>)> = fixed_threads(&gone, &ours)
+            .into_iter()
+            .map(|a| (a.finding, a.thread, a.why))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("F1".into(), "T1".into(), None),
+                ("F2".into(), "T2".into(), Some("someone replied in it")),
+                (
+                    "F3".into(),
+                    "T3".into(),
+                    Some("GitHub does not mark it outdated")
+                ),
+            ],
+            "withdrawn, unfingerprinted and already resolved ones are left alone"
         );
     }
 }
