@@ -316,7 +316,7 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         plan.ignored_markers = found.ignored;
         // Our threads exist only where we have comments.
         if !found.ours.is_empty() {
-            ours = our_threads(client, t, &who).await;
+            ours = our_threads(client, t, &who, &found.thumbs_down).await;
         }
         posted = found.ours;
         account = Some(who);

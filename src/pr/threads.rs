@@ -276,9 +276,15 @@ pub struct ThreadAction {
     pub why: Option<&'static str>,
 }
 
-/// Our review threads, with 👎 reactions read for those not yet dismissed in a reply. When
-/// they cannot be read, that is logged and nothing is resolved or held back.
-pub(super) async fn our_threads(client: &Client, t: &PrTarget, who: &Account) -> Vec<OurThread> {
+/// Our review threads, with the 👎 reactions read on those not yet dismissed in a reply
+/// whose first comment has any (`thumbs_down`: comment ids, from the REST reactions summary).
+/// When the threads cannot be read, that is logged and nothing is resolved or held back.
+pub(super) async fn our_threads(
+    client: &Client,
+    t: &PrTarget,
+    who: &Account,
+    thumbs_down: &[u64],
+) -> Vec<OurThread> {
     let all = match list(client, t).await {
         Ok(all) => all,
         Err(why) => {
@@ -290,8 +296,10 @@ pub(super) async fn our_threads(client: &Client, t: &PrTarget, who: &Account) ->
     };
     let mut ours = ours(who, &all);
     for th in ours.iter_mut().filter(|th| th.dismissed.is_none()) {
-        let Some(id) = th.comment_id else { continue };
-        match thumbs_down(client, t, who, id).await {
+        let Some(id) = th.comment_id.filter(|id| thumbs_down.contains(id)) else {
+            continue;
+        };
+        match self::thumbs_down(client, t, who, id).await {
             Ok(by) => {
                 th.dismissed = by.map(|by| Dismissal {
                     by,

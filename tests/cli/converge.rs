@@ -327,6 +327,19 @@ fn round_two_posts_only_the_new_finding_resolves_what_was_fixed_and_holds_back_w
         "round 2's summary: {summary}"
     );
 
+    // Reactions are read only where the comments' reactions summary shows a 👎.
+    let log = pr.github.with(|s| s.log.clone());
+    let reads: Vec<&String> = log.iter().filter(|l| l.ends_with("/reactions")).collect();
+    assert_eq!(
+        reads,
+        vec![
+            &format!("GET /repos/acme/calc/pulls/comments/{b}/reactions"),
+            &format!("GET /repos/acme/calc/pulls/comments/{f}/reactions"),
+        ],
+        "{log:#?}"
+    );
+    assert!(log.contains(&"POST /graphql".to_string()), "{log:#?}");
+
     // A's thread is resolved; E's (a human replied) and Mallory's copy are not.
     assert_eq!(resolved, vec![format!("PRRT_{a}")], "{err}");
     let e1 = id_of(&r1, FINDINGS[3].0);
