@@ -379,3 +379,44 @@ fn round_two_posts_only_the_new_finding_resolves_what_was_fixed_and_holds_back_w
         "{summary}"
     );
 }
+
+#[test]
+fn when_the_threads_cannot_be_read_nothing_is_resolved_and_posting_goes_on() {
+    let pr = Pr::new();
+    pr.post();
+    let (a, _) = pr.comment_on(FINDINGS[0].0);
+    let (d, _) = pr.comment_on(FINDINGS[2].0);
+    pr.work.write(
+        "src/lib.rs",
+        "pub fn div(a: i32, b: i32) -> i32 {\n    a.checked_div(b).unwrap_or(0)\n}\n",
+    );
+    pr.work.write(C.1, C.3);
+    pr.work.commit("Fix div, add get");
+    pr.push();
+    let before = pr.github.with(|s| {
+        s.reply(d, "alice", "won't fix");
+        s.outdated.push(a);
+        s.graphql_forbidden = true;
+        s.comments.len()
+    });
+    let r2 = pr.post();
+    let err = r2["_stderr"].as_str().unwrap();
+    assert!(
+        err.contains("could not read the PR's review threads (GraphQL errors: Resource not accessible by integration): no thread is resolved and no dismissal is honoured this time"),
+        "{err}"
+    );
+    let (comments, resolved, summary) = pr.github.with(|s| {
+        (
+            s.comments.clone(),
+            s.resolved.clone(),
+            s.reviews[0]["body"].as_str().unwrap().to_string(),
+        )
+    });
+    assert!(resolved.is_empty());
+    // Still only C is posted (D is still open, so it is not posted again either way).
+    let new: Vec<&Value> = comments[before..].iter().collect();
+    assert_eq!(new.len(), 1, "{new:#?}");
+    assert_eq!(new[0]["path"], C.1);
+    assert!(!summary.contains("Held back"), "{summary}");
+    assert!(err.contains("0 threads resolved, 0 held back"), "{err}");
+}

@@ -47,6 +47,9 @@ pub struct State {
     pub outdated: Vec<u64>,
     /// Node ids of the threads resolved.
     pub resolved: Vec<String>,
+    /// Answer every GraphQL request with a FORBIDDEN error, as GitHub does for a token
+    /// without access.
+    pub graphql_forbidden: bool,
 }
 
 /// Who a token belongs to.
@@ -328,6 +331,14 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
                 &mut out,
                 401,
                 &serde_json::json!({"message": "This endpoint requires you to be authenticated."}),
+            );
+        }
+        if s.graphql_forbidden {
+            return json(
+                &mut out,
+                200,
+                &serde_json::json!({"data": null, "errors": [{"type": "FORBIDDEN",
+                    "message": "Resource not accessible by integration"}]}),
             );
         }
         return graphql(&mut out, &mut s, &body);
