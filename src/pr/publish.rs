@@ -520,3 +520,71 @@ fn summary_with_extra(summary: &str, ids: &[String]) -> String {
         ids.join(", ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_run_lists_the_resolve_mutations_and_what_was_held_back() {
+        let plan = Plan {
+            existing_summary: Some(5),
+            summary: "s".into(),
+            still_open: vec!["F2".into()],
+            held_back: vec![HeldBack {
+                finding: "F3".into(),
+                title: "t".into(),
+                by: "alice".into(),
+                how: "reply",
+                url: "https://github.com/o/r/pull/1#discussion_r9".into(),
+            }],
+            resolve: vec![ThreadAction {
+                finding: "F1".into(),
+                thread: "PRRT_1".into(),
+                why: None,
+            }],
+            kept_open: vec![ThreadAction {
+                finding: "F4".into(),
+                thread: "PRRT_4".into(),
+                why: Some("someone replied in it"),
+            }],
+            ..Plan::default()
+        };
+        let t = PrTarget {
+            owner: "o".into(),
+            repo: "r".into(),
+            number: 1,
+            api: "https://api.github.com".into(),
+        };
+        let v = plan.requests(&t, "abc");
+        let reqs = v["requests"].as_array().unwrap();
+        assert_eq!(reqs.len(), 2, "{v:#}");
+        assert_eq!(reqs[0]["method"], "PUT");
+        assert_eq!(reqs[1]["path"], "/graphql");
+        assert_eq!(reqs[1]["body"]["variables"]["threadId"], "PRRT_1");
+        assert!(reqs[1]["body"]["query"]
+            .as_str()
+            .unwrap()
+            .contains("resolveReviewThread"));
+        assert_eq!(v["still_open"], serde_json::json!(["F2"]));
+        assert_eq!(
+            v["held_back"][0]["url"],
+            "https://github.com/o/r/pull/1#discussion_r9"
+        );
+        assert_eq!(v["kept_open"][0]["why"], "someone replied in it");
+        assert!(v["resolve"][0].get("why").is_none());
+    }
+
+    #[test]
+    fn graphql_lives_beside_the_rest_api() {
+        let at = |api: &str| Client::new(api, None).unwrap().graphql_url();
+        assert_eq!(
+            at("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            at("https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/graphql"
+        );
+    }
+}
