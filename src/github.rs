@@ -411,6 +411,30 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The GraphQL endpoint beside this REST API: `https://api.github.com/graphql`, or
+    /// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`.
+    pub fn graphql_url(&self) -> String {
+        match self.api.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api/graphql"),
+            None => format!("{}/graphql", self.api),
+        }
+    }
+
+    /// One GraphQL request; returns the status and the parsed answer (`{"data": ..,
+    /// "errors": [..]}`), which the caller reads: GraphQL reports most failures with 200.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+        what: &str,
+    ) -> Result<(u16, serde_json::Value), GitHubError> {
+        let body = serde_json::json!({"query": query, "variables": variables});
+        self.write(reqwest::Method::POST, &self.graphql_url(), &body, what)
+            .await
+    }
+}
+
 fn rate_wait(retry_after: Option<&str>, reset: Option<&str>) -> Duration {
     if let Some(s) = retry_after.and_then(|r| r.trim().parse::<u64>().ok()) {
         return Duration::from_secs(s);

@@ -8,7 +8,9 @@
 //! Publishing is idempotent: the summary is one review whose body carries a hidden marker and
 //! is edited in place on the next run, and each inline comment carries the finding's
 //! fingerprint, so a finding already commented on is not commented on again. Markers count
-//! only on what the token's own account wrote (see [`existing`]).
+//! only on what the token's own account wrote (see [`existing`]). A later round posts only
+//! its new findings inline, resolves our threads on fixed findings, and holds back what a
+//! human dismissed on its thread (see [`threads`]).
 
 use crate::change::Change;
 use crate::change::PrMeta;
@@ -28,6 +30,7 @@ use std::time::Instant;
 
 mod existing;
 mod publish;
+mod threads;
 
 pub use existing::IgnoredMarker;
 pub use existing::SUMMARY_MARKER;

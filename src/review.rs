@@ -141,6 +141,9 @@ pub struct GoneFinding {
     /// Its first cited place in the previous round, `path:line`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// Its fingerprint in the previous round (the one its GitHub marker carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -238,6 +238,7 @@ impl Plan {
                         .iter()
                         .find(|l| l.verified)
                         .map(|l| format!("{}:{}", l.path, l.start_line)),
+                    fingerprint: Some(fingerprint(f)),
                 })
             })
             .collect();

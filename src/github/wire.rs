@@ -86,6 +86,16 @@ pub struct Comment {
     /// Who wrote it; GitHub sends `null` for deleted accounts.
     #[serde(default)]
     pub user: Option<User>,
+    /// The reactions summary GitHub adds to review comments.
+    #[serde(default, skip_serializing)]
+    pub reactions: Option<Reactions>,
+}
+
+/// A comment's reactions, counted by kind (only the one deep-review reads).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct Reactions {
+    #[serde(rename = "-1", default)]
+    pub thumbs_down: u64,
 }
 
 impl Comment {

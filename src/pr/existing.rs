@@ -12,7 +12,7 @@ use serde::Serialize;
 pub const SUMMARY_MARKER: &str = "<!-- deep-review:summary -->";
 
 /// The start of every finding marker; the fingerprint follows.
-const FINDING_MARKER_START: &str = "<!-- deep-review:finding:";
+pub(super) const FINDING_MARKER_START: &str = "<!-- deep-review:finding:";
 
 pub fn finding_marker(fingerprint: &str) -> String {
     format!("{FINDING_MARKER_START}{fingerprint} -->")
@@ -36,6 +36,8 @@ pub struct Existing {
     pub summary: Option<u64>,
     /// The bodies of our earlier review comments.
     pub ours: Vec<String>,
+    /// Our review comments that carry a 👎 (by anyone: who, the reactions list says).
+    pub thumbs_down: Vec<u64>,
     pub ignored: Vec<IgnoredMarker>,
 }
 
@@ -62,6 +64,9 @@ pub fn sort(account: &Account, reviews: &[Comment], comments: &[Comment]) -> Exi
         };
         if account.wrote(c.author()) {
             out.ours.push(body.to_string());
+            if c.reactions.as_ref().is_some_and(|r| r.thumbs_down > 0) {
+                out.thumbs_down.push(c.id);
+            }
         } else if body.contains(FINDING_MARKER_START) {
             out.ignored.push(ignored("finding", c));
         }
@@ -156,6 +161,7 @@ mod tests {
             id,
             body: Some(body.into()),
             user: login.map(|l| User { login: l.into() }),
+            reactions: None,
         }
     }
 

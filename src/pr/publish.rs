@@ -6,6 +6,11 @@ use super::existing;
 use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
 use super::existing::SUMMARY_MARKER;
+use super::threads;
+use super::threads::converge;
+use super::threads::our_threads;
+pub use super::threads::HeldBack;
+pub use super::threads::ThreadAction;
 use super::PrError;
 use crate::diff::FileDiff;
 use crate::errors::exit_codes;
@@ -17,6 +22,7 @@ use crate::github::PrTarget;
 use crate::progress;
 use crate::report;
 use crate::review::ConsolidatedFinding;
+use crate::review::LifecycleStatus;
 use crate::review::Review;
 use crate::run;
 
@@ -126,6 +132,15 @@ pub struct Plan {
     pub posting_as: Option<String>,
     /// deep-review markers other accounts wrote, which were not trusted.
     pub ignored_markers: Vec<IgnoredMarker>,
+    /// Findings still open since an earlier round: they already have their thread (or their
+    /// place in the summary), so they are not posted inline again.
+    pub still_open: Vec<String>,
+    /// Findings a human dismissed on their thread: not posted again.
+    pub held_back: Vec<HeldBack>,
+    /// Our threads whose finding was fixed, to resolve.
+    pub resolve: Vec<ThreadAction>,
+    /// Our threads whose finding was fixed but which stay open, and why.
+    pub kept_open: Vec<ThreadAction>,
 }
 
 impl Plan {
@@ -146,10 +161,18 @@ impl Plan {
             None => reqs.push(serde_json::json!({"method": "POST", "path": format!("{base}/pulls/{}/reviews", t.number),
                 "body": {"commit_id": head_sha, "event": "COMMENT", "body": self.summary, "comments": comments}})),
         }
+        for r in &self.resolve {
+            reqs.push(serde_json::json!({"method": "POST", "path": "/graphql",
+                "body": {"query": threads::RESOLVE_MUTATION, "variables": {"threadId": r.thread}}}));
+        }
         serde_json::json!({
             "requests": reqs,
             "already_posted": self.already_posted,
+            "still_open": self.still_open,
             "outside_diff": self.outside_diff,
+            "held_back": self.held_back,
+            "resolve": self.resolve,
+            "kept_open": self.kept_open,
             "posting_as": self.posting_as,
             "ignored_markers": self.ignored_markers,
         })
@@ -193,7 +216,7 @@ fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
 
 /// The summary review's body: verdict, summary, the findings (with those not placed inline),
 /// and the retro table, under the hidden marker.
-pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
+pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -> String {
     let mut b = format!(
         "{SUMMARY_MARKER}\n## deep-review: {}\n\n",
         r.verdict_title()
@@ -201,7 +224,10 @@ pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
     b.push_str(&format!("{}\n\n", r.verdict_rationale.trim()));
     b.push_str(r.summary.trim());
     b.push_str("\n\n");
-    let reported: Vec<&ConsolidatedFinding> = r.reported().collect();
+    let reported: Vec<&ConsolidatedFinding> = r
+        .reported()
+        .filter(|f| !held_back.iter().any(|h| h.finding == f.id))
+        .collect();
     if reported.is_empty() {
         b.push_str("No findings survived consolidation.\n\n");
     } else {
@@ -238,6 +264,23 @@ pub fn summary_body(r: &Review, not_inline: &[String]) -> String {
             ));
         }
     }
+    if !held_back.is_empty() {
+        b.push_str("### Held back\n\nDismissed on their thread, so not posted again:\n\n");
+        for h in held_back {
+            let how = match h.how {
+                "thumbs_down" => "a 👎",
+                _ => "a reply",
+            };
+            b.push_str(&format!(
+                "- **{}** {} — dismissed by `{}` with {how} in [its thread]({})\n",
+                h.finding,
+                h.title.trim().replace('\n', " "),
+                h.by.replace('`', "'"),
+                h.url
+            ));
+        }
+        b.push('\n');
+    }
     b.push_str(&report::markdown::metrics_table(r));
     b.push_str(&format!(
         "\n<sub>{} · review {}</sub>\n",
@@ -255,6 +298,7 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
     let mut plan = Plan::default();
     let mut posted: Vec<String> = Vec::new();
     let mut account = None;
+    let mut ours: Vec<threads::OurThread> = Vec::new();
     if client.has_token() {
         let who = github::account(client).await?;
         let reviews: Vec<github::Comment> = client
@@ -270,13 +314,30 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
         plan.existing_summary = found.summary;
         plan.posting_as = who.login().map(str::to_string);
         plan.ignored_markers = found.ignored;
+        // Our threads exist only where we have comments.
+        if !found.ours.is_empty() {
+            ours = our_threads(client, t, &who, &found.thumbs_down).await;
+        }
         posted = found.ours;
         account = Some(who);
     }
+    converge(&mut plan, r, &ours);
+    // Still-open findings were posted by an earlier round (when one of our summaries is here).
+    let earlier_posted = plan.existing_summary.is_some();
     for f in r.reported() {
         let fp = report::sarif::fingerprint(f);
+        if plan.held_back.iter().any(|h| h.finding == f.id) {
+            continue;
+        }
         if posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
             plan.already_posted.push(f.id.clone());
+            continue;
+        }
+        let still_open = r
+            .lifecycle_of(&f.id)
+            .is_some_and(|l| l.status == LifecycleStatus::StillOpen);
+        if still_open && earlier_posted {
+            plan.still_open.push(f.id.clone());
             continue;
         }
         let Some(l) = f.locations.iter().find(|l| l.verified) else {
@@ -299,7 +360,7 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
             body: inline_body(r, f, &fp),
         });
     }
-    plan.summary = summary_body(r, &plan.outside_diff);
+    plan.summary = summary_body(r, &plan.outside_diff, &plan.held_back);
     if let Some(note) = account
         .as_ref()
         .and_then(|a| existing::summary_note(a, &plan.ignored_markers))
@@ -417,14 +478,34 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, mut plan: Plan)
             }
         }
     }
+    let mut resolved = 0usize;
+    for r in &plan.resolve {
+        match threads::resolve(client, &r.thread).await {
+            Ok(()) => resolved += 1,
+            Err(why) => progress::log(&format!(
+                "could not resolve the thread of fixed finding {} ({why}); resolve it by hand",
+                r.finding
+            )),
+        }
+    }
+    for k in &plan.kept_open {
+        progress::log(&format!(
+            "the thread of fixed finding {} stays open: {}",
+            k.finding,
+            k.why.unwrap_or("")
+        ));
+    }
     Ok(format!(
-        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} in the summary only{}",
+        "posted to {}#{}: summary {}, {placed} inline comment{}, {} already there, {} still open, {} in the summary only, {resolved} thread{} resolved, {} held back{}",
         t.slug(),
         t.number,
         if plan.existing_summary.is_some() { "updated" } else { "created" },
         if placed == 1 { "" } else { "s" },
         plan.already_posted.len(),
+        plan.still_open.len(),
         plan.outside_diff.len() + rejected.len(),
+        if resolved == 1 { "" } else { "s" },
+        plan.held_back.len(),
         match plan.ignored_markers.len() {
             0 => String::new(),
             n => format!(", {n} marker{} on the PR not trusted", if n == 1 { "" } else { "s" }),
@@ -438,4 +519,72 @@ fn summary_with_extra(summary: &str, ids: &[String]) -> String {
         "{summary}\n<sub>Not placed inline (outside the diff or refused by GitHub): {}</sub>\n",
         ids.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_run_lists_the_resolve_mutations_and_what_was_held_back() {
+        let plan = Plan {
+            existing_summary: Some(5),
+            summary: "s".into(),
+            still_open: vec!["F2".into()],
+            held_back: vec![HeldBack {
+                finding: "F3".into(),
+                title: "t".into(),
+                by: "alice".into(),
+                how: "reply",
+                url: "https://github.com/o/r/pull/1#discussion_r9".into(),
+            }],
+            resolve: vec![ThreadAction {
+                finding: "F1".into(),
+                thread: "PRRT_1".into(),
+                why: None,
+            }],
+            kept_open: vec![ThreadAction {
+                finding: "F4".into(),
+                thread: "PRRT_4".into(),
+                why: Some("someone replied in it"),
+            }],
+            ..Plan::default()
+        };
+        let t = PrTarget {
+            owner: "o".into(),
+            repo: "r".into(),
+            number: 1,
+            api: "https://api.github.com".into(),
+        };
+        let v = plan.requests(&t, "abc");
+        let reqs = v["requests"].as_array().unwrap();
+        assert_eq!(reqs.len(), 2, "{v:#}");
+        assert_eq!(reqs[0]["method"], "PUT");
+        assert_eq!(reqs[1]["path"], "/graphql");
+        assert_eq!(reqs[1]["body"]["variables"]["threadId"], "PRRT_1");
+        assert!(reqs[1]["body"]["query"]
+            .as_str()
+            .unwrap()
+            .contains("resolveReviewThread"));
+        assert_eq!(v["still_open"], serde_json::json!(["F2"]));
+        assert_eq!(
+            v["held_back"][0]["url"],
+            "https://github.com/o/r/pull/1#discussion_r9"
+        );
+        assert_eq!(v["kept_open"][0]["why"], "someone replied in it");
+        assert!(v["resolve"][0].get("why").is_none());
+    }
+
+    #[test]
+    fn graphql_lives_beside_the_rest_api() {
+        let at = |api: &str| Client::new(api, None).unwrap().graphql_url();
+        assert_eq!(
+            at("https://api.github.com"),
+            "https://api.github.com/graphql"
+        );
+        assert_eq!(
+            at("https://ghe.example.com/api/v3/"),
+            "https://ghe.example.com/api/graphql"
+        );
+    }
 }

@@ -3,6 +3,12 @@
 //! review comments that persist across runs, and scripted failures (a 422 for comments on
 //! one path, a 403 rate limit with X-RateLimit-Reset, a private repository).
 //!
+//! Review comments form threads (a reply names its thread's first comment in
+//! `in_reply_to_id`), carry reactions (the `reactions` summary on each comment, the list at
+//! `/repos/O/R/pulls/comments/ID/reactions`), and are served over `POST /graphql` too: the
+//! `reviewThreads` query and the `resolveReviewThread` mutation, in GraphQL's `{"data": ..}`
+//! wire format. Which threads GitHub considers outdated is the test's to say ([`State::outdated`]).
+//!
 //! Each token is an account: `GET /user` names it (or answers 403 for an app token, as
 //! GitHub does), what it posts carries it as `user`, and editing another account's review is
 //! refused with 403.
@@ -35,6 +41,15 @@ pub struct State {
     pub next_id: u64,
     /// The account behind each token; any other token is a user named [`DEFAULT_LOGIN`].
     pub accounts: Vec<(String, Account)>,
+    /// Reactions on review comments: (comment id, reaction as GitHub returns it).
+    pub reactions: Vec<(u64, serde_json::Value)>,
+    /// First comments of threads GitHub marks outdated (the code under them changed).
+    pub outdated: Vec<u64>,
+    /// Node ids of the threads resolved.
+    pub resolved: Vec<String>,
+    /// Answer every GraphQL request with a FORBIDDEN error, as GitHub does for a token
+    /// without access.
+    pub graphql_forbidden: bool,
 }
 
 /// Who a token belongs to.
@@ -48,6 +63,74 @@ pub struct Account {
 pub const DEFAULT_LOGIN: &str = "reviewer-bot";
 
 impl State {
+    /// `login` replies on the thread of review comment `to`; returns the reply's id.
+    pub fn reply(&mut self, to: u64, login: &str, body: &str) -> u64 {
+        self.next_id += 1;
+        let id = 2000 + self.next_id;
+        let url = self.comment_url(id);
+        self.comments.push(
+            serde_json::json!({"id": id, "body": body, "in_reply_to_id": to,
+            "user": {"login": login}, "html_url": url}),
+        );
+        id
+    }
+
+    /// `login` reacts to review comment `id` with `content` (`+1`, `-1`, `eyes`, ...).
+    pub fn react(&mut self, id: u64, login: &str, content: &str) {
+        self.next_id += 1;
+        let reaction = serde_json::json!({"id": 5000 + self.next_id, "node_id": format!("REA_{}", self.next_id),
+            "user": {"login": login, "type": "User"}, "content": content, "created_at": "2026-01-01T00:00:00Z"});
+        self.reactions.push((id, reaction));
+    }
+
+    fn comment_url(&self, id: u64) -> String {
+        format!(
+            "{}#discussion_r{id}",
+            self.pr["html_url"].as_str().unwrap_or("")
+        )
+    }
+
+    /// A review comment as the REST API lists it: with its `reactions` summary.
+    fn listed(&self, c: &serde_json::Value) -> serde_json::Value {
+        let id = c["id"].as_u64().unwrap_or(0);
+        let mut summary = serde_json::json!({"url": "", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
+            "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0});
+        for (_, r) in self.reactions.iter().filter(|(on, _)| *on == id) {
+            let content = r["content"].as_str().unwrap_or("");
+            summary[content] = serde_json::json!(summary[content].as_u64().unwrap_or(0) + 1);
+            summary["total_count"] =
+                serde_json::json!(summary["total_count"].as_u64().unwrap_or(0) + 1);
+        }
+        let mut c = c.clone();
+        c["reactions"] = summary;
+        c
+    }
+
+    /// The PR's review threads in GraphQL's shape, one per first comment.
+    fn threads(&self) -> Vec<serde_json::Value> {
+        let node = |c: &serde_json::Value| {
+            serde_json::json!({"author": c["user"].as_object().map(|_| serde_json::json!({"login": c["user"]["login"]})),
+                "body": c["body"], "databaseId": c["id"], "url": c["html_url"]})
+        };
+        self.comments
+            .iter()
+            .filter(|c| c["in_reply_to_id"].is_null())
+            .map(|first| {
+                let id = first["id"].as_u64().unwrap_or(0);
+                let thread = format!("PRRT_{id}");
+                let mut nodes = vec![node(first)];
+                nodes.extend(
+                    self.comments
+                        .iter()
+                        .filter(|c| c["in_reply_to_id"].as_u64() == Some(id))
+                        .map(node),
+                );
+                serde_json::json!({"id": thread, "isResolved": self.resolved.contains(&thread),
+                    "isOutdated": self.outdated.contains(&id), "comments": {"nodes": nodes}})
+            })
+            .collect()
+    }
+
     fn account(&self, token: &str) -> Account {
         self.accounts
             .iter()
@@ -242,6 +325,49 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             ),
         };
     }
+    if path == "/graphql" && method == "POST" {
+        if account.is_none() {
+            return json(
+                &mut out,
+                401,
+                &serde_json::json!({"message": "This endpoint requires you to be authenticated."}),
+            );
+        }
+        if s.graphql_forbidden {
+            return json(
+                &mut out,
+                200,
+                &serde_json::json!({"data": null, "errors": [{"type": "FORBIDDEN",
+                    "message": "Resource not accessible by integration"}]}),
+            );
+        }
+        return graphql(&mut out, &mut s, &body);
+    }
+    let reactions_of = path
+        .strip_prefix(&format!(
+            "/repos/{}/pulls/comments/",
+            s.pr["base"]["repo"]["full_name"].as_str().unwrap_or("")
+        ))
+        .and_then(|r| r.strip_suffix("/reactions"))
+        .and_then(|id| id.parse::<u64>().ok());
+    if let (Some(id), "GET") = (reactions_of, method.as_str()) {
+        if !s.comments.iter().any(|c| c["id"] == id) {
+            return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
+        }
+        let content = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("content="))
+            .map(|c| c.replace("%2B", "+"));
+        let items: Vec<serde_json::Value> = s
+            .reactions
+            .iter()
+            .filter(|(on, r)| {
+                *on == id && content.as_ref().is_none_or(|c| r["content"] == c.as_str())
+            })
+            .map(|(_, r)| r.clone())
+            .collect();
+        return paged(&mut out, port, &path, &query, &items);
+    }
     let number = s.pr["number"].as_u64().unwrap_or(0);
     let pulls = format!(
         "/repos/{}/pulls/{number}",
@@ -275,7 +401,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             paged(&mut out, port, &path, &query, &items)
         }
         ("GET", "/comments") => {
-            let items = s.comments.clone();
+            let items: Vec<serde_json::Value> = s.comments.iter().map(|c| s.listed(c)).collect();
             paged(&mut out, port, &path, &query, &items)
         }
         ("POST", "/reviews") => {
@@ -299,6 +425,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
                 c["id"] = serde_json::json!(2000 + s.next_id);
                 c["pull_request_review_id"] = serde_json::json!(id);
                 c["user"] = user.clone();
+                c["html_url"] = serde_json::json!(s.comment_url(2000 + s.next_id));
                 s.comments.push(c);
             }
             json(&mut out, 200, &review)
@@ -318,6 +445,10 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             let mut c = body.clone();
             c["id"] = serde_json::json!(2000 + s.next_id);
             c["user"] = user.clone();
+            c["html_url"] = serde_json::json!(s.comment_url(2000 + s.next_id));
+            if let Some(to) = body["in_reply_to"].as_u64() {
+                c["in_reply_to_id"] = serde_json::json!(to);
+            }
             s.comments.push(c.clone());
             json(&mut out, 201, &c)
         }
@@ -343,4 +474,66 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             &serde_json::json!({"message": "Not Found", "path": path}),
         ),
     }
+}
+
+/// `POST /graphql`: the review threads query (paged by `after`, [`PAGE`] threads a page) and
+/// the resolve mutation, answered as GitHub does (`data`, and `errors` for an unknown node).
+fn graphql(out: &mut TcpStream, s: &mut State, body: &serde_json::Value) -> std::io::Result<()> {
+    let query = body["query"].as_str().unwrap_or("");
+    let vars = &body["variables"];
+    if query.contains("resolveReviewThread") {
+        let thread = vars["threadId"].as_str().unwrap_or("").to_string();
+        if !s.threads().iter().any(|t| t["id"] == thread.as_str()) {
+            return json(
+                out,
+                200,
+                &serde_json::json!({"data": {"resolveReviewThread": null}, "errors": [{"type": "NOT_FOUND",
+                    "path": ["resolveReviewThread"], "locations": [{"line": 1, "column": 30}],
+                    "message": format!("Could not resolve to PullRequestReviewThread node with the global id of '{thread}'.")}]}),
+            );
+        }
+        if !s.resolved.contains(&thread) {
+            s.resolved.push(thread.clone());
+        }
+        return json(
+            out,
+            200,
+            &serde_json::json!({"data": {"resolveReviewThread": {"thread": {"id": thread, "isResolved": true}}}}),
+        );
+    }
+    if query.contains("reviewThreads") {
+        let full = format!(
+            "{}/{}",
+            vars["owner"].as_str().unwrap_or(""),
+            vars["name"].as_str().unwrap_or("")
+        );
+        if s.pr["base"]["repo"]["full_name"] != full.as_str() || s.pr["number"] != vars["number"] {
+            return json(
+                out,
+                200,
+                &serde_json::json!({"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", "path": ["repository"],
+                    "message": format!("Could not resolve to a Repository with the name '{full}'.")}]}),
+            );
+        }
+        let all = s.threads();
+        let start: usize = vars["cursor"]
+            .as_str()
+            .and_then(|c| c.strip_prefix("cursor:"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let nodes: Vec<serde_json::Value> = all.iter().skip(start).take(PAGE).cloned().collect();
+        let end = start + nodes.len();
+        return json(
+            out,
+            200,
+            &serde_json::json!({"data": {"repository": {"pullRequest": {"reviewThreads": {
+                "pageInfo": {"hasNextPage": end < all.len(), "endCursor": format!("cursor:{end}")},
+                "nodes": nodes}}}}}),
+        );
+    }
+    json(
+        out,
+        200,
+        &serde_json::json!({"errors": [{"message": "the local GitHub server answers only reviewThreads and resolveReviewThread"}]}),
+    )
 }

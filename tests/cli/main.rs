@@ -9,6 +9,7 @@ mod builtin;
 mod codex_cli;
 mod consolidation;
 mod context;
+mod converge;
 mod errors;
 mod eval;
 mod fake_clis;
