@@ -353,3 +353,34 @@ fn the_dev_split_has_one_fold_per_repository_that_add_up_to_the_whole() {
         );
     }
 }
+
+/// The floor each repository's reported-set F1 must hold on the dev split, at today's
+/// defaults (cal_dot_com 0.668 and discourse 0.636 for all twelve tools; 0.491 and 0.561 for
+/// three): a consolidation change may not buy one fold's F1 with the other's, nor add noise
+/// (findings per PR) without finding more.
+#[test]
+fn neither_fold_of_the_dev_split_gets_worse() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/eval/martian-dev.json"
+    );
+    let out = run_in(dir.path(), &["eval", dataset, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows = rows_of(&out);
+    for (label, fold, floor, max_per_pr) in [
+        ("all 12 tools", "cal_dot_com", 0.668, 2.60),
+        ("all 12 tools", "discourse", 0.636, 2.70),
+        ("claude+gemini+coderabbit", "cal_dot_com", 0.491, 2.20),
+        ("claude+gemini+coderabbit", "discourse", 0.561, 2.90),
+    ] {
+        let r = find(&rows, label, Some(fold), None);
+        let f1 = r["reported_set"]["f1"].as_f64().unwrap();
+        assert!(f1 >= floor - 0.0005, "{label} on {fold}: F1 {f1} < {floor}");
+        let per_pr = r["findings_per_pr"].as_f64().unwrap();
+        assert!(
+            per_pr <= max_per_pr + 0.005 || f1 > floor + 0.0005,
+            "{label} on {fold}: {per_pr} findings per PR for no better F1"
+        );
+    }
+}
