@@ -56,6 +56,8 @@ pub struct OpenFinding {
     pub first_round: u32,
     /// `path:start-end` and the first cited line's text, for each verified citation.
     pub citations: Vec<(String, Option<String>)>,
+    /// Who dismissed it on its review thread, how, and where, when someone did.
+    pub dismissed: Option<String>,
 }
 
 /// Most note text a brief carries; later notes are counted, not shown.
@@ -322,12 +324,17 @@ fn open_findings_section(round: &RoundBrief) -> String {
                 None => text.push_str(&format!("  at {place}\n")),
             }
         }
+        if let Some(d) = &f.dismissed {
+            text.push_str(&format!("  dismissed on its review thread {d}\n"));
+        }
     }
     let mut b = format!(
         "## Findings still open from round {}\n\nThe previous round reported these. For each, check at this head whether it still \
 holds. If it does, report it again in `findings`, citing its code where it is now, and say in \
 its body that it is still open from round {}; do not present it as a new problem. If the \
 change fixed it, or it was wrong, leave it out: a finding no reviewer reports again is closed. \
+A finding marked as dismissed on its review thread was judged by a person (\"won't fix\", \
+\"by design\", a thumbs-down): report it again only if this change makes it worse, and say why. \
 Spend the rest of your review on what changed.\n\n",
         round.previous_round, round.previous_round
     );
@@ -428,6 +435,42 @@ pub fn budget_diff(files: &[diff::FileDiff], budget: usize) -> (String, Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dismissed_open_finding_says_who_dismissed_it_and_where() {
+        let round = RoundBrief {
+            previous_round: 2,
+            previous_head: "abc".into(),
+            delta: None,
+            full_reason: None,
+            open: vec![
+                OpenFinding {
+                    id: "I1".into(),
+                    severity: "important".into(),
+                    title: "get() panics".into(),
+                    first_round: 1,
+                    citations: vec![("src/a.rs:3-3".into(), Some("x.unwrap()".into()))],
+                    dismissed: Some("by alice (reply) on https://gh/t/1".into()),
+                },
+                OpenFinding {
+                    id: "S1".into(),
+                    severity: "suggestion".into(),
+                    title: "name it".into(),
+                    first_round: 2,
+                    citations: Vec::new(),
+                    dismissed: None,
+                },
+            ],
+        };
+        let text = open_findings_section(&round);
+        assert!(text.contains("I1 (important, first reported in round 1): get() panics\n  at src/a.rs:3-3: x.unwrap()\n  dismissed on its review thread by alice (reply) on https://gh/t/1\n"), "{text}");
+        assert_eq!(
+            text.matches("  dismissed on its review thread").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("report it again only if this change makes it worse"));
+    }
 
     #[test]
     fn large_and_generated_files_are_listed_not_shown() {

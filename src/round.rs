@@ -28,6 +28,33 @@ use crate::tree_guard::HeadTree;
 pub struct Previous {
     pub round: u32,
     pub review: Review,
+    /// Findings of that round a person dismissed on their GitHub threads (held back when it
+    /// was posted), by finding ID: who, how, and the thread's address.
+    pub dismissed: Vec<Dismissed>,
+}
+
+/// A finding someone dismissed on its review thread, as `pr --post` recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Dismissed {
+    pub finding: String,
+    pub by: String,
+    pub how: String,
+    pub url: String,
+}
+
+/// The dismissals recorded in a round folder's `github-plan.json` (none when it was not
+/// posted, or the file is unreadable).
+pub fn dismissed_in(round_dir: &std::path::Path) -> Vec<Dismissed> {
+    #[derive(serde::Deserialize)]
+    struct PlanFile {
+        #[serde(default)]
+        held_back: Vec<Dismissed>,
+    }
+    std::fs::read_to_string(round_dir.join("github-plan.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<PlanFile>(&t).ok())
+        .map(|p| p.held_back)
+        .unwrap_or_default()
 }
 
 /// What a round does.
@@ -166,6 +193,11 @@ impl Plan {
                 severity: f.severity.as_str().to_string(),
                 title: f.title.clone(),
                 first_round: first_round(previous, f),
+                dismissed: previous
+                    .dismissed
+                    .iter()
+                    .find(|d| d.finding == f.id)
+                    .map(|d| format!("by {} ({}) on {}", d.by, d.how, d.url)),
                 citations: f
                     .locations
                     .iter()
@@ -280,5 +312,35 @@ fn plain(f: &ConsolidatedFinding, first_round: u32) -> lifecycle::Finding {
             .map(|l| l.path.clone())
             .collect(),
         first_round,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dismissals_are_read_from_the_rounds_github_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            dismissed_in(dir.path()).is_empty(),
+            "no plan, no dismissals"
+        );
+        std::fs::write(
+            dir.path().join("github-plan.json"),
+            r#"{"summary": "x", "held_back": [{"finding": "I2", "title": "t", "by": "alice", "how": "thumbs_down", "url": "https://gh/t/9"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            dismissed_in(dir.path()),
+            vec![Dismissed {
+                finding: "I2".into(),
+                by: "alice".into(),
+                how: "thumbs_down".into(),
+                url: "https://gh/t/9".into(),
+            }]
+        );
+        std::fs::write(dir.path().join("github-plan.json"), "not json").unwrap();
+        assert!(dismissed_in(dir.path()).is_empty());
     }
 }

@@ -134,9 +134,15 @@ pub fn choose_round(
     suffix: &str,
     run: &crate::cli::RunArgs,
 ) -> Option<round::Plan> {
-    let previous = ReviewFolder::earlier(out_root, subject, suffix)
-        .and_then(|e| e.complete)
-        .map(|(round, review)| round::Previous { round, review });
+    let previous = ReviewFolder::earlier(out_root, subject, suffix).and_then(|e| {
+        let (round, review) = e.complete?;
+        let dismissed = round::dismissed_in(&e.review_dir.join(format!("round-{round}")));
+        Some(round::Previous {
+            round,
+            review,
+            dismissed,
+        })
+    });
     let asked = round::Asked {
         full: run.full,
         rerun: run.rerun,

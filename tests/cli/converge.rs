@@ -378,6 +378,52 @@ fn round_two_posts_only_the_new_finding_resolves_what_was_fixed_and_holds_back_w
         !summary.contains(&format!("**{b2}** {} — dismissed", FINDINGS[1].0)),
         "{summary}"
     );
+
+    // Round 3: the agents are told who dismissed D and F, how, and where.
+    pr.work.write("src/extra.rs", "pub fn extra() {}\n");
+    pr.work.commit("Add extra");
+    pr.push();
+    pr.post();
+    let brief = newest_brief(&pr.dirs);
+    for (title, how, url) in [
+        (FINDINGS[2].0, "reply", &d_url),
+        (FINDINGS[4].0, "thumbs_down", &f_url),
+    ] {
+        let at = brief
+            .find(title)
+            .unwrap_or_else(|| panic!("{title} not open in {brief}"));
+        let entry = &brief[at..];
+        let entry = &entry[..entry.find("\n\n").unwrap_or(entry.len())];
+        assert!(
+            entry.contains(&format!(
+                "dismissed on its review thread by alice ({how}) on {url}"
+            )),
+            "{entry}"
+        );
+    }
+    assert!(
+        !brief.contains("by tester"),
+        "our own reaction is no dismissal"
+    );
+}
+
+/// The brief of the newest round written under `dir`.
+fn newest_brief(dir: &Path) -> String {
+    let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "brief.md") {
+                found.push((e.metadata().unwrap().modified().unwrap(), p));
+            }
+        }
+    }
+    found.sort();
+    let (_, newest) = found.pop().expect("a brief");
+    std::fs::read_to_string(newest).unwrap()
 }
 
 #[test]
