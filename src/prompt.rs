@@ -349,7 +349,7 @@ fn short(sha: &str) -> &str {
 
 /// The repository's memory, fenced like every text the brief quotes and attributed: context
 /// from the maintainers' reviewed history, not instructions.
-fn memory_section(memory: &crate::context::Memory) -> String {
+pub fn memory_section(memory: &crate::context::Memory) -> String {
     let mut text = String::new();
     let mut left_out = 0;
     for (i, note) in memory.notes.iter().enumerate() {

@@ -378,7 +378,11 @@ async fn judge_review(
     started: Instant,
     round_dir: &Path,
 ) -> Review {
-    let brief = crate::judge::brief(&review);
+    // The judge proposes notes too: it sees the ones the repository already keeps.
+    let memory = crate::context::for_brief(change)
+        .map(|m| prompt::memory_section(&m))
+        .unwrap_or_default();
+    let brief = crate::secrets::redact_text(&crate::judge::brief_with(&review, &memory));
     artifacts::write_or_log(&round_dir.join("judge-brief.md"), &brief);
     progress::log(&format!(
         "judging the consolidated findings with {}",

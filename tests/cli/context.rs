@@ -181,6 +181,17 @@ fn applied_proposals_carry_provenance_and_reach_the_next_brief_inside_the_fence(
         brief,
         "the brief on disk is what the agent read"
     );
+
+    // The judge, which proposes notes too, is shown the ones the repository keeps.
+    let out = repo.run(&["review", "--agents", "a", "--judge", "a", "--rerun"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let judge_brief =
+        std::fs::read_to_string(repo.round_dir().join("judge-brief.md")).expect("judge brief");
+    assert_eq!(memory_fence(&judge_brief), Some(fence), "{judge_brief}");
+    assert!(
+        judge_brief.find("## Repository memory") < judge_brief.find("## Your answer"),
+        "{judge_brief}"
+    );
 }
 
 #[test]
