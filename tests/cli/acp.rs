@@ -208,35 +208,10 @@ fn the_client_serves_reads_inside_the_tree_and_refuses_everything_else() {
 /// Set in the copy of a test that runs inside the network namespace.
 const IN_NAMESPACE: &str = "DEEP_REVIEW_TEST_IN_NETNS";
 
-/// The folder of the pinned agent CLIs, when `names` are all in it. Missing under CI is a
-/// failure; elsewhere a loud skip.
-fn cli_dir(names: &[&str]) -> Option<PathBuf> {
-    let dir = std::env::var_os("DEEP_REVIEW_CLI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/target/agent-clis/node_modules/.bin"
-            ))
-        });
-    if names.iter().all(|b| dir.join(b).exists()) {
-        return Some(dir);
-    }
-    let msg = format!(
-        "ACP agents {names:?} not found in {} (run .ci/run, or its npm install line)",
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("\n!!!!!!!! SKIPPED real ACP agent test: {msg} !!!!!!!!\n");
-    None
-}
-
 /// Runs the test `name` again inside a user + network namespace with only loopback (where
 /// the machine allows it), so nothing the agents try can leave the machine.
 pub(crate) fn in_namespace(name: &str, body: fn(&Path)) {
-    let Some(bin) = cli_dir(&["gemini", "opencode"]) else {
+    let Some(bin) = crate::real_clis::cli_dir_with(&["gemini", "opencode"]) else {
         return;
     };
     if std::env::var_os(IN_NAMESPACE).is_some() {

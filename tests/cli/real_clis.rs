@@ -10,6 +10,12 @@ use serde_json::json;
 use std::path::PathBuf;
 
 pub fn cli_dir() -> Option<PathBuf> {
+    cli_dir_with(&["claude", "codex", "gemini"])
+}
+
+/// The folder of the pinned agent CLIs when `names` are all in it (`DEEP_REVIEW_CLI_DIR`, else
+/// target/agent-clis). Missing under CI is a failure; elsewhere a loud skip.
+pub fn cli_dir_with(names: &[&str]) -> Option<PathBuf> {
     let dir = std::env::var_os("DEEP_REVIEW_CLI_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -18,14 +24,11 @@ pub fn cli_dir() -> Option<PathBuf> {
                 "/target/agent-clis/node_modules/.bin"
             ))
         });
-    let all = ["claude", "codex", "gemini"]
-        .iter()
-        .all(|b| dir.join(b).exists());
-    if all {
+    if names.iter().all(|b| dir.join(b).exists()) {
         return Some(dir);
     }
     let msg = format!(
-        "real agent CLIs not found in {} (run .ci/run, or `npm install --prefix target/agent-clis @openai/codex@0.171.0 @anthropic-ai/claude-code@2.1.332 @google/gemini-cli@0.61.0`)",
+        "agent CLIs {names:?} not found in {} (run .ci/run, or its npm install line)",
         dir.display()
     );
     if std::env::var_os("CI").is_some() {

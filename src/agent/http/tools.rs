@@ -319,7 +319,7 @@ impl Tools {
 
     fn git_log(&self, path: Option<&str>) -> Output {
         let range = format!("{}..{}", self.base, self.head);
-        let mut args = vec![
+        let args = vec![
             "--literal-pathspecs",
             "log",
             "--no-color",
@@ -328,15 +328,7 @@ impl Tools {
             range.as_str(),
             "--",
         ];
-        let checked;
-        if let Some(p) = path {
-            checked = match crate::tree_guard::check_path(p) {
-                Ok(c) => c,
-                Err(why) => return Output::refused(format!("refused: `{p}` {why}")),
-            };
-            args.push(&checked);
-        }
-        self.git(&args)
+        self.git_on_path(args, path)
     }
 
     fn git_show(&self, rev: &str, path: Option<&str>) -> Output {
@@ -345,7 +337,7 @@ impl Tools {
             Ok(s) => s,
             Err(why) => return Output::refused(why),
         };
-        let mut args = vec![
+        let args = vec![
             "--literal-pathspecs",
             "show",
             "--no-color",
@@ -356,13 +348,23 @@ impl Tools {
             sha.as_str(),
             "--",
         ];
-        let checked;
-        if let Some(p) = path {
-            checked = match crate::tree_guard::check_path(p) {
-                Ok(c) => c,
-                Err(why) => return Output::refused(format!("refused: `{p}` {why}")),
-            };
-            args.push(&checked);
+        self.git_on_path(args, path)
+    }
+
+    /// Runs git with `args` (ending in `--`), limited to `path` when given, after the path
+    /// guard's lexical check.
+    fn git_on_path(&self, args: Vec<&str>, path: Option<&str>) -> Output {
+        let checked = match path.map(crate::tree_guard::check_path) {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(why)) => {
+                let p = path.unwrap_or_default();
+                return Output::refused(format!("refused: `{p}` {why}"));
+            }
+        };
+        let mut args = args;
+        if let Some(c) = &checked {
+            args.push(c);
         }
         self.git(&args)
     }
