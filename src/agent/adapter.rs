@@ -44,17 +44,12 @@ pub trait Adapter: Send + Sync {
         false
     }
 
-    /// Whether its process receives deep-review's variable `name` besides the common base
-    /// ([`super::env::BASE`]): its vendor's own variables. `is_set` tells whether a variable
-    /// is set and not `0` in the agent's environment, for modes that switch on more.
-    fn wants_env(&self, _name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
+    /// Whether the process of `spec` receives deep-review's variable `name` besides the common
+    /// base ([`super::env::BASE`]): its vendor's own variables (for an ACP agent, its
+    /// preset's). `is_set` tells whether a variable is set and not `0` in the agent's
+    /// environment, for modes that switch on more.
+    fn wants_env(&self, _spec: &AgentSpec, _name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
         false
-    }
-
-    /// [`Adapter::wants_env`] for one configured agent, for kinds whose variables depend on
-    /// what it runs (an ACP agent's preset).
-    fn wants_env_of(&self, _spec: &AgentSpec, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
-        self.wants_env(name, is_set)
     }
 
     /// Variables its process gets derived from its computed environment `env` (the vendor's

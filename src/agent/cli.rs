@@ -104,7 +104,7 @@ impl<T: Cli> Adapter for T {
         true
     }
 
-    fn wants_env(&self, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
+    fn wants_env(&self, _spec: &AgentSpec, name: &str, is_set: &dyn Fn(&str) -> bool) -> bool {
         Cli::wants_env(self, name, is_set)
     }
 

@@ -84,7 +84,7 @@ pub fn compute(
     let wanted = |n: &str| {
         BASE.contains(&n)
             || BASE_PREFIXES.iter().any(|p| n.starts_with(p))
-            || adapter.wants_env_of(spec, n, &set)
+            || adapter.wants_env(spec, n, &set)
             || spec.pass_env.iter().any(|p| p == n)
     };
     let mut out: BTreeMap<String, String> = parent

@@ -127,7 +127,7 @@ impl Adapter for Acp {
     }
 
     /// Its preset's variables; none for an agent deep-review does not know (`pass_env`).
-    fn wants_env_of(&self, spec: &AgentSpec, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
+    fn wants_env(&self, spec: &AgentSpec, name: &str, _is_set: &dyn Fn(&str) -> bool) -> bool {
         presets::for_spec(spec).is_some_and(|p| p.env_prefixes.iter().any(|x| name.starts_with(x)))
     }
 
