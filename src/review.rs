@@ -449,6 +449,20 @@ pub struct ConsolidatedFinding {
     /// Why the final severity was chosen.
     #[serde(default)]
     pub calibration: String,
+    /// A committable fix: exact new text for verified lines of one location, kept only when it
+    /// applies to the head text inside one hunk of the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<Replacement>,
+}
+
+/// The exact new text for lines `start_line..=end_line` of `path` in the head tree (without
+/// the trailing newline of the last line; empty text deletes the lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub text: String,
 }
 
 impl ConsolidatedFinding {

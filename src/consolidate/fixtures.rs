@@ -121,6 +121,7 @@ pub(super) fn consolidated(
         status,
         drop_reason: None,
         calibration: String::new(),
+        replacement: None,
     }
 }
 

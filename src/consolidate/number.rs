@@ -88,6 +88,7 @@ mod tests {
             status,
             drop_reason: None,
             calibration: String::new(),
+            replacement: None,
         }
     }
 

@@ -270,6 +270,7 @@ fn build_finding(
         status,
         drop_reason,
         calibration,
+        replacement: None,
     }
 }
 

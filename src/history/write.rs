@@ -378,6 +378,7 @@ mod tests {
             status,
             drop_reason: drop_reason.map(str::to_string),
             calibration: String::new(),
+            replacement: None,
         }
     }
 
