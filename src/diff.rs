@@ -73,6 +73,18 @@ impl FileDiff {
     }
 
     /// Whether `line` of the new file is shown in this diff (added or context).
+    /// The hunk that shows every new-file line from `start` to `end` (inclusive) on the right
+    /// side, if one does. GitHub places a multi-line comment or suggestion only within one hunk.
+    pub fn hunk_spanning(&self, start: u32, end: u32) -> Option<&Hunk> {
+        let (start, end) = (start.min(end), start.max(end));
+        self.hunks.iter().find(|h| {
+            let mut lines = h.lines.iter().filter_map(|l| l.new_line);
+            let first = lines.next();
+            let last = h.lines.iter().rev().find_map(|l| l.new_line);
+            matches!((first, last), (Some(a), Some(b)) if a <= start && end <= b)
+        })
+    }
+
     pub fn shows_new_line(&self, line: u32) -> bool {
         self.hunks
             .iter()
@@ -393,6 +405,20 @@ mod tests {
         assert_eq!(files[1].added_lines().count(), 2);
         assert!(files[2].binary);
         assert_eq!(files[2].path(), "logo.png");
+    }
+
+    #[test]
+    fn a_range_spans_one_hunk_or_none() {
+        let two = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,3 @@\n a\n+b\n c\n@@ -20,2 +21,3 @@\n t\n+u\n v\n";
+        let f = &parse(two)[0];
+        assert!(f.hunk_spanning(1, 3).is_some());
+        assert!(
+            f.hunk_spanning(3, 1).is_some(),
+            "the ends may come in either order"
+        );
+        assert!(f.hunk_spanning(22, 23).is_some());
+        assert!(f.hunk_spanning(3, 21).is_none(), "two hunks are two ranges");
+        assert!(f.hunk_spanning(4, 4).is_none(), "between hunks");
     }
 
     #[test]
