@@ -141,6 +141,7 @@ fn main() {
                             start_line: quote_line as u32,
                             end_line: Some(quote_line as u32 + 2),
                             quote: Some(quoted),
+                            replacement: None,
                         }],
                         fix: Some("Do the right thing.".into()),
                         scope: None,

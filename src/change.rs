@@ -336,6 +336,10 @@ impl crate::tree_guard::HeadTree for Change {
     fn changed_paths(&self) -> Vec<String> {
         self.files.iter().map(|f| f.path().to_string()).collect()
     }
+
+    fn diff(&self) -> Option<&[FileDiff]> {
+        Some(&self.files)
+    }
 }
 
 fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {

@@ -120,6 +120,12 @@ pub struct Location {
     /// The text of the cited line, as the agent saw it; used to verify and relocate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// A committable fix: the exact new text of lines `start_line..=end_line` (whole lines,
+    /// joined by `\n`, without the last line's newline). Only a finding's locations carry one,
+    /// at most one per finding; consolidation keeps it only when it applies to the head text
+    /// inside one hunk of the change (`crate::consolidate`, `replacement.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
 }
 
 impl Location {
@@ -519,6 +525,63 @@ mod tests {
             "{:?}",
             a.notes
         );
+    }
+
+    #[test]
+    fn a_finding_location_carries_one_replacement_and_an_observation_none() {
+        let long = "x".repeat(caps::REPLACEMENT_CAP + 1);
+        let a = parse_answer(&format!(
+            r#"{{"schema":1,"summary":"","findings":[
+                {{"severity":"important","title":"t","locations":[
+                    {{"path":"a.rs","start_line":2,"replacement":"    fixed();\r\n"}},
+                    {{"path":"a.rs","start_line":5,"replacement":"again();"}}]}},
+                {{"severity":"important","title":"u","locations":[
+                    {{"path":"a.rs","start_line":2,"replacement":""}},
+                    {{"path":"a.rs","start_line":3,"replacement":"{long}"}}]}},
+                {{"severity":"suggestion","title":"v","locations":[{{"path":"a.rs","start_line":2,"replacement":null}}]}}],
+              "observations":[{{"kind":"concern","title":"o","locations":[{{"path":"a.rs","start_line":1,"replacement":"y"}}]}}]}}"#
+        ))
+        .unwrap();
+        let kept: Vec<Vec<Option<&str>>> = a
+            .findings
+            .iter()
+            .map(|f| {
+                f.locations
+                    .iter()
+                    .map(|l| l.replacement.as_deref())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                vec![Some("    fixed();"), None],
+                vec![None, None],
+                vec![None]
+            ]
+        );
+        assert_eq!(a.findings[0].locations.len(), 2, "locations stay");
+        assert_eq!(a.observations[0].locations[0].replacement, None);
+        assert_eq!(
+            a.notes,
+            vec![
+                "`findings[0].locations[1].replacement` dropped: a finding carries at most one replacement (the first is kept)".to_string(),
+                format!("`findings[1].locations[1].replacement` dropped: it has {} bytes, more than the {} a small fix needs", caps::REPLACEMENT_CAP + 1, caps::REPLACEMENT_CAP),
+                "`observations[0].locations[0].replacement` dropped: only a finding's location can carry one".to_string(),
+            ]
+        );
+        // Answers without the field still parse, and a strict-schema answer may send null.
+        let s = json_schema_strict();
+        let loc = &s["properties"]["findings"]["items"]["properties"]["locations"]["items"];
+        assert_eq!(
+            loc["properties"]["replacement"]["type"],
+            serde_json::json!(["string", "null"])
+        );
+        let obs = &s["properties"]["observations"]["items"]["properties"]["locations"]["items"];
+        assert!(obs["properties"].get("replacement").is_none());
+        assert!(parse_answer(MINIMAL).unwrap().findings[0].locations[0]
+            .replacement
+            .is_none());
     }
 
     #[test]

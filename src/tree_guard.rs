@@ -467,6 +467,11 @@ pub trait HeadTree {
     fn changed_paths(&self) -> Vec<String> {
         Vec::new()
     }
+    /// The change's diff, file by file, when known: a committable replacement must lie within
+    /// one of its hunks. None for saved answers consolidated without the change.
+    fn diff(&self) -> Option<&[crate::diff::FileDiff]> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -137,6 +137,7 @@ fn loc(path: &str, line: u32, quote: &str) -> Location {
         start_line: line,
         end_line: None,
         quote: Some(secrets::redact_line(quote)),
+        replacement: None,
     }
 }
 

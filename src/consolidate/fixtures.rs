@@ -35,6 +35,7 @@ pub(super) fn cite(path: &str, start: u32, end: u32, quote: Option<&str>) -> Loc
         start_line: start,
         end_line: Some(end),
         quote: quote.map(str::to_string),
+        replacement: None,
     }
 }
 

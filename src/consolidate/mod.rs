@@ -17,6 +17,8 @@
 //! 4. **Number** (`number.rs`) reported findings `C1.. I1.. S1..` by severity, then
 //!    agreement, then place. The judge's edits (`judge_edits.rs`) apply here, by the IDs the
 //!    judge saw, and the findings are numbered anew.
+//!    Each finding then takes its committable fix (`replacement.rs`): the highest-severity
+//!    member's replacement that applies to the head text inside one hunk of the diff.
 //! 5. **Lifecycle** (`lifecycle.rs`): matching findings across rounds (new, still open,
 //!    fixed, withdrawn), by fingerprint, then by similarity. Applied by the round
 //!    (`crate::round`), which holds the previous round's review, once the IDs are final
@@ -41,6 +43,7 @@ mod number;
 mod observations;
 mod options;
 mod pipeline;
+mod replacement;
 mod similarity;
 mod summary;
 mod verdict;

@@ -9,6 +9,7 @@ use super::observations::collect_assessments;
 use super::observations::collect_context_updates;
 use super::observations::consolidate_observations;
 use super::options::Options;
+use super::replacement;
 use super::summary::executive_summary;
 use super::verdict::verdict;
 use super::verify::verify_findings;
@@ -72,6 +73,8 @@ pub fn consolidate(mut input: Input<'_>, opts: &Options) -> Review {
         (clusters, findings, order) = (edited.clusters, edited.findings, edited.order);
         edit_note = Some(edited.note);
     }
+    // Each finding's committable fix, once its members and ID are final.
+    let replacement_notes = replacement::attach(&mut findings, &items, input.tree);
     // 5. Lifecycle (lifecycle.rs): applied by the round (crate::round) to the finished
     // review, whose IDs are final only after the judge; metrics and the verdict do not read it.
     let reconciliation = reconciliation(&findings, &clusters, &items);
@@ -87,6 +90,7 @@ pub fn consolidate(mut input: Input<'_>, opts: &Options) -> Review {
             review.notes.push(format!("{}: {n}", run.name));
         }
     }
+    review.notes.extend(replacement_notes);
     // Every string of the review masked once, before anything renders or writes it.
     crate::secrets::mask_value(review)
 }

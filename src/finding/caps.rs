@@ -33,6 +33,9 @@ pub const TEXT_CAP: usize = 16 * 1024;
 pub const NOTE_CAP: usize = 2 * 1024;
 /// Longest kept quote or path, in bytes; a longer path drops its location.
 pub const LINE_CAP: usize = 1024;
+/// Longest kept replacement, in bytes: a longer one is dropped (a cut one would be wrong),
+/// its location kept.
+pub const REPLACEMENT_CAP: usize = 4 * 1024;
 /// Longest kept category, in bytes.
 pub const CATEGORY_CAP: usize = 64;
 /// Notes kept per answer; further ones are counted.
@@ -201,13 +204,51 @@ fn cut_opt(s: &mut Option<String>, cap: usize, at: &str, notes: &mut Notes) {
     }
 }
 
+/// Whether a list of locations may carry a replacement.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Replacements {
+    /// A finding's: the first replacement is kept, later ones are dropped.
+    First,
+    /// An observation's: none.
+    None,
+}
+
+/// The replacement as consolidation reads it, or None with a note when it cannot be kept
+/// (`taken`: an earlier location of the same finding already carries one). A blank one is
+/// no replacement: strict structured outputs often fill an optional string with "".
+fn replacement(
+    text: Option<String>,
+    allowed: Replacements,
+    taken: bool,
+    at: &str,
+    notes: &mut Notes,
+) -> Option<String> {
+    let text = text.filter(|t| !t.trim().is_empty())?;
+    let why = if allowed == Replacements::None {
+        "only a finding's location can carry one".to_string()
+    } else if taken {
+        "a finding carries at most one replacement (the first is kept)".to_string()
+    } else if text.len() > REPLACEMENT_CAP {
+        format!(
+            "it has {} bytes, more than the {REPLACEMENT_CAP} a small fix needs",
+            text.len()
+        )
+    } else {
+        let text = text.replace("\r\n", "\n");
+        return Some(text.strip_suffix('\n').unwrap_or(&text).to_string());
+    };
+    notes.push(format!("`{at}.replacement` dropped: {why}"));
+    None
+}
+
 /// The usable locations, each cut to size; the others dropped with a note.
 fn locations(
     raw: Capped<LooseLocation, MAX_LOCATIONS>,
     at: &str,
+    allowed: Replacements,
     notes: &mut Notes,
 ) -> Vec<Location> {
-    let mut out = Vec::new();
+    let mut out: Vec<Location> = Vec::new();
     for (j, LooseLocation(l)) in raw.kept.into_iter().enumerate() {
         let here = format!("{at}.locations[{j}]");
         let usable = l.and_then(|l| match location_problem(&l) {
@@ -220,6 +261,8 @@ fn locations(
                 if let Some(q) = &mut l.quote {
                     cut(q, LINE_CAP, false, &format!("{here}.quote"), notes);
                 }
+                let taken = out.iter().any(|o| o.replacement.is_some());
+                l.replacement = replacement(l.replacement.take(), allowed, taken, &here, notes);
                 out.push(l);
             }
             Err(p) => notes.push(format!("`{here}` dropped: {p}")),
@@ -249,7 +292,7 @@ impl RawAnswer {
                     severity: f.severity,
                     title: f.title,
                     body: f.body,
-                    locations: locations(f.locations, &at, n),
+                    locations: locations(f.locations, &at, Replacements::First, n),
                     fix: f.fix,
                     scope: f.scope,
                     category: f.category,
@@ -274,7 +317,7 @@ impl RawAnswer {
                     title: o.title,
                     body: o.body,
                     scope: o.scope,
-                    locations: locations(o.locations, &at, n),
+                    locations: locations(o.locations, &at, Replacements::None, n),
                 };
                 cut(&mut o2.title, TITLE_CAP, true, &format!("{at}.title"), n);
                 cut(&mut o2.body, TEXT_CAP, true, &format!("{at}.body"), n);

@@ -15,6 +15,12 @@ pub fn json_schema() -> serde_json::Value {
             "quote": { "type": "string", "description": "The exact text of start_line, used to verify the citation." }
         }
     });
+    // A finding's location may carry a committable fix; an observation's may not.
+    let mut finding_location = location.clone();
+    finding_location["properties"]["replacement"] = serde_json::json!({
+        "type": "string",
+        "description": "Only for a small fix you are certain of (a few lines, nothing else to change anywhere): the exact new text of lines start_line..end_line, which replaces them as they are (whole lines, with their indentation, lines joined by \n, no code fence, no line numbers). The lines must be in the diff. Omit it otherwise, and at most one location per finding has one."
+    });
     let scope = serde_json::json!({ "type": "string", "enum": ["regression", "in_scope", "pre_existing", "future"] });
     serde_json::json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -37,7 +43,7 @@ pub fn json_schema() -> serde_json::Value {
                         "severity": { "type": "string", "enum": ["critical", "important", "suggestion"] },
                         "title": { "type": "string", "minLength": 1 },
                         "body": { "type": "string", "description": "Markdown: the mechanism and its impact." },
-                        "locations": { "type": "array", "items": location },
+                        "locations": { "type": "array", "items": finding_location },
                         "fix": { "type": "string", "description": "Markdown: the concrete change to make." },
                         "scope": scope,
                         "category": { "type": "string", "description": "correctness, concurrency, security, resource, performance, api, tests, docs, …" },

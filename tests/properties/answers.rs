@@ -40,6 +40,7 @@ fn location() -> impl Strategy<Value = Location> {
             start_line,
             end_line: span.map(|s| start_line + s),
             quote,
+            replacement: None,
         })
 }
 
