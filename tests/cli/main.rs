@@ -33,4 +33,5 @@ mod real_clis;
 mod report;
 mod rounds;
 mod sarif;
+mod suggestions;
 mod transcripts;
