@@ -104,9 +104,9 @@ when), the lines, and a concrete fix. One problem per finding.\n\
 - Only for a small fix you are certain of (a few lines, complete as it stands, nothing to \
 change anywhere else), also put on that finding's location a `replacement`: the exact new text \
 of the cited lines `start_line`..`end_line`, which replaces them as they are (whole lines with \
-their indentation, no code fence, no line numbers), within one hunk of the diff below. It may be \
-committed as you wrote it, so leave it out whenever you are unsure, and describe larger fixes in \
-`fix` instead.\n\
+their indentation, no code fence, no line numbers), within one hunk of the diff below, with \
+`quote` set. It may be committed as you wrote it, so leave it out whenever you are unsure, and \
+describe larger fixes in `fix` instead.\n\
 - Severity: `critical` = data loss, security hole, crash or outage in normal use; \
 `important` = a real bug or regression a maintainer should fix before merging; \
 `suggestion` = worth doing, safe to merge without. Do not inflate.\n\

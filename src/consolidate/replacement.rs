@@ -1,7 +1,7 @@
 //! Committable fixes. An agent may give, on one location of a finding, the exact new text of
 //! the cited lines (`locations[].replacement`). A consolidated finding keeps one only when it
-//! can be committed as it is: its location was verified against the head tree (and kept the
-//! cited span), the lines lie inside one hunk of the change's diff on the right side (where
+//! can be committed as it is: its location was verified against the head tree by its quote
+//! (and kept the cited span), the lines lie inside one hunk of the change's diff on the right side (where
 //! GitHub places a suggestion), the text differs from the head's lines, replacing them leaves
 //! a text file (no code fence, no NUL or other control character, no credential, at most
 //! [`MAX_REPLACED_LINES`] lines replaced). Of the members' valid replacements the one of the
@@ -56,6 +56,11 @@ pub(super) fn check(
     if !at.verified {
         let why = at.note.as_deref().unwrap_or("not verified");
         return Err(format!("its location `{place}` is not verified ({why})"));
+    }
+    if cited.quote.as_deref().is_none_or(|q| q.trim().is_empty()) {
+        return Err(format!(
+            "its location `{place}` has no `quote`, so nothing confirms which lines it replaces"
+        ));
     }
     if at.end_line - at.start_line != cited.end() - cited.start_line {
         return Err(format!(
@@ -271,10 +276,14 @@ mod tests {
         }
     }
 
+    fn quoted(start: u32, end: u32) -> Location {
+        cite("src/a.rs", start, end, Some(HEAD[start as usize - 1]))
+    }
+
     fn run_check(start: u32, end: u32, text: &str) -> Result<Replacement, String> {
         let d = diff();
         check(
-            &cite("src/a.rs", start, end, None),
+            &quoted(start, end),
             &verified(start, end),
             text,
             Some(&head()),
@@ -301,7 +310,7 @@ mod tests {
         let mut moved = verified(2, 3);
         moved.relocated_from = Some(1);
         let r = check(
-            &cite("src/a.rs", 1, 2, None),
+            &cite("src/a.rs", 1, 2, Some(HEAD[1])),
             &moved,
             "    x\n}",
             Some(&head()),
@@ -320,7 +329,7 @@ mod tests {
         let err = |r: Result<Replacement, String>| r.unwrap_err();
         assert_eq!(
             err(check(
-                &cite("src/a.rs", 2, 2, None),
+                &quoted(2, 2),
                 &unverified,
                 FIX,
                 Some(&head()),
@@ -330,7 +339,17 @@ mod tests {
         );
         assert_eq!(
             err(check(
-                &cite("src/a.rs", 2, 9, None),
+                &cite("src/a.rs", 2, 2, None),
+                &verified(2, 2),
+                FIX,
+                Some(&head()),
+                Some(&d)
+            )),
+            "its location `src/a.rs:2` has no `quote`, so nothing confirms which lines it replaces"
+        );
+        assert_eq!(
+            err(check(
+                &cite("src/a.rs", 2, 9, Some(HEAD[1])),
                 &verified(2, 6),
                 FIX,
                 Some(&head()),
@@ -368,7 +387,7 @@ mod tests {
         );
         assert_eq!(
             err(check(
-                &cite("src/a.rs", 2, 2, None),
+                &quoted(2, 2),
                 &verified(2, 2),
                 FIX,
                 Some(&head()),
@@ -380,7 +399,7 @@ mod tests {
         other.path = "src/b.rs".into();
         assert_eq!(
             err(check(
-                &cite("src/b.rs", 2, 2, None),
+                &cite("src/b.rs", 2, 2, Some("x")),
                 &other,
                 FIX,
                 Some(&head()),
@@ -399,13 +418,26 @@ mod tests {
         let lines: Vec<String> = (0..30).map(|i| format!("line {i}")).collect();
         let mut at = verified(1, 30);
         at.path = "b".into();
-        let r = check(&cite("b", 1, 30, None), &at, "x", Some(&lines), Some(&d));
+        let r = check(
+            &cite("b", 1, 30, Some("line 0")),
+            &at,
+            "x",
+            Some(&lines),
+            Some(&d),
+        );
         assert_eq!(
             r.unwrap_err(),
             "it replaces 30 lines; a committable fix replaces at most 20"
         );
         at.end_line = 20;
-        assert!(check(&cite("b", 1, 20, None), &at, "x", Some(&lines), Some(&d)).is_ok());
+        assert!(check(
+            &cite("b", 1, 20, Some("line 0")),
+            &at,
+            "x",
+            Some(&lines),
+            Some(&d)
+        )
+        .is_ok());
     }
 
     fn proposal(agent: &str, severity: Severity, text: Result<&str, &str>) -> Proposal {

@@ -19,7 +19,7 @@ pub fn json_schema() -> serde_json::Value {
     let mut finding_location = location.clone();
     finding_location["properties"]["replacement"] = serde_json::json!({
         "type": "string",
-        "description": "Only for a small fix you are certain of (a few lines, nothing else to change anywhere): the exact new text of lines start_line..end_line, which replaces them as they are (whole lines, with their indentation, lines joined by \n, no code fence, no line numbers). The lines must be in the diff. Omit it otherwise, and at most one location per finding has one."
+        "description": "Only for a small fix you are certain of (a few lines, nothing else to change anywhere): the exact new text of lines start_line..end_line, which replaces them as they are (whole lines, with their indentation, lines joined by \\n, no code fence, no line numbers). The lines must lie within one hunk of the diff, and `quote` must be given. Omit it otherwise; at most one location per finding has one."
     });
     let scope = serde_json::json!({ "type": "string", "enum": ["regression", "in_scope", "pre_existing", "future"] });
     serde_json::json!({

@@ -63,7 +63,7 @@ fn multiply_finding(replacement: &str) -> Value {
         "severity": "important",
         "title": "f25 multiplies by one for nothing",
         "body": "`25 * 1` in f25 hides the constant behind a pointless multiplication.",
-        "locations": [{"path": "src/lib.rs", "start_line": 25, "replacement": replacement}]
+        "locations": [{"path": "src/lib.rs", "start_line": 25, "quote": "pub fn f25() -> u32 { 25 * 1 }", "replacement": replacement}]
     })
 }
 
@@ -89,7 +89,7 @@ fn valid_replacements_survive_invalid_ones_are_dropped_with_a_note_and_the_repor
                 "severity": "suggestion",
                 "title": "Name f12 after what it returns",
                 "body": "Twelve would read better than f12 for callers.",
-                "locations": [{"path": "src/lib.rs", "start_line": 12, "replacement": "pub fn twelve() -> u32 { 12 }"}],
+                "locations": [{"path": "src/lib.rs", "start_line": 12, "quote": "pub fn f12() -> u32 { 12 }", "replacement": "pub fn twelve() -> u32 { 12 }"}],
                 "confidence": 0.9
             },
             {
@@ -105,7 +105,7 @@ fn valid_replacements_survive_invalid_ones_are_dropped_with_a_note_and_the_repor
                 "severity": "important",
                 "title": "Closing braces of impl block misplaced",
                 "body": "Indentation of the trailing braces confuses rustfmt users.",
-                "locations": [{"path": "src/cache.rs", "start_line": 9, "end_line": 14, "replacement": "    }\n}\n\n\n\n"}]
+                "locations": [{"path": "src/cache.rs", "start_line": 9, "end_line": 14, "quote": "}", "replacement": "    }\n}\n\n\n\n"}]
             }
         ])),
     );
@@ -117,9 +117,15 @@ fn valid_replacements_survive_invalid_ones_are_dropped_with_a_note_and_the_repor
                 "severity": "important",
                 "title": "f5 adds a needless zero",
                 "body": "`5 + 0` in f5 is noise that reviewers must read twice.",
-                "locations": [{"path": "src/lib.rs", "start_line": 5, "replacement": "```rust\npub fn f5() -> u32 { 5 }\n```"}]
+                "locations": [{"path": "src/lib.rs", "start_line": 5, "quote": "pub fn f5() -> u32 { 5 + 0 }", "replacement": "```rust\npub fn f5() -> u32 { 5 }\n```"}]
             },
-            multiply_finding("pub fn f25() -> u32 { 25 }")
+            multiply_finding("pub fn f25() -> u32 { 25 }"),
+            {
+                "severity": "important",
+                "title": "Map field lacks a capacity hint",
+                "body": "Construct the HashMap with a capacity to avoid rehashing while it fills.",
+                "locations": [{"path": "src/cache.rs", "start_line": 2, "replacement": "    map: std::collections::HashMap<String, String>, // sized"}]
+            }
         ])),
     );
     let gemini = answering_agent(
@@ -162,6 +168,7 @@ fn valid_replacements_survive_invalid_ones_are_dropped_with_a_note_and_the_repor
         "Closing braces of impl block misplaced",
         "f5 adds a needless zero",
         "f25 multiplies by one for nothing",
+        "Map field lacks a capacity hint",
     ] {
         let f = by_title(&v, title);
         assert_eq!(f["status"], "reported", "{f:#}");
@@ -179,6 +186,7 @@ fn valid_replacements_survive_invalid_ones_are_dropped_with_a_note_and_the_repor
         format!("{}: the replacement from codex (its finding 2, important) was dropped: its location `src/cache.rs:60` is not verified (line 60 does not exist: `src/cache.rs` has 10 lines).", id("Doc comment claims a default value")),
         format!("{}: the replacement from codex (its finding 3, important) was dropped: the cited lines were cut to `src/cache.rs:9-10` to fit the file, so it would not replace what it was written for.", id("Closing braces of impl block misplaced")),
         format!("{}: the replacement from claude (its finding 0, important) was dropped: it contains a code fence.", id("f5 adds a needless zero")),
+        format!("{}: the replacement from claude (its finding 2, important) was dropped: its location `src/cache.rs:2` has no `quote`, so nothing confirms which lines it replaces.", id("Map field lacks a capacity hint")),
         format!("{}: no replacement: claude (its finding 1, important) and gemini (its finding 1, important) propose different ones at the same severity.", id("f25 multiplies by one for nothing")),
     ];
     for e in &expected {
@@ -187,6 +195,8 @@ fn valid_replacements_survive_invalid_ones_are_dropped_with_a_note_and_the_repor
             "missing note {e}\nin {notes:#?}"
         );
     }
+    let about_replacements = notes.iter().filter(|n| n.contains("replacement")).count();
+    assert_eq!(about_replacements, expected.len(), "{notes:#?}");
 
     // The Markdown report: the kept replacement as a diff, the notes under the process notes.
     let report = std::fs::read_to_string(repo.round_dir().join("report.md")).unwrap();
