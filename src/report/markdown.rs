@@ -238,59 +238,9 @@ fn finding_block(out: &mut String, r: &Review, f: &ConsolidatedFinding) {
         }
     }
     if let Some(r) = &f.replacement {
-        suggested_change(out, f, r);
+        out.push_str(&super::suggestion::markdown(f, r));
     }
     let _ = writeln!(out, "**Severity calibration:** {}\n", f.calibration.trim());
-}
-
-/// The head's lines a replacement replaces, read from the excerpt of a location that shows
-/// them all.
-fn replaced_lines<'a>(f: &'a ConsolidatedFinding, r: &Replacement) -> Option<&'a [String]> {
-    f.locations.iter().find_map(|l| {
-        let e = l.excerpt.as_ref().filter(|_| l.path == r.path)?;
-        let from = r.start_line.checked_sub(e.start_line)? as usize;
-        let to = (r.end_line + 1).checked_sub(e.start_line)? as usize;
-        e.lines.get(from..to)
-    })
-}
-
-/// A fence of backticks longer than any run of backticks in `lines`.
-fn fence_for<'a>(lines: impl Iterator<Item = &'a str>) -> String {
-    let longest = lines
-        .flat_map(|l| l.split(|c| c != '`'))
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
-}
-
-/// The committable fix as a diff: the cited head lines as `-`, the replacement as `+`.
-fn suggested_change(out: &mut String, f: &ConsolidatedFinding, r: &Replacement) {
-    let place = if r.end_line > r.start_line {
-        format!("{}:{}-{}", r.path, r.start_line, r.end_line)
-    } else {
-        format!("{}:{}", r.path, r.start_line)
-    };
-    let current = replaced_lines(f, r);
-    let new: Vec<&str> = if r.text.is_empty() {
-        Vec::new()
-    } else {
-        r.text.split('\n').collect()
-    };
-    let _ = writeln!(out, "**Suggested change** (`{place}`, committable):\n");
-    if current.is_none() {
-        out.push_str("(The current lines are not in this review.)\n\n");
-    }
-    let old = current.unwrap_or_default();
-    let fence = fence_for(old.iter().map(String::as_str).chain(new.iter().copied()));
-    let _ = writeln!(out, "{fence}diff");
-    for l in old {
-        let _ = writeln!(out, "-{l}");
-    }
-    for l in &new {
-        let _ = writeln!(out, "+{l}");
-    }
-    let _ = writeln!(out, "{fence}\n");
 }
 
 fn findings(out: &mut String, r: &Review) {

@@ -3,6 +3,7 @@
 pub mod markdown;
 pub mod rounds;
 pub mod sarif;
+pub mod suggestion;
 
 use crate::review::Review;
 
