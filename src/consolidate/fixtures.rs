@@ -71,6 +71,8 @@ pub(super) fn items<'a>(findings: &'a [(&'a str, Finding)]) -> Vec<Item<'a>> {
 pub(super) struct Tree {
     files: HashMap<String, Arc<Vec<String>>>,
     changed: Vec<String>,
+    /// The change's diff, when a test gives one.
+    diff: Option<Vec<crate::diff::FileDiff>>,
 }
 
 impl Tree {
@@ -78,6 +80,12 @@ impl Tree {
         let lines = lines.iter().map(|l| l.to_string()).collect();
         self.files.insert(path.to_string(), Arc::new(lines));
         self.changed.push(path.to_string());
+        self
+    }
+
+    /// The change's diff, as `git diff` prints it.
+    pub(super) fn with_diff(mut self, text: &str) -> Tree {
+        self.diff = Some(crate::diff::parse(text));
         self
     }
 }
@@ -89,6 +97,10 @@ impl HeadTree for Tree {
 
     fn changed_paths(&self) -> Vec<String> {
         self.changed.clone()
+    }
+
+    fn diff(&self) -> Option<&[crate::diff::FileDiff]> {
+        self.diff.as_deref()
     }
 }
 

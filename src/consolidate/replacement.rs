@@ -17,6 +17,7 @@ use crate::review::Replacement;
 use crate::review::Status;
 use crate::review::VerifiedLocation;
 use crate::tree_guard::HeadTree;
+use std::collections::HashMap;
 
 /// Most head lines one replacement may replace: a small fix, whose lines all fit in the
 /// report's excerpt of its location.
@@ -209,15 +210,20 @@ pub(super) fn attach(
     tree: Option<&dyn HeadTree>,
 ) -> Vec<String> {
     let mut notes = Vec::new();
+    // Only the members that propose one, by agent and position.
+    let proposing: HashMap<(&str, usize), &Item> = items
+        .iter()
+        .filter(|i| i.finding.locations.iter().any(|l| l.replacement.is_some()))
+        .map(|i| ((i.agent, i.index), i))
+        .collect();
+    if proposing.is_empty() {
+        return notes;
+    }
     for f in findings.iter_mut().filter(|f| f.status != Status::Dropped) {
         let proposals: Vec<Proposal> = f
             .members
             .iter()
-            .filter_map(|m| {
-                items
-                    .iter()
-                    .find(|i| i.agent == m.agent && i.index == m.index)
-            })
+            .filter_map(|m| proposing.get(&(m.agent.as_str(), m.index)))
             .filter_map(|i| proposal(i, tree))
             .collect();
         if proposals.is_empty() {
@@ -238,6 +244,13 @@ pub(super) fn attach(
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::cite;
+    use super::super::fixtures::finding;
+    use super::super::fixtures::input;
+    use super::super::fixtures::located;
+    use super::super::fixtures::run;
+    use super::super::fixtures::Tree;
+    use super::super::pipeline::consolidate;
+    use super::super::Options;
     use super::*;
     use crate::review::Excerpt;
 
@@ -438,6 +451,73 @@ mod tests {
             Some(&d)
         )
         .is_ok());
+    }
+
+    /// A finding of `agent` citing line 2 with its quote, proposing `text` there.
+    fn proposing(severity: Severity, title: &str, text: &str) -> crate::finding::Finding {
+        let mut at = cite("src/a.rs", 2, 2, Some(HEAD[1]));
+        at.replacement = Some(text.into());
+        located(
+            finding(severity, title, "unwrap panics on a missing key"),
+            vec![at],
+        )
+    }
+
+    #[test]
+    fn consolidation_keeps_the_verified_replacement_and_notes_the_ones_it_drops() {
+        let tree = Tree::default().with("src/a.rs", &HEAD).with_diff(
+            "diff --git a/src/a.rs b/src/a.rs\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,2 +1,3 @@\n fn get(m: &Map, k: &str) -> String {\n+    m.get(k).unwrap().clone()\n }\n",
+        );
+        let mut invented = cite("src/a.rs", 40, 40, Some("nothing"));
+        invented.replacement = Some(FIX.into());
+        let runs = [
+            run(
+                "codex",
+                vec![proposing(Severity::Important, "get panics", FIX)],
+            ),
+            run(
+                "claude",
+                vec![
+                    proposing(Severity::Important, "get panics", "```\nx\n```"),
+                    located(
+                        finding(Severity::Critical, "made up", "no such line"),
+                        vec![invented],
+                    ),
+                ],
+            ),
+        ];
+        let r = consolidate(input(&runs, Some(&tree)), &Options::default());
+        let kept = &r.findings[0];
+        assert_eq!(kept.id, "I1");
+        assert_eq!(
+            kept.replacement,
+            Some(Replacement {
+                path: "src/a.rs".into(),
+                start_line: 2,
+                end_line: 2,
+                text: FIX.into()
+            })
+        );
+        assert_eq!(
+            kept.locations.len(),
+            1,
+            "its location already shows the lines"
+        );
+        // The dropped finding's replacement is not looked at: the finding says why it went.
+        assert_eq!(r.findings[1].status, Status::Dropped);
+        assert_eq!(
+            r.notes,
+            vec!["I1: the replacement from claude (its finding 0, important) was dropped: it contains a code fence.".to_string()]
+        );
+        // Without the change's diff (saved answers), none is kept.
+        let bare = Tree::default().with("src/a.rs", &HEAD);
+        let r = consolidate(input(&runs[..1], Some(&bare)), &Options::default());
+        assert_eq!(r.findings[0].replacement, None);
+        assert!(
+            r.notes[0].contains("there is no diff to place it in"),
+            "{:?}",
+            r.notes
+        );
     }
 
     fn proposal(agent: &str, severity: Severity, text: Result<&str, &str>) -> Proposal {
