@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+pub mod class;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
