@@ -375,6 +375,26 @@ impl Change {
         }
     }
 
+    /// Reads every one of `names` as [`Self::instruction_text`] does, all at once (one
+    /// `git ls-tree`, and one reader for those that exist).
+    pub fn instruction_texts(&self, names: &[&str]) -> Vec<Option<String>> {
+        let paths: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        match &self.instructions_at {
+            Some(sha) => ReviewedTree::new(self.repo.clone(), TreeSource::Commit(sha.clone()))
+                .read_many(&paths)
+                .into_iter()
+                .map(|r| r.ok().map(|b| String::from_utf8_lossy(&b).into_owned()))
+                .collect(),
+            None => {
+                self.head.prefetch(&paths);
+                paths
+                    .iter()
+                    .map(|p| self.head_file(p).map(|l| l.join("\n")))
+                    .collect()
+            }
+        }
+    }
+
     /// Replaces the diff (e.g. with the one GitHub serves for a PR).
     pub fn set_diff(&mut self, text: String) {
         self.files = crate::diff::parse(&text);

@@ -210,8 +210,11 @@ fn change_section(change: &Change, info: &ChangeInfo) -> String {
 fn instructions_section(change: &Change) -> String {
     let mut b = String::new();
     let mut instructions = String::new();
-    for name in INSTRUCTION_FILES {
-        if let Some(text) = change.instruction_text(name) {
+    for (name, text) in INSTRUCTION_FILES
+        .iter()
+        .zip(change.instruction_texts(INSTRUCTION_FILES))
+    {
+        if let Some(text) = text {
             let mut t = text;
             if t.len() > INSTRUCTION_CAP {
                 let mut cut = INSTRUCTION_CAP;

@@ -114,7 +114,8 @@ impl ReviewedTree {
         match &self.source {
             TreeSource::Commit(sha) => {
                 let modes = self.tree_entries(sha, &wanted);
-                let mut batch = Batch::start(&self.repo).ok();
+                // Started at the first regular file, so a list of absent files costs no reader.
+                let mut batch: Option<Option<Batch>> = None;
                 checked
                     .into_iter()
                     .zip(&joined)
@@ -126,12 +127,15 @@ impl ReviewedTree {
                         let Some((mode, object)) = modes.get(path) else {
                             return self.read_blob(sha, &rel);
                         };
-                        match (mode.as_str(), batch.as_mut()) {
-                            ("100644" | "100755", Some(b)) => {
-                                b.blob(object).ok_or(Refusal::Missing)
-                            }
-                            ("100644" | "100755", None) => self.read_blob(sha, &rel),
-                            _ => Err(refusal_for_mode(mode, path)),
+                        if !matches!(mode.as_str(), "100644" | "100755") {
+                            return Err(refusal_for_mode(mode, path));
+                        }
+                        match batch
+                            .get_or_insert_with(|| Batch::start(&self.repo).ok())
+                            .as_mut()
+                        {
+                            Some(b) => b.blob(object).ok_or(Refusal::Missing),
+                            None => self.read_blob(sha, &rel),
                         }
                     })
                     .collect()
