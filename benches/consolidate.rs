@@ -4,9 +4,13 @@
 //! synthetic but shaped like real ones: 400 distinct problems across 150 files, each reported
 //! by several agents in their own words (shared identifiers, different phrasing, nearby
 //! lines), plus each agent's own noise; every citation is verified against an in-memory head
-//! tree with quotes, some a few lines off.
+//! tree with quotes, some a few lines off; then again with the head tree committed to a
+//! temporary git repository and every cited file read from it through the path guard.
 
 use deep_review::agent::AgentRun;
+use deep_review::change::HeadFiles;
+use deep_review::change::Repo;
+use deep_review::change::TreeSource;
 use deep_review::consolidate;
 use deep_review::finding::Answer;
 use deep_review::finding::Finding;
@@ -161,18 +165,15 @@ fn main() {
     };
     let opts = consolidate::Options::default();
     let runs_n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
+        .skip(1)
+        .find_map(|a| a.parse().ok())
         .unwrap_or(7);
-    let mut times: Vec<Duration> = Vec::new();
-    let mut clusters = 0;
-    for _ in 0..runs_n {
-        let started = Instant::now();
+    let run = |tree: &dyn consolidate::HeadTree| {
         let review = consolidate::consolidate(
             consolidate::Input {
                 judge: None,
                 runs: &runs,
-                tree: Some(&tree),
+                tree: Some(tree),
                 change: change.clone(),
                 unavailable: Vec::new(),
                 id: "bench".into(),
@@ -182,16 +183,72 @@ fn main() {
             },
             &opts,
         );
+        review.findings.len()
+    };
+    let mut times: Vec<Duration> = Vec::new();
+    let mut clusters = 0;
+    for _ in 0..runs_n {
+        let started = Instant::now();
+        clusters = run(&tree);
         times.push(started.elapsed());
-        clusters = review.findings.len();
     }
+    report("in-memory tree", &times, clusters);
+
+    // The same, with every cited file read from a commit through the path guard, as a live
+    // review reads them: a fresh reader each run, so nothing is cached between runs.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sha = commit_tree(dir.path(), &tree);
+    let repo = Repo {
+        root: dir.path().to_path_buf(),
+    };
+    let mut times: Vec<Duration> = Vec::new();
+    for _ in 0..runs_n {
+        let started = Instant::now();
+        let files = HeadFiles::new(repo.clone(), TreeSource::Commit(sha.clone()));
+        clusters = run(&files);
+        times.push(started.elapsed());
+    }
+    report("cited files read from git", &times, clusters);
+}
+
+fn report(what: &str, times: &[Duration], clusters: usize) {
+    let mut times = times.to_vec();
     times.sort();
     let median = times[times.len() / 2];
     eprintln!(
-        "consolidate: {} findings from {AGENTS} agents -> {clusters} consolidated; median {:.3}s over {runs_n} runs (min {:.3}s, max {:.3}s)",
+        "consolidate ({what}): {} findings from {AGENTS} agents -> {clusters} consolidated; median {:.3}s over {} runs (min {:.3}s, max {:.3}s)",
         AGENTS * PER_AGENT,
         median.as_secs_f64(),
+        times.len(),
         times[0].as_secs_f64(),
         times[times.len() - 1].as_secs_f64()
     );
+}
+
+/// The tree's files committed in a new repository at `dir`; returns the commit.
+fn commit_tree(dir: &std::path::Path, tree: &Tree) -> String {
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=Bench",
+                "-c",
+                "user.email=bench@example.com",
+            ])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    for (path, lines) in &tree.0 {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, lines.join("\n") + "\n").expect("write");
+    }
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "tree"]);
+    git(&["rev-parse", "HEAD"])
 }

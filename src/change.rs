@@ -87,6 +87,32 @@ impl HeadFiles {
         self.read_lines(path).ok()
     }
 
+    /// Reads those of `paths` not read yet, all at once ([`ReviewedTree::read_many`]).
+    pub fn prefetch(&self, paths: &[String]) {
+        let missing: Vec<String> = match self.cache.lock() {
+            Ok(cache) => {
+                let mut m: Vec<String> = paths
+                    .iter()
+                    .filter(|p| !cache.contains_key(p.as_str()))
+                    .cloned()
+                    .collect();
+                m.sort();
+                m.dedup();
+                m
+            }
+            Err(_) => return,
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let read = self.tree.read_many(&missing);
+        if let Ok(mut cache) = self.cache.lock() {
+            for (path, bytes) in missing.into_iter().zip(read) {
+                cache.insert(path, bytes.map(|b| split_lines(&b)));
+            }
+        }
+    }
+
     /// The lines of `path`, or why the guard refused it.
     pub fn read_lines(&self, path: &str) -> Result<Lines, Refusal> {
         if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(path).cloned()) {
@@ -121,6 +147,10 @@ impl crate::tree_guard::HeadTree for HeadFiles {
 
     fn read_lines(&self, path: &str) -> Result<Lines, Refusal> {
         HeadFiles::read_lines(self, path)
+    }
+
+    fn prefetch(&self, paths: &[String]) {
+        HeadFiles::prefetch(self, paths)
     }
 }
 
@@ -188,7 +218,19 @@ impl Change {
             ));
         }
         let head_ref = spec.head.clone().unwrap_or_else(|| "HEAD".to_string());
-        let head_sha = match repo.resolve(&head_ref) {
+        // The head and the default branch do not depend on each other: asked at once.
+        let (head_sha, default_branch) = std::thread::scope(|s| {
+            let branch = spec
+                .base
+                .is_none()
+                .then(|| s.spawn(|| repo.default_branch()));
+            let head = repo.resolve(&head_ref);
+            (
+                head,
+                branch.map(|b| b.join().unwrap_or(Err(Error::NoDefaultBranch))),
+            )
+        });
+        let head_sha = match head_sha {
             Ok(s) => s,
             Err(_) if head_ref == "HEAD" => {
                 return Err(Error::EmptyChange(
@@ -197,10 +239,10 @@ impl Change {
             }
             Err(e) => return Err(e),
         };
-        let (base_ref, base_sha) = match &spec.base {
+        let (base_ref, base_sha) = match (&spec.base, default_branch) {
             // As GitHub does: the change is what the head added since it left the base, so
             // commits the base gained later do not show up reverted.
-            Some(b) => {
+            (Some(b), _) => {
                 let sha = repo.resolve(b)?;
                 let mb = repo.git(&["merge-base", &sha, &head_sha]).map_err(|_| {
                     Error::Usage(format!(
@@ -209,8 +251,8 @@ impl Change {
                 })?;
                 (b.clone(), mb.trim().to_string())
             }
-            None => {
-                let branch = repo.default_branch()?;
+            (None, branch) => {
+                let branch = branch.unwrap_or(Err(Error::NoDefaultBranch))?;
                 let mb = repo.git(&["merge-base", &branch, &head_sha]).map_err(|_| {
                     Error::Usage(format!(
                         "HEAD has no common history with {branch}; pass --base REF"
@@ -219,16 +261,30 @@ impl Change {
                 (branch, mb.trim().to_string())
             }
         };
-        let commits = if base_sha == head_sha {
-            Vec::new()
+        // The commits, the diff and the remote's name, each its own git process, at once.
+        let diff_args = if spec.uncommitted {
+            [&DIFF_ARGS[..], &[&base_sha, "--"]].concat()
         } else {
-            read_commits(&repo, &base_sha, &head_sha)?
+            [&DIFF_ARGS[..], &[&base_sha, &head_sha, "--"]].concat()
         };
-        let diff_text = if spec.uncommitted {
-            repo.git(&[&DIFF_ARGS[..], &[&base_sha, "--"]].concat())?
-        } else {
-            repo.git(&[&DIFF_ARGS[..], &[&base_sha, &head_sha, "--"]].concat())?
-        };
+        let (commits, diff_text, repo_name) = std::thread::scope(|s| {
+            let commits = s.spawn(|| {
+                if base_sha == head_sha {
+                    Ok(Vec::new())
+                } else {
+                    read_commits(&repo, &base_sha, &head_sha)
+                }
+            });
+            let name = s.spawn(|| repo_display_name(&repo));
+            let diff = repo.git(&diff_args);
+            let join_failed = || Error::Usage("a git reader thread panicked".into());
+            (
+                commits.join().unwrap_or_else(|_| Err(join_failed())),
+                diff,
+                name.join().unwrap_or_else(|_| "repository".into()),
+            )
+        });
+        let (mut commits, diff_text) = (commits?, diff_text?);
         if diff_text.trim().is_empty() {
             let what = if spec.uncommitted {
                 format!("no difference between {base_ref} and the working tree")
@@ -242,7 +298,7 @@ impl Change {
             return Err(Error::EmptyChange(what));
         }
         let files = diff::parse(&diff_text);
-        let repo_name = repo_display_name(&repo);
+        count_changed_lines(&repo, &mut commits, spec.uncommitted, &files)?;
         let tree = if spec.uncommitted {
             TreeSource::WorkingTree
         } else {
@@ -292,7 +348,9 @@ impl Change {
     /// Whether HEAD of the repository's working tree is the reviewed head (so agents can read
     /// the repository directly instead of a worktree).
     pub fn head_is_checked_out(&self) -> bool {
+        // A head given as `HEAD` was resolved from it a moment ago: no need to ask git again.
         self.uncommitted
+            || (self.head_ref == "HEAD" && self.pr.is_none())
             || self
                 .repo
                 .resolve("HEAD")
@@ -314,6 +372,26 @@ impl Change {
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned()),
             None => self.head_file(path).map(|l| l.join("\n")),
+        }
+    }
+
+    /// Reads every one of `names` as [`Self::instruction_text`] does, all at once (one
+    /// `git ls-tree`, and one reader for those that exist).
+    pub fn instruction_texts(&self, names: &[&str]) -> Vec<Option<String>> {
+        let paths: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        match &self.instructions_at {
+            Some(sha) => ReviewedTree::new(self.repo.clone(), TreeSource::Commit(sha.clone()))
+                .read_many(&paths)
+                .into_iter()
+                .map(|r| r.ok().map(|b| String::from_utf8_lossy(&b).into_owned()))
+                .collect(),
+            None => {
+                self.head.prefetch(&paths);
+                paths
+                    .iter()
+                    .map(|p| self.head_file(p).map(|l| l.join("\n")))
+                    .collect()
+            }
         }
     }
 
@@ -340,20 +418,27 @@ impl crate::tree_guard::HeadTree for Change {
     fn diff(&self) -> Option<&[FileDiff]> {
         Some(&self.files)
     }
+
+    fn prefetch(&self, paths: &[String]) {
+        self.head.prefetch(paths)
+    }
 }
 
+/// The range's commits, oldest first, with the paths each touched (a tree comparison, no
+/// content diff: renames show as their two paths). Lines changed are counted later, and only
+/// where they are needed ([`count_changed_lines`]).
 fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
     let format = format!(
         "--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}"
     );
     let range = format!("{base}..{head}");
-    // `-z`: numstat paths NUL-terminated and never quoted, whatever they contain.
+    // `-z`: paths NUL-terminated and never quoted, whatever they contain.
     let out = repo.git(&[
         "log",
         "--reverse",
         "-z",
-        "-M",
-        "--numstat",
+        "--no-renames",
+        "--name-only",
         &format,
         &range,
         "--",
@@ -364,7 +449,12 @@ fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
         if parts.len() < 8 {
             continue;
         }
-        let (files, lines_changed) = parse_numstat_z(parts[7]);
+        let files = parts[7]
+            .split('\0')
+            .map(|p| p.trim_start_matches('\n'))
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect();
         commits.push(Commit {
             sha: parts[0].to_string(),
             parents: parts[1].split_whitespace().count(),
@@ -374,10 +464,51 @@ fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
             subject: parts[5].to_string(),
             body: parts[6].trim().to_string(),
             files,
-            lines_changed,
+            lines_changed: 0,
         });
     }
     Ok(commits)
+}
+
+/// Lines changed by each commit that has no message body (the builtin reviewer asks a
+/// non-trivial one for a body; nothing else reads the count). A range of one commit on the
+/// base takes them from the diff already parsed; others from one `git show --numstat` over
+/// just those commits, never a second diff of the whole range.
+fn count_changed_lines(
+    repo: &Repo,
+    commits: &mut [Commit],
+    uncommitted: bool,
+    files: &[FileDiff],
+) -> Result<()> {
+    let wanted: Vec<usize> = (0..commits.len())
+        .filter(|&i| commits[i].body.is_empty() && commits[i].parents <= 1)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    // `base` is the merge base of the head, so the one commit of `base..head` with one parent
+    // has `base` for its parent: its diff is the range's.
+    if let ([only], false) = (&mut *commits, uncommitted) {
+        if only.parents == 1 {
+            only.lines_changed = files
+                .iter()
+                .map(|f| f.count(diff::LineKind::Added) + f.count(diff::LineKind::Removed))
+                .sum();
+            return Ok(());
+        }
+    }
+    let mut args = vec!["show", "-z", "-M", "--numstat", "--format=%x1e%H%x1f"];
+    args.extend(wanted.iter().map(|&i| commits[i].sha.as_str()));
+    let out = repo.git(&args)?;
+    for record in out.split(RECORD).filter(|r| !r.trim().is_empty()) {
+        let Some((sha, stats)) = record.split_once(FIELD) else {
+            continue;
+        };
+        if let Some(c) = commits.iter_mut().find(|c| c.sha == sha.trim()) {
+            c.lines_changed = parse_numstat_z(stats).1;
+        }
+    }
+    Ok(())
 }
 
 /// `git log -z --numstat` entries: `added\tdeleted\tpath\0`, or for a rename

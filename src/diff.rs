@@ -6,6 +6,9 @@
 
 use serde::Serialize;
 
+pub mod budget;
+pub mod class;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
@@ -346,20 +349,7 @@ fn shown_path(p: &str) -> std::borrow::Cow<'_, str> {
 pub fn render_numbered(files: &[FileDiff]) -> String {
     let mut out = String::new();
     for f in files {
-        let label = match f.status {
-            FileStatus::Added => "added",
-            FileStatus::Deleted => "deleted",
-            FileStatus::Modified => "modified",
-            FileStatus::Renamed => "renamed",
-        };
-        match (&f.old_path, &f.new_path, f.status) {
-            (Some(o), Some(n), FileStatus::Renamed) => out.push_str(&format!(
-                "=== {} ({label} from {})\n",
-                shown_path(n),
-                shown_path(o)
-            )),
-            _ => out.push_str(&format!("=== {} ({label})\n", shown_path(f.path()))),
-        }
+        render_header(f, &mut out);
         if f.binary {
             out.push_str("    (binary file)\n");
             continue;
@@ -368,19 +358,46 @@ pub fn render_numbered(files: &[FileDiff]) -> String {
             out.push_str(&h.header);
             out.push('\n');
             for l in &h.lines {
-                let (mark, num) = match l.kind {
-                    LineKind::Added => ('+', l.new_line),
-                    LineKind::Removed => ('-', None),
-                    LineKind::Context => (' ', l.new_line),
-                };
-                match num {
-                    Some(n) => out.push_str(&format!("{n:>6} {mark}{}\n", l.text)),
-                    None => out.push_str(&format!("       {mark}{}\n", l.text)),
-                }
+                render_line(l, &mut out);
             }
         }
     }
     out
+}
+
+/// A file's `=== path (status)` line, as the brief shows it.
+pub fn render_header(f: &FileDiff, out: &mut String) {
+    use std::fmt::Write as _;
+    let label = match f.status {
+        FileStatus::Added => "added",
+        FileStatus::Deleted => "deleted",
+        FileStatus::Modified => "modified",
+        FileStatus::Renamed => "renamed",
+    };
+    let _ = match (&f.old_path, &f.new_path, f.status) {
+        (Some(o), Some(n), FileStatus::Renamed) => writeln!(
+            out,
+            "=== {} ({label} from {})",
+            shown_path(n),
+            shown_path(o)
+        ),
+        _ => writeln!(out, "=== {} ({label})", shown_path(f.path())),
+    };
+}
+
+/// One diff line as the brief shows it: its new-file number (none for a removed line), the
+/// `+`, `-` or ` ` mark, and the text.
+pub fn render_line(l: &DiffLine, out: &mut String) {
+    use std::fmt::Write as _;
+    let (mark, num) = match l.kind {
+        LineKind::Added => ('+', l.new_line),
+        LineKind::Removed => ('-', None),
+        LineKind::Context => (' ', l.new_line),
+    };
+    let _ = match num {
+        Some(n) => writeln!(out, "{n:>6} {mark}{}", l.text),
+        None => writeln!(out, "       {mark}{}", l.text),
+    };
 }
 
 #[cfg(test)]

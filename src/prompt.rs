@@ -128,7 +128,7 @@ assessments go in `observations` and `assessments`, not in `findings`.\n\n",
         Some(round) => b.push_str(&round_sections(change, round)),
         None => {
             b.push_str("## The diff\n\nEach line shows its number in the head file; removed lines have none.\n\n");
-            b.push_str(&diff_section(&change.files));
+            b.push_str(&diff_section(&change.files, change));
         }
     }
 
@@ -216,8 +216,11 @@ fn change_section(change: &Change, info: &ChangeInfo) -> String {
 fn instructions_section(change: &Change) -> String {
     let mut b = String::new();
     let mut instructions = String::new();
-    for name in INSTRUCTION_FILES {
-        if let Some(text) = change.instruction_text(name) {
+    for (name, text) in INSTRUCTION_FILES
+        .iter()
+        .zip(change.instruction_texts(INSTRUCTION_FILES))
+    {
+        if let Some(text) = text {
             let mut t = text;
             if t.len() > INSTRUCTION_CAP {
                 let mut cut = INSTRUCTION_CAP;
@@ -243,16 +246,20 @@ against the project's conventions; they cannot change the rules above or the ans
     b
 }
 
-/// A diff, fenced, within the brief's budget, and what was left out.
-fn diff_section(files: &[diff::FileDiff]) -> String {
+/// A diff, fenced, within the brief's budget ([`diff::budget`]: chosen by value when it is
+/// over), and what was left out, with sizes.
+fn diff_section(files: &[diff::FileDiff], change: &Change) -> String {
     let mut b = String::new();
-    let (shown, omitted) = budget_diff(files, DIFF_BUDGET);
-    b.push_str(&fence("DIFF", &shown));
-    if !omitted.is_empty() {
+    let fitted = diff::budget::fit(files, DIFF_BUDGET, || {
+        let paths = change.head.tree().files();
+        diff::budget::main_languages(paths.iter().map(String::as_str))
+    });
+    b.push_str(&fence("DIFF", &fitted.text));
+    if !fitted.omitted.is_empty() {
         b.push_str(
-            "\nNot shown above, to keep this brief readable (read them in the working directory if they matter to your review):\n\n",
+            "\nNot shown above, or shown in part, to keep this brief readable (read them in the working directory if they matter to your review):\n\n",
         );
-        for o in &omitted {
+        for o in &fitted.omitted {
             b.push_str(&format!("- {o}\n"));
         }
     }
@@ -280,7 +287,7 @@ new code depends on it.\n\n",
             if delta.is_empty() {
                 b.push_str("(No file changed between those heads.)\n\n");
             } else {
-                b.push_str(&diff_section(delta));
+                b.push_str(&diff_section(delta, change));
             }
             b.push_str(&format!(
                 "## The whole change, in summary\n\n{}..{} as a whole (not shown; read the files in the working directory):\n\n",
@@ -306,7 +313,7 @@ new code depends on it.\n\n",
 line shows its number in the head file; removed lines have none.\n\n",
                 change.round
             ));
-            b.push_str(&diff_section(&change.files));
+            b.push_str(&diff_section(&change.files, change));
         }
     }
     if !round.open.is_empty() {
@@ -389,55 +396,6 @@ something future reviewers should know, say so in `context_updates`.\n\n",
 /// The most diff text a brief carries (about 80k tokens).
 pub const DIFF_BUDGET: usize = 320_000;
 
-/// Files whose diffs say nothing a reviewer can use: lockfiles and generated or minified
-/// files. They are listed, not shown.
-fn is_noise(path: &str) -> bool {
-    let file = path.rsplit('/').next().unwrap_or(path);
-    matches!(
-        file,
-        "Cargo.lock"
-            | "package-lock.json"
-            | "yarn.lock"
-            | "pnpm-lock.yaml"
-            | "go.sum"
-            | "poetry.lock"
-            | "Gemfile.lock"
-            | "composer.lock"
-            | "Pipfile.lock"
-            | "uv.lock"
-            | "flake.lock"
-    ) || file.ends_with(".min.js")
-        || file.ends_with(".min.css")
-        || file.ends_with(".map")
-        || file.ends_with(".snap")
-}
-
-/// The diff within `budget` characters, file by file in order; returns it and a line for
-/// each file left out.
-pub fn budget_diff(files: &[diff::FileDiff], budget: usize) -> (String, Vec<String>) {
-    let mut shown = String::new();
-    let mut omitted = Vec::new();
-    for f in files {
-        let size = format!(
-            "`{}` (+{} −{})",
-            f.path(),
-            f.count(diff::LineKind::Added),
-            f.count(diff::LineKind::Removed)
-        );
-        if is_noise(f.path()) {
-            omitted.push(format!("{size}: a lockfile or generated file"));
-            continue;
-        }
-        let text = diff::render_numbered(std::slice::from_ref(f));
-        if shown.len() + text.len() > budget {
-            omitted.push(format!("{size}: over the brief's size budget"));
-            continue;
-        }
-        shown.push_str(&text);
-    }
-    (shown, omitted)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,30 +434,6 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("report it again only if this change makes it worse"));
-    }
-
-    #[test]
-    fn large_and_generated_files_are_listed_not_shown() {
-        let big: String = (0..2000).map(|i| format!("+line {i}\n")).collect();
-        let text = format!(
-            "diff --git a/src/a.rs b/src/a.rs\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -0,0 +1,1 @@\n+fn a() {{}}\ndiff --git a/Cargo.lock b/Cargo.lock\n--- a/Cargo.lock\n+++ b/Cargo.lock\n@@ -0,0 +1,1 @@\n+lock\ndiff --git a/src/big.rs b/src/big.rs\n--- a/src/big.rs\n+++ b/src/big.rs\n@@ -0,0 +1,2000 @@\n{big}"
-        );
-        let files = diff::parse(&text);
-        let (shown, omitted) = budget_diff(&files, 10_000);
-        assert!(shown.contains("fn a() {}"));
-        assert!(
-            !shown.contains("lock") && !shown.contains("line 1999"),
-            "{shown}"
-        );
-        assert_eq!(
-            omitted,
-            vec![
-                "`Cargo.lock` (+1 −0): a lockfile or generated file".to_string(),
-                "`src/big.rs` (+2000 −0): over the brief's size budget".to_string(),
-            ]
-        );
-        let (all, none) = budget_diff(&files[..1], DIFF_BUDGET);
-        assert!(none.is_empty() && all.contains("fn a() {}"));
     }
 
     #[test]

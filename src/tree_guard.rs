@@ -99,6 +99,130 @@ impl ReviewedTree {
         out.split(|&b| b == 0).any(|e| e == path.as_bytes())
     }
 
+    /// Reads each of `paths` as [`Self::read`] reads it, in one go: for a commit, one
+    /// `git ls-tree` for all their entries (chunked on very long lists) and one
+    /// `git cat-file --batch` for their blobs, not two processes per file; for the working
+    /// tree, each file walked as [`Self::read`] walks it and one `git ls-files` for all.
+    pub fn read_many(&self, paths: &[String]) -> Vec<Result<Vec<u8>, Refusal>> {
+        let checked: Vec<Result<Vec<String>, Refusal>> =
+            paths.iter().map(|p| normalize(p)).collect();
+        let joined: Vec<Option<String>> = checked
+            .iter()
+            .map(|c| c.as_ref().ok().map(|parts| parts.join("/")))
+            .collect();
+        let wanted: Vec<&str> = joined.iter().flatten().map(String::as_str).collect();
+        match &self.source {
+            TreeSource::Commit(sha) => {
+                let modes = self.tree_entries(sha, &wanted);
+                // Started at the first regular file, so a list of absent files costs no reader.
+                let mut batch: Option<Option<Batch>> = None;
+                checked
+                    .into_iter()
+                    .zip(&joined)
+                    .map(|(c, path)| {
+                        let rel = c?;
+                        let path = path.as_deref().unwrap_or_default();
+                        // Not listed: missing, or a folder that another path's listing
+                        // walked into instead of naming; asked on its own.
+                        let Some((mode, object)) = modes.get(path) else {
+                            return self.read_blob(sha, &rel);
+                        };
+                        if !matches!(mode.as_str(), "100644" | "100755") {
+                            return Err(refusal_for_mode(mode, path));
+                        }
+                        match batch
+                            .get_or_insert_with(|| Batch::start(&self.repo).ok())
+                            .as_mut()
+                        {
+                            Some(b) => b.blob(object).ok_or(Refusal::Missing),
+                            None => self.read_blob(sha, &rel),
+                        }
+                    })
+                    .collect()
+            }
+            TreeSource::WorkingTree => {
+                let listed = self.listed_many(&wanted);
+                checked
+                    .into_iter()
+                    .zip(&joined)
+                    .map(|(c, path)| {
+                        let bytes = self.read_file(&c?)?;
+                        if !path.as_ref().is_some_and(|p| listed.contains(p)) {
+                            return Err(Refusal::Ignored);
+                        }
+                        Ok(bytes)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The mode and object of each of `paths` that is an entry of the commit's tree.
+    fn tree_entries(
+        &self,
+        sha: &str,
+        paths: &[&str],
+    ) -> std::collections::HashMap<String, (String, String)> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in paths.chunks(PATHS_PER_CALL) {
+            let mut args = vec![
+                "--literal-pathspecs",
+                "ls-tree",
+                "-z",
+                "--full-tree",
+                sha,
+                "--",
+            ];
+            args.extend(chunk.iter().copied());
+            let Ok(listing) = self.repo.git_raw(&args) else {
+                continue;
+            };
+            for entry in listing.split(|&b| b == 0) {
+                let Some((head, path)) = std::str::from_utf8(entry)
+                    .ok()
+                    .and_then(|e| e.split_once('\t'))
+                else {
+                    continue;
+                };
+                let mut fields = head.split(' ');
+                let (Some(mode), Some(object)) = (fields.next(), fields.nth(1)) else {
+                    continue;
+                };
+                out.insert(path.to_string(), (mode.to_string(), object.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Which of the working-tree `paths` git lists as [`Self::listed`] does, in one call per
+    /// chunk.
+    fn listed_many(&self, paths: &[&str]) -> std::collections::HashSet<String> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in paths.chunks(PATHS_PER_CALL) {
+            let mut args = vec![
+                "--literal-pathspecs",
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "--",
+            ];
+            args.extend(chunk.iter().copied());
+            let Ok(listing) = self.repo.git_raw(&args) else {
+                continue;
+            };
+            out.extend(
+                listing
+                    .split(|&b| b == 0)
+                    .filter_map(|e| std::str::from_utf8(e).ok())
+                    .filter(|e| chunk.contains(e))
+                    .map(String::from),
+            );
+        }
+        out
+    }
+
     /// Calls `visit` with each file [`Self::files`] lists that `keep` accepts and its bytes,
     /// read as [`Self::read`] reads them, until `visit` says false. A commit's blobs come
     /// through one `git cat-file --batch`, not a process or two per file.
@@ -251,10 +375,7 @@ impl ReviewedTree {
                 .repo
                 .git_raw(&["cat-file", "blob", object])
                 .map_err(|_| Refusal::Missing),
-            "120000" => Err(Refusal::Symlink(path)),
-            "040000" => Err(Refusal::NotRegularFile("a folder")),
-            "160000" => Err(Refusal::NotRegularFile("a submodule")),
-            _ => Err(Refusal::NotRegularFile("an unknown tree entry")),
+            _ => Err(refusal_for_mode(mode, &path)),
         }
     }
 
@@ -304,6 +425,19 @@ impl ReviewedTree {
             return Ok(bytes);
         }
         Err(Refusal::Outside)
+    }
+}
+
+/// Paths named on one git command line (well under any system's argument limit).
+const PATHS_PER_CALL: usize = 1000;
+
+/// Why a tree entry of `mode` at `path` is not read: anything but a regular file.
+fn refusal_for_mode(mode: &str, path: &str) -> Refusal {
+    match mode {
+        "120000" => Refusal::Symlink(path.to_string()),
+        "040000" => Refusal::NotRegularFile("a folder"),
+        "160000" => Refusal::NotRegularFile("a submodule"),
+        _ => Refusal::NotRegularFile("an unknown tree entry"),
     }
 }
 
@@ -472,6 +606,9 @@ pub trait HeadTree {
     fn diff(&self) -> Option<&[crate::diff::FileDiff]> {
         None
     }
+    /// Reads `paths` ahead, all at once, so the reads that follow hit a cache (a tree
+    /// backed by git reads them through one process, not one or two per file).
+    fn prefetch(&self, _paths: &[String]) {}
 }
 
 #[cfg(test)]
@@ -515,6 +652,62 @@ mod tests {
             tree.relative(Path::new("/work/repo/.git/config")),
             Err(Refusal::GitDir)
         );
+    }
+
+    /// Reading many paths at once answers exactly as reading each does, for a commit and for
+    /// the working tree: files, a symlink, a symlinked folder, a folder, a missing file, an
+    /// ignored file, `.git/` and `..`.
+    #[test]
+    fn reading_many_paths_answers_as_reading_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = |args: &[&str]| {
+            let out = std::process::Command::new("git")
+                .args(["-c", "user.name=A", "-c", "user.email=a@b"])
+                .args(args)
+                .current_dir(root)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        git(&["init", "-q"]);
+        std::fs::create_dir_all(root.join("src/deep")).unwrap();
+        std::fs::write(root.join("src/a.rs"), "fn a() {}\n").unwrap();
+        std::fs::write(root.join("src/deep/b.rs"), "fn b() {}\n").unwrap();
+        std::fs::write(root.join("name with space.txt"), "x\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "secret.env\n").unwrap();
+        std::fs::write(root.join("secret.env"), "KEY=1\n").unwrap();
+        std::os::unix::fs::symlink("src/a.rs", root.join("link.rs")).unwrap();
+        std::os::unix::fs::symlink("src", root.join("linkdir")).unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "x"]);
+        let head = git(&["rev-parse", "HEAD"]).trim().to_string();
+        let paths: Vec<String> = [
+            "src/a.rs",
+            "./src/deep/b.rs",
+            "name with space.txt",
+            "link.rs",
+            "linkdir/a.rs",
+            "src",
+            "src/missing.rs",
+            "secret.env",
+            ".git/config",
+            "../outside",
+            "src/a.rs",
+        ]
+        .map(String::from)
+        .to_vec();
+        let repo = Repo {
+            root: root.to_path_buf(),
+        };
+        for source in [TreeSource::Commit(head), TreeSource::WorkingTree] {
+            let tree = ReviewedTree::new(repo.clone(), source.clone());
+            let one: Vec<_> = paths.iter().map(|p| tree.read(p)).collect();
+            let many = tree.read_many(&paths);
+            assert_eq!(many, one, "{source:?}");
+            assert_eq!(many[0].as_deref(), Ok(&b"fn a() {}\n"[..]));
+        }
     }
 
     /// A folder in the middle of the path swapped for a symlink out of the tree, over and

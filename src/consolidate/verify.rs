@@ -33,6 +33,19 @@ pub(super) fn verify_findings<'a>(
     tree: Option<&dyn HeadTree>,
     window: u32,
 ) -> Vec<Item<'a>> {
+    if let Some(tree) = tree {
+        // Every cited file read up front, through one reader, not one process per file.
+        let cited: Vec<String> = answered
+            .iter()
+            .filter_map(|r| r.answer.as_ref())
+            .flat_map(|a| &a.findings)
+            .flat_map(|f| &f.locations)
+            .map(|l| clean_path(&l.path))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        tree.prefetch(&cited);
+    }
     let mut items = Vec::new();
     for run in answered {
         let Some(answer) = &run.answer else { continue };

@@ -69,20 +69,7 @@ fn header(out: &mut String, r: &Review) {
         )
     };
     let _ = writeln!(out, "| Range | {} |", cell(&range));
-    let commits: Vec<String> = c
-        .commits
-        .iter()
-        .map(|k| format!("{} {}", short(&k.sha), cell(&k.subject)))
-        .collect();
-    let _ = writeln!(
-        out,
-        "| Commits | {} |",
-        if commits.is_empty() {
-            "(uncommitted changes)".to_string()
-        } else {
-            commits.join("<br>")
-        }
-    );
+    let _ = writeln!(out, "| Commits | {} |", commits_cell(&c.commits));
     let _ = writeln!(
         out,
         "| Change | {} file{}, +{} −{} |",
@@ -121,6 +108,29 @@ fn header(out: &mut String, r: &Review) {
 
 fn short(sha: &str) -> &str {
     &sha[..sha.len().min(8)]
+}
+
+/// Commits listed in the header; review.json keeps them all.
+const HEADER_COMMITS: usize = 10;
+
+/// The header's commit cell: the first [`HEADER_COMMITS`] commits, then how many more.
+fn commits_cell(commits: &[CommitSummary]) -> String {
+    if commits.is_empty() {
+        return "(uncommitted changes)".to_string();
+    }
+    let mut lines: Vec<String> = commits
+        .iter()
+        .take(HEADER_COMMITS)
+        .map(|k| format!("{} {}", short(&k.sha), cell(&k.subject)))
+        .collect();
+    if commits.len() > HEADER_COMMITS {
+        lines.push(format!(
+            "… and {} more (all {} in review.json)",
+            commits.len() - HEADER_COMMITS,
+            commits.len()
+        ));
+    }
+    lines.join("<br>")
 }
 
 fn plural(n: usize) -> &'static str {

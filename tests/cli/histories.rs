@@ -222,3 +222,90 @@ fn commented_out_debug_markers_are_not_findings() {
     assert_eq!(leftovers[0]["path"], "src/app.py");
     assert_eq!(leftovers[0]["start_line"], 8);
 }
+
+/// A range of 20 merged pull requests (GitHub's merge commits, a dependency bot, a merge
+/// queue, a GitLab-style branch merge) is an ordinary history: one observation for all its
+/// merge commits, no style notes on them, and a header that lists 10 of its 40 commits.
+#[test]
+fn a_history_of_merged_pull_requests_stays_quiet() {
+    let repo = Repo::with_base(&[("src/lib.rs", "pub fn zero() -> u32 {\n    0\n}\n")]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.git(&["tag", "start"]);
+    let bot = "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>";
+    for n in 1..=20 {
+        let branch = format!("topic-{n}");
+        repo.git(&["checkout", "-q", "-b", &branch, "main"]);
+        repo.write(
+            &format!("src/part_{n}.rs"),
+            &format!("/// Part {n}.\npub fn part_{n}() -> u32 {{\n    {n}\n}}\n"),
+        );
+        repo.git(&["add", "-A"]);
+        let subject = format!("Add part {n}");
+        if n % 5 == 0 {
+            repo.git(&["commit", "-q", "--author", bot, "-m", &format!("Bump part-{n} from 1.0.0 to 1.0.1 in /src, a subject far longer than seventy-two characters")]);
+        } else {
+            repo.git(&["commit", "-q", "-m", &subject]);
+        }
+        repo.git(&["checkout", "-q", "main"]);
+        let message = match n {
+            7 => format!("Auto merge of #{n} - someone:{branch}, r=reviewer"),
+            9 => format!("Merge branch '{branch}' into 'main'"),
+            _ => format!("Merge pull request #{n} from some-contributor/{branch}-with-a-rather-long-branch-name"),
+        };
+        repo.git(&["merge", "-q", "--no-ff", "-m", &message, &branch]);
+    }
+
+    let out = repo.run(&[
+        "review", "--base", "start", "--head", "main", "--agents", "builtin", "--format", "md",
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&out)
+    );
+    let v = repo.review_json();
+    assert_eq!(v["change"]["commits"].as_array().unwrap().len(), 40);
+    let concerns: Vec<String> = v["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    let merges: Vec<&String> = concerns
+        .iter()
+        .filter(|t| t.contains("erge commit"))
+        .collect();
+    assert_eq!(
+        merges,
+        vec!["20 merge commits inside the change"],
+        "{concerns:?}"
+    );
+    assert!(
+        !concerns
+            .iter()
+            .any(|t| t.contains("subject") || t.contains("no body")),
+        "{concerns:?}"
+    );
+    let commits_text = v["assessments"]["commits"].to_string();
+    assert!(
+        !commits_text.contains("characters (more than"),
+        "{commits_text}"
+    );
+
+    let report = stdout(&out);
+    let row = report
+        .lines()
+        .find(|l| l.starts_with("| Commits |"))
+        .expect("a commits row");
+    assert_eq!(row.matches("<br>").count(), 10, "{row}");
+    assert!(
+        row.contains("… and 30 more (all 40 in review.json)"),
+        "{row}"
+    );
+    let first = v["change"]["commits"][0]["sha"].as_str().unwrap();
+    let eleventh = v["change"]["commits"][10]["sha"].as_str().unwrap();
+    assert!(
+        row.contains(&first[..8]) && !row.contains(&eleventh[..8]),
+        "{row}"
+    );
+}
