@@ -1,0 +1,272 @@
+//! What publishing will do, decided before anything is sent: which summary to edit, which
+//! inline comments to post (and where), which markers on the PR are ours, which threads to
+//! resolve. [`Plan::requests`] turns it into the exact requests: `--dry-run` prints them and
+//! [`super::post`] sends them, so the two cannot disagree.
+
+use super::account;
+use super::existing;
+use super::existing::finding_marker;
+use super::existing::IgnoredMarker;
+use super::markdown::inline_body;
+use super::markdown::summary_body;
+use super::threads;
+use super::threads::converge;
+use super::threads::our_threads;
+use super::threads::HeldBack;
+use super::threads::ThreadAction;
+use super::Client;
+use super::Comment;
+use super::PrTarget;
+use crate::diff::FileDiff;
+use crate::errors::Result;
+use crate::progress;
+use crate::report;
+use crate::review::ConsolidatedFinding;
+use crate::review::LifecycleStatus;
+use crate::review::Review;
+use serde::Serialize;
+
+/// One inline comment to post.
+#[derive(Debug, Clone, Serialize)]
+pub struct Inline {
+    pub finding: String,
+    pub path: String,
+    pub start_line: Option<u32>,
+    pub line: u32,
+    pub body: String,
+}
+
+impl Inline {
+    /// The comment as the reviews and comments endpoints take it (right side, multi-line
+    /// when it has a start line).
+    pub fn json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({"path": self.path, "line": self.line, "side": "RIGHT", "body": self.body});
+        if let Some(s) = self.start_line {
+            v["start_line"] = serde_json::json!(s);
+            v["start_side"] = serde_json::json!("RIGHT");
+        }
+        v
+    }
+}
+
+/// What publishing will do.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The summary review to edit, if one exists.
+    pub existing_summary: Option<u64>,
+    pub summary: String,
+    pub inline: Vec<Inline>,
+    /// Findings already commented on (by fingerprint).
+    pub already_posted: Vec<String>,
+    /// Findings whose lines are not in the diff: they live in the summary only.
+    pub outside_diff: Vec<String>,
+    /// The account posting, when it could be learned.
+    pub posting_as: Option<String>,
+    /// deep-review markers other accounts wrote, which were not trusted.
+    pub ignored_markers: Vec<IgnoredMarker>,
+    /// Findings still open since an earlier round: they already have their thread (or their
+    /// place in the summary), so they are not posted inline again.
+    pub still_open: Vec<String>,
+    /// Findings a human dismissed on their thread: not posted again.
+    pub held_back: Vec<HeldBack>,
+    /// Our threads whose finding was fixed, to resolve.
+    pub resolve: Vec<ThreadAction>,
+    /// Our threads whose finding was fixed but which stay open, and why.
+    pub kept_open: Vec<ThreadAction>,
+}
+
+/// What a request is for, which says how [`super::post`] reads its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The summary review with its inline comments (a first post).
+    Review,
+    /// The summary edited in place.
+    Summary,
+    /// One inline comment under an existing summary (the `Inline` at this index).
+    Comment(usize),
+    /// Resolving one of our threads (the `ThreadAction` at this index of `resolve`).
+    Resolve(usize),
+}
+
+/// One request publishing makes, exactly as sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    pub body: serde_json::Value,
+    #[serde(skip)]
+    pub step: Step,
+}
+
+impl Plan {
+    /// The requests publishing makes, in order.
+    pub fn requests(&self, t: &PrTarget, head_sha: &str) -> Vec<Request> {
+        let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+        let mut reqs = Vec::new();
+        match self.existing_summary {
+            Some(id) => {
+                reqs.push(Request {
+                    method: "PUT",
+                    path: format!("{base}/reviews/{id}"),
+                    body: serde_json::json!({"body": self.summary}),
+                    step: Step::Summary,
+                });
+                for (i, c) in self.inline.iter().enumerate() {
+                    let mut body = c.json();
+                    body["commit_id"] = serde_json::json!(head_sha);
+                    reqs.push(Request {
+                        method: "POST",
+                        path: format!("{base}/comments"),
+                        body,
+                        step: Step::Comment(i),
+                    });
+                }
+            }
+            None => reqs.push(Request {
+                method: "POST",
+                path: format!("{base}/reviews"),
+                body: review_body(head_sha, &self.summary, &self.inline),
+                step: Step::Review,
+            }),
+        }
+        for (i, r) in self.resolve.iter().enumerate() {
+            reqs.push(Request {
+                method: "POST",
+                path: "/graphql".into(),
+                body: serde_json::json!({"query": threads::RESOLVE_MUTATION, "variables": {"threadId": r.thread}}),
+                step: Step::Resolve(i),
+            });
+        }
+        reqs
+    }
+
+    /// What `--dry-run` prints and `github-plan.json` holds: the requests and why each
+    /// finding is (or is not) among them.
+    pub fn dry_run(&self, t: &PrTarget, head_sha: &str) -> serde_json::Value {
+        serde_json::json!({
+            "requests": self.requests(t, head_sha),
+            "already_posted": self.already_posted,
+            "still_open": self.still_open,
+            "outside_diff": self.outside_diff,
+            "held_back": self.held_back,
+            "resolve": self.resolve,
+            "kept_open": self.kept_open,
+            "posting_as": self.posting_as,
+            "ignored_markers": self.ignored_markers,
+        })
+    }
+}
+
+/// A submitted review (`event: COMMENT`) with its body and inline comments.
+pub fn review_body(head_sha: &str, summary: &str, inline: &[Inline]) -> serde_json::Value {
+    let comments: Vec<serde_json::Value> = inline.iter().map(Inline::json).collect();
+    serde_json::json!({"commit_id": head_sha, "event": "COMMENT", "body": summary, "comments": comments})
+}
+
+/// What is already on the PR that publishing reads: only the token's own account's summary
+/// and comments count (see [`existing`]).
+#[derive(Default)]
+struct OnThePr {
+    account: Option<account::Account>,
+    /// The bodies of our earlier review comments.
+    posted: Vec<String>,
+    ours: Vec<threads::OurThread>,
+}
+
+async fn read_the_pr(client: &Client, t: &PrTarget, plan: &mut Plan) -> Result<OnThePr> {
+    let mut on = OnThePr::default();
+    if !client.has_token() {
+        return Ok(on);
+    }
+    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
+    let what = "read the PR's reviews and comments";
+    let who = account::account(client).await?;
+    let reviews: Vec<Comment> = client
+        .get_all(&format!("{base}/reviews"), what, 3000)
+        .await?;
+    let comments: Vec<Comment> = client
+        .get_all(&format!("{base}/comments"), what, 10_000)
+        .await?;
+    let found = existing::sort(&who, &reviews, &comments);
+    for line in existing::log_lines(&who, &found.ignored) {
+        progress::log(&line);
+    }
+    plan.existing_summary = found.summary;
+    plan.posting_as = who.login().map(str::to_string);
+    plan.ignored_markers = found.ignored;
+    // Our threads exist only where we have comments.
+    if !found.ours.is_empty() {
+        on.ours = our_threads(client, t, &who, &found.thumbs_down).await;
+    }
+    on.posted = found.ours;
+    on.account = Some(who);
+    Ok(on)
+}
+
+/// Decides what to post, reading what is already on the PR.
+pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff]) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let on = read_the_pr(client, t, &mut plan).await?;
+    converge(&mut plan, r, &on.ours);
+    // Still-open findings were posted by an earlier round (when one of our summaries is here).
+    let earlier_posted = plan.existing_summary.is_some();
+    for f in r.reported() {
+        let fp = report::sarif::fingerprint(f);
+        if plan.held_back.iter().any(|h| h.finding == f.id) {
+            continue;
+        }
+        if on.posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
+            plan.already_posted.push(f.id.clone());
+            continue;
+        }
+        let still_open = r
+            .lifecycle_of(&f.id)
+            .is_some_and(|l| l.status == LifecycleStatus::StillOpen);
+        if still_open && earlier_posted {
+            plan.still_open.push(f.id.clone());
+            continue;
+        }
+        match place(f, files) {
+            Some(p) => plan.inline.push(Inline {
+                finding: f.id.clone(),
+                path: p.path,
+                start_line: p.start_line,
+                line: p.line,
+                body: inline_body(r, f, &fp),
+            }),
+            None => plan.outside_diff.push(f.id.clone()),
+        }
+    }
+    plan.summary = summary_body(r, &plan.outside_diff, &plan.held_back);
+    if let Some(note) = on
+        .account
+        .as_ref()
+        .and_then(|a| existing::summary_note(a, &plan.ignored_markers))
+    {
+        plan.summary.push_str(&note);
+    }
+    Ok(plan)
+}
+
+/// Where an inline comment goes on the diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub path: String,
+    pub start_line: Option<u32>,
+    pub line: u32,
+}
+
+/// Where a finding's comment goes: its first verified location, when the diff shows both its
+/// ends; None puts it in the summary.
+pub fn place(f: &ConsolidatedFinding, files: &[FileDiff]) -> Option<Place> {
+    let l = f.locations.iter().find(|l| l.verified)?;
+    let d = files.iter().find(|d| d.path() == l.path)?;
+    if !(d.shows_new_line(l.start_line) && d.shows_new_line(l.end_line)) {
+        return None;
+    }
+    Some(Place {
+        path: l.path.clone(),
+        start_line: (l.end_line > l.start_line).then_some(l.start_line),
+        line: l.end_line.max(l.start_line),
+    })
+}

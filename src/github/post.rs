@@ -1,0 +1,199 @@
+//! Sending a [`Plan`]: the requests [`Plan::requests`] lists, in order, each answer read for
+//! what its step needs.
+
+use super::markdown::not_placed_section;
+use super::plan::Inline;
+use super::plan::Plan;
+use super::plan::Request;
+use super::plan::Step;
+use super::threads;
+use super::Client;
+use super::PrTarget;
+use super::LOGIN_VAR;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::progress;
+
+/// What posting did, for the closing line.
+#[derive(Debug, Default)]
+struct Done {
+    placed: usize,
+    /// Inline comments GitHub would not place (their findings went into the summary).
+    refused: Vec<Inline>,
+    resolved: usize,
+}
+
+/// The error for a write GitHub refused.
+pub(super) fn refused(client: &Client, what: &str, status: u16, v: &serde_json::Value) -> Error {
+    let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
+    Error::from(client.status_error(what, status, message.to_string(), "write pull requests"))
+}
+
+/// Sends one request; returns GitHub's status and answer.
+pub(super) async fn send(
+    client: &Client,
+    req: &Request,
+    what: &str,
+) -> Result<(u16, serde_json::Value)> {
+    let method =
+        reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    Ok(client.write(method, &req.path, &req.body, what).await?)
+}
+
+/// Sends one request that must succeed.
+async fn send_ok(client: &Client, req: &Request, what: &str) -> Result<serde_json::Value> {
+    let (status, v) = send(client, req, what).await?;
+    if !(200..300).contains(&status) {
+        return Err(refused(client, what, status, &v));
+    }
+    Ok(v)
+}
+
+/// Publishes `plan`; returns a one-line account of what was done.
+pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> Result<String> {
+    let mut done = Done::default();
+    for req in plan.requests(t, head_sha) {
+        match req.step {
+            Step::Review => first_review(client, &plan, &req, head_sha, &mut done).await?,
+            Step::Summary => {
+                send_ok(client, &req, "update the review").await?;
+            }
+            Step::Comment(i) => {
+                let (status, v) = send(client, &req, "post an inline comment").await?;
+                match status {
+                    200 | 201 => done.placed += 1,
+                    422 => {
+                        let c = &plan.inline[i];
+                        progress::log(&format!(
+                            "GitHub would not place {} on {}:{}; it goes in the summary",
+                            c.finding, c.path, c.line
+                        ));
+                        done.refused.push(c.clone());
+                    }
+                    _ => return Err(refused(client, "post an inline comment", status, &v)),
+                }
+            }
+            Step::Resolve(i) => {
+                let r = &plan.resolve[i];
+                match threads::resolve(client, &r.thread).await {
+                    Ok(()) => done.resolved += 1,
+                    Err(why) => progress::log(&format!(
+                        "could not resolve the thread of fixed finding {} ({why}); resolve it by hand",
+                        r.finding
+                    )),
+                }
+            }
+        }
+    }
+    if let (Some(id), false) = (plan.existing_summary, done.refused.is_empty()) {
+        // The summary now carries the findings GitHub would not place.
+        let refused: Vec<&Inline> = done.refused.iter().collect();
+        let req = Request {
+            method: "PUT",
+            path: format!(
+                "/repos/{}/{}/pulls/{}/reviews/{id}",
+                t.owner, t.repo, t.number
+            ),
+            body: serde_json::json!({"body": format!("{}{}", plan.summary, not_placed_section(&refused))}),
+            step: Step::Summary,
+        };
+        send_ok(client, &req, "update the review").await?;
+    }
+    for k in &plan.kept_open {
+        progress::log(&format!(
+            "the thread of fixed finding {} stays open: {}",
+            k.finding,
+            k.why.unwrap_or("")
+        ));
+    }
+    Ok(closing_line(t, &plan, &done))
+}
+
+/// The first post: the summary review with its inline comments. One comment GitHub will not
+/// place sinks the whole review: then the summary is posted alone, and the comments one by
+/// one after it.
+async fn first_review(
+    client: &Client,
+    plan: &Plan,
+    req: &Request,
+    head_sha: &str,
+    done: &mut Done,
+) -> Result<()> {
+    let what = "post the review";
+    let (status, v) = send(client, req, what).await?;
+    let v = if status == 422 && !plan.inline.is_empty() {
+        let alone = Request {
+            body: super::plan::review_body(head_sha, &plan.summary, &[]),
+            ..req.clone()
+        };
+        let v = send_ok(client, &alone, what).await?;
+        let comments = format!("{}/comments", req.path.trim_end_matches("/reviews"));
+        for (i, c) in plan.inline.iter().enumerate() {
+            let mut body = c.json();
+            body["commit_id"] = serde_json::json!(head_sha);
+            let one = Request {
+                method: "POST",
+                path: comments.clone(),
+                body,
+                step: Step::Comment(i),
+            };
+            let (status, w) = send(client, &one, "post an inline comment").await?;
+            match status {
+                200 | 201 => done.placed += 1,
+                422 => {
+                    progress::log(&format!(
+                        "GitHub would not place {} on {}:{}; it goes in the summary",
+                        c.finding, c.path, c.line
+                    ));
+                    done.refused.push(c.clone());
+                }
+                _ => return Err(refused(client, "post an inline comment", status, &w)),
+            }
+        }
+        if !done.refused.is_empty() {
+            let refused: Vec<&Inline> = done.refused.iter().collect();
+            let id = v["id"].as_u64().unwrap_or(0);
+            let edit = Request {
+                method: "PUT",
+                path: format!("{}/{id}", req.path),
+                body: serde_json::json!({"body": format!("{}{}", plan.summary, not_placed_section(&refused))}),
+                step: Step::Summary,
+            };
+            send_ok(client, &edit, "update the review").await?;
+        }
+        v
+    } else if (200..300).contains(&status) {
+        done.placed = plan.inline.len();
+        v
+    } else {
+        return Err(refused(client, what, status, &v));
+    };
+    if let (None, Some(login)) = (&plan.posting_as, v["user"]["login"].as_str()) {
+        progress::log(&format!(
+            "the summary was posted as {login}; set {LOGIN_VAR}={login} so later runs edit it in place"
+        ));
+    }
+    Ok(())
+}
+
+fn closing_line(t: &PrTarget, plan: &Plan, done: &Done) -> String {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "posted to {}#{}: summary {}, {} inline comment{}, {} already there, {} still open, {} in the summary only, {} thread{} resolved, {} held back{}",
+        t.slug(),
+        t.number,
+        if plan.existing_summary.is_some() { "updated" } else { "created" },
+        done.placed,
+        s(done.placed),
+        plan.already_posted.len(),
+        plan.still_open.len(),
+        plan.outside_diff.len() + done.refused.len(),
+        done.resolved,
+        s(done.resolved),
+        plan.held_back.len(),
+        match plan.ignored_markers.len() {
+            0 => String::new(),
+            n => format!(", {n} marker{} on the PR not trusted", s(n)),
+        }
+    )
+}
