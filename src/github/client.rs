@@ -277,6 +277,27 @@ impl Client {
 }
 
 impl Client {
+    /// DELETE; returns the status and parsed answer.
+    pub async fn delete(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<(u16, serde_json::Value), GitHubError> {
+        let page = self
+            .send(
+                reqwest::Method::DELETE,
+                path,
+                "application/vnd.github+json",
+                None,
+                what,
+            )
+            .await?;
+        let v = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
+        Ok((page.status, v))
+    }
+}
+
+impl Client {
     /// The GraphQL endpoint beside this REST API: `https://api.github.com/graphql`, or
     /// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`.
     pub fn graphql_url(&self) -> String {

@@ -10,7 +10,7 @@
 //! the base-config rule and the change), [`command`] (`deep-review pr`, step by step),
 //! [`existing`] and [`threads`] (what is on the PR already and which of it is ours),
 //! [`markdown`] (the bodies), [`plan`] (what to post, as the requests a dry run prints),
-//! [`post`] (sending that plan), [`publish`] (`deep-review publish`).
+//! [`post`] (sending that plan), [`probe`] (which comments GitHub will place), [`publish`] (`deep-review publish`).
 
 mod account;
 mod checkout;
@@ -21,6 +21,7 @@ mod fetch;
 pub mod markdown;
 pub mod plan;
 mod post;
+mod probe;
 mod publish;
 mod target;
 pub mod threads;

@@ -256,17 +256,48 @@ pub struct Place {
     pub line: u32,
 }
 
-/// Where a finding's comment goes: its first verified location, when the diff shows both its
-/// ends; None puts it in the summary.
+/// Where a finding's comment goes: on its first verified location, when the diff shows both
+/// its ends; None puts it in the summary.
 pub fn place(f: &ConsolidatedFinding, files: &[FileDiff]) -> Option<Place> {
     let l = f.locations.iter().find(|l| l.verified)?;
-    let d = files.iter().find(|d| d.path() == l.path)?;
-    if !(d.shows_new_line(l.start_line) && d.shows_new_line(l.end_line)) {
+    place_range(files, &l.path, l.start_line, l.end_line)
+}
+
+/// Where a comment on `path` lines `start..=end` goes. GitHub places a multi-line comment
+/// only within one hunk, and refuses the whole review otherwise: a range across two hunks
+/// becomes a single-line comment on its last line.
+pub fn place_range(files: &[FileDiff], path: &str, start: u32, end: u32) -> Option<Place> {
+    let d = files.iter().find(|d| d.path() == path)?;
+    let (start, end) = (start.min(end), start.max(end));
+    if !(d.shows_new_line(start) && d.shows_new_line(end)) {
         return None;
     }
+    let one_hunk = start == end || d.hunk_spanning(start, end).is_some();
     Some(Place {
-        path: l.path.clone(),
-        start_line: (l.end_line > l.start_line).then_some(l.start_line),
-        line: l.end_line.max(l.start_line),
+        path: path.to_string(),
+        start_line: (one_hunk && end > start).then_some(start),
+        line: end,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_across_two_hunks_goes_on_its_last_line() {
+        let diff = "diff --git a/f.rs b/f.rs\n--- a/f.rs\n+++ b/f.rs\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n@@ -20,3 +20,3 @@\n t\n-u\n+U\n v\n";
+        let files = crate::diff::parse(diff);
+        let at = |s, e| place_range(&files, "f.rs", s, e).map(|p| (p.start_line, p.line));
+        assert_eq!(at(1, 3), Some((Some(1), 3)), "within one hunk");
+        assert_eq!(at(3, 1), Some((Some(1), 3)), "ends in either order");
+        assert_eq!(at(2, 2), Some((None, 2)));
+        assert_eq!(
+            at(2, 21),
+            Some((None, 21)),
+            "two hunks: the last line alone"
+        );
+        assert_eq!(at(2, 10), None, "line 10 is not in the diff");
+        assert_eq!(place_range(&files, "g.rs", 1, 1), None);
+    }
 }

@@ -2,6 +2,7 @@
 //! what its step needs.
 
 use super::markdown::not_placed_section;
+use super::plan::review_body;
 use super::plan::Inline;
 use super::plan::Plan;
 use super::plan::Request;
@@ -24,7 +25,12 @@ struct Done {
 }
 
 /// The error for a write GitHub refused.
-pub(super) fn refused(client: &Client, what: &str, status: u16, v: &serde_json::Value) -> Error {
+pub(super) fn refused_error(
+    client: &Client,
+    what: &str,
+    status: u16,
+    v: &serde_json::Value,
+) -> Error {
     let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
     Error::from(client.status_error(what, status, message.to_string(), "write pull requests"))
 }
@@ -44,7 +50,7 @@ pub(super) async fn send(
 async fn send_ok(client: &Client, req: &Request, what: &str) -> Result<serde_json::Value> {
     let (status, v) = send(client, req, what).await?;
     if !(200..300).contains(&status) {
-        return Err(refused(client, what, status, &v));
+        return Err(refused_error(client, what, status, &v));
     }
     Ok(v)
 }
@@ -70,7 +76,7 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
                         ));
                         done.refused.push(c.clone());
                     }
-                    _ => return Err(refused(client, "post an inline comment", status, &v)),
+                    _ => return Err(refused_error(client, "post an inline comment", status, &v)),
                 }
             }
             Step::Resolve(i) => {
@@ -109,9 +115,10 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
     Ok(closing_line(t, &plan, &done))
 }
 
-/// The first post: the summary review with its inline comments. One comment GitHub will not
-/// place sinks the whole review: then the summary is posted alone, and the comments one by
-/// one after it.
+/// The first post: the summary review with its inline comments, as one review. GitHub
+/// refuses the whole review (422) when one comment cannot be placed; then the comments it
+/// will place are found (see [`super::probe`]) and still go out as one review, the others
+/// listed in its body.
 async fn first_review(
     client: &Client,
     plan: &Plan,
@@ -122,51 +129,66 @@ async fn first_review(
     let what = "post the review";
     let (status, v) = send(client, req, what).await?;
     let v = if status == 422 && !plan.inline.is_empty() {
-        let alone = Request {
-            body: super::plan::review_body(head_sha, &plan.summary, &[]),
+        progress::log(&format!(
+            "GitHub refused the review with its {} inline comment{} (422: {}); finding the ones it will place",
+            plan.inline.len(),
+            if plan.inline.len() == 1 { "" } else { "s" },
+            v.get("errors").map(|e| e.to_string()).unwrap_or_default()
+        ));
+        let ok = super::probe::placeable(client, &req.path, head_sha, &plan.inline).await?;
+        let placed: Vec<Inline> = plan
+            .inline
+            .iter()
+            .zip(&ok)
+            .filter(|(_, ok)| **ok)
+            .map(|(c, _)| c.clone())
+            .collect();
+        let refused: Vec<&Inline> = plan
+            .inline
+            .iter()
+            .zip(&ok)
+            .filter(|(_, ok)| !**ok)
+            .map(|(c, _)| c)
+            .collect();
+        for c in &refused {
+            progress::log(&format!(
+                "GitHub would not place {} on {}:{}; it goes in the summary",
+                c.finding, c.path, c.line
+            ));
+        }
+        let summary = format!("{}{}", plan.summary, not_placed_section(&refused));
+        let again = Request {
+            body: review_body(head_sha, &summary, &placed),
             ..req.clone()
         };
-        let v = send_ok(client, &alone, what).await?;
-        let comments = format!("{}/comments", req.path.trim_end_matches("/reviews"));
-        for (i, c) in plan.inline.iter().enumerate() {
-            let mut body = c.json();
-            body["commit_id"] = serde_json::json!(head_sha);
-            let one = Request {
-                method: "POST",
-                path: comments.clone(),
-                body,
-                step: Step::Comment(i),
+        let (status, w) = send(client, &again, what).await?;
+        let (w, placed) = if status == 422 && !placed.is_empty() {
+            // Refused again (the PR changed meanwhile?): the summary alone, every comment in it.
+            let all: Vec<&Inline> = plan.inline.iter().collect();
+            let summary = format!("{}{}", plan.summary, not_placed_section(&all));
+            let alone = Request {
+                body: review_body(head_sha, &summary, &[]),
+                ..req.clone()
             };
-            let (status, w) = send(client, &one, "post an inline comment").await?;
-            match status {
-                200 | 201 => done.placed += 1,
-                422 => {
-                    progress::log(&format!(
-                        "GitHub would not place {} on {}:{}; it goes in the summary",
-                        c.finding, c.path, c.line
-                    ));
-                    done.refused.push(c.clone());
-                }
-                _ => return Err(refused(client, "post an inline comment", status, &w)),
-            }
-        }
-        if !done.refused.is_empty() {
-            let refused: Vec<&Inline> = done.refused.iter().collect();
-            let id = v["id"].as_u64().unwrap_or(0);
-            let edit = Request {
-                method: "PUT",
-                path: format!("{}/{id}", req.path),
-                body: serde_json::json!({"body": format!("{}{}", plan.summary, not_placed_section(&refused))}),
-                step: Step::Summary,
-            };
-            send_ok(client, &edit, "update the review").await?;
-        }
-        v
+            (send_ok(client, &alone, what).await?, Vec::new())
+        } else if (200..300).contains(&status) {
+            (w, placed)
+        } else {
+            return Err(refused_error(client, what, status, &w));
+        };
+        done.placed = placed.len();
+        done.refused = plan
+            .inline
+            .iter()
+            .filter(|c| !placed.iter().any(|p| p.finding == c.finding))
+            .cloned()
+            .collect();
+        w
     } else if (200..300).contains(&status) {
         done.placed = plan.inline.len();
         v
     } else {
-        return Err(refused(client, what, status, &v));
+        return Err(refused_error(client, what, status, &v));
     };
     if let (None, Some(login)) = (&plan.posting_as, v["user"]["login"].as_str()) {
         progress::log(&format!(

@@ -9,6 +9,11 @@
 //! `reviewThreads` query and the `resolveReviewThread` mutation, in GraphQL's `{"data": ..}`
 //! wire format. Which threads GitHub considers outdated is the test's to say ([`State::outdated`]).
 //!
+//! Reviews are checked as GitHub checks them: a review (or comment) whose comment names a line
+//! the diff does not show, or a multi-line range across two hunks, is refused whole with 422
+//! and GitHub's body; a review created without `event` is PENDING (listed only to its
+//! author, its comments nowhere), one per account at a time, and may be deleted.
+//!
 //! Each token is an account: `GET /user` names it (or answers 403 for an app token, as
 //! GitHub does), what it posts carries it as `user`, and editing another account's review is
 //! refused with 403.
@@ -32,6 +37,9 @@ pub struct State {
     pub comments: Vec<serde_json::Value>,
     /// Review comments on this path are refused with 422.
     pub reject_path: Option<String>,
+    /// Review comments ending on these lines (path, line) are refused with 422, as GitHub
+    /// does when it resolves a line differently from the diff deep-review read.
+    pub reject_lines: Vec<(String, u64)>,
     /// Answer the next request with a 403 rate limit.
     pub rate_limit_next: bool,
     /// Without a token, everything is 404.
@@ -112,9 +120,15 @@ impl State {
             serde_json::json!({"author": c["user"].as_object().map(|_| serde_json::json!({"login": c["user"]["login"]})),
                 "body": c["body"], "databaseId": c["id"], "url": c["html_url"]})
         };
+        let pending = self.pending();
         self.comments
             .iter()
             .filter(|c| c["in_reply_to_id"].is_null())
+            .filter(|c| {
+                !c["pull_request_review_id"]
+                    .as_u64()
+                    .is_some_and(|r| pending.contains(&r))
+            })
             .map(|first| {
                 let id = first["id"].as_u64().unwrap_or(0);
                 let thread = format!("PRRT_{id}");
@@ -128,6 +142,65 @@ impl State {
                 serde_json::json!({"id": thread, "isResolved": self.resolved.contains(&thread),
                     "isOutdated": self.outdated.contains(&id), "comments": {"nodes": nodes}})
             })
+            .collect()
+    }
+
+    /// The new-file lines of each hunk of `path` in the PR's diff.
+    fn hunks(&self, path: &str) -> Vec<Vec<u64>> {
+        let mut out: Vec<Vec<u64>> = Vec::new();
+        let mut in_file = false;
+        let mut next = 0u64;
+        for line in self.diff.lines() {
+            if line.starts_with("diff --git ") {
+                in_file = false;
+            } else if let Some(name) = line.strip_prefix("+++ ") {
+                in_file = name.strip_prefix("b/").unwrap_or(name) == path;
+            } else if let (true, Some(rest)) = (in_file, line.strip_prefix("@@ ")) {
+                let new = rest.split_whitespace().nth(1).unwrap_or("+0");
+                next = new[1..]
+                    .split(',')
+                    .next()
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0);
+                out.push(Vec::new());
+            } else if let (true, Some(h)) = (in_file, out.last_mut()) {
+                if line.starts_with('+') || line.starts_with(' ') {
+                    h.push(next);
+                    next += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Why GitHub would refuse to place review comment `c`, if it would: its line not in the
+    /// diff, a range across two hunks, or a path the test says to refuse.
+    fn unplaceable(&self, c: &serde_json::Value) -> Option<&'static str> {
+        let path = c["path"].as_str().unwrap_or("");
+        let line = c["line"].as_u64()?;
+        if self.reject_path.as_deref() == Some(path)
+            || self
+                .reject_lines
+                .iter()
+                .any(|(p, l)| p == path && *l == line)
+        {
+            return Some("Pull request review thread line must be part of the diff");
+        }
+        let start = c["start_line"].as_u64().unwrap_or(line);
+        let hunks = self.hunks(path);
+        let fits = hunks
+            .iter()
+            .any(|h| h.contains(&start) && h.contains(&line) && start <= line);
+        (!fits).then_some("Line could not be resolved")
+    }
+
+    /// Ids of PENDING reviews.
+    fn pending(&self) -> Vec<u64> {
+        self.reviews
+            .iter()
+            .filter(|r| r["state"] == "PENDING")
+            .filter_map(|r| r["id"].as_u64())
             .collect()
     }
 
@@ -397,27 +470,50 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             paged(&mut out, port, &path, &query, &items)
         }
         ("GET", "/reviews") => {
-            let items = s.reviews.clone();
+            // A pending review is listed to its author only.
+            let items: Vec<serde_json::Value> = s
+                .reviews
+                .iter()
+                .filter(|r| r["state"] != "PENDING" || r["user"] == user)
+                .cloned()
+                .collect();
             paged(&mut out, port, &path, &query, &items)
         }
         ("GET", "/comments") => {
-            let items: Vec<serde_json::Value> = s.comments.iter().map(|c| s.listed(c)).collect();
+            let pending = s.pending();
+            let items: Vec<serde_json::Value> = s
+                .comments
+                .iter()
+                .filter(|c| {
+                    !c["pull_request_review_id"]
+                        .as_u64()
+                        .is_some_and(|r| pending.contains(&r))
+                })
+                .map(|c| s.listed(c))
+                .collect();
             paged(&mut out, port, &path, &query, &items)
         }
         ("POST", "/reviews") => {
             let comments = body["comments"].as_array().cloned().unwrap_or_default();
-            if let Some(bad) = &s.reject_path {
-                if comments.iter().any(|c| c["path"].as_str() == Some(bad)) {
-                    return json(
-                        &mut out,
-                        422,
-                        &serde_json::json!({"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}),
-                    );
-                }
+            if let Some(why) = comments.iter().find_map(|c| s.unplaceable(c)) {
+                return json(&mut out, 422, &unprocessable(why));
+            }
+            let pending = body["event"].is_null();
+            if pending
+                && s.reviews
+                    .iter()
+                    .any(|r| r["state"] == "PENDING" && r["user"] == user)
+            {
+                return json(
+                    &mut out,
+                    422,
+                    &unprocessable("User can only have one pending review per pull request"),
+                );
             }
             s.next_id += 1;
             let id = 1000 + s.next_id;
-            let review = serde_json::json!({"id": id, "body": body["body"], "state": "COMMENTED", "commit_id": body["commit_id"], "user": user});
+            let state = if pending { "PENDING" } else { "COMMENTED" };
+            let review = serde_json::json!({"id": id, "body": body["body"].as_str().unwrap_or(""), "state": state, "commit_id": body["commit_id"], "user": user});
             s.reviews.push(review.clone());
             for c in comments {
                 s.next_id += 1;
@@ -430,16 +526,35 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             }
             json(&mut out, 200, &review)
         }
-        ("POST", "/comments") => {
-            if s.reject_path
-                .as_deref()
-                .is_some_and(|bad| body["path"].as_str() == Some(bad))
-            {
+        ("DELETE", r) if r.starts_with("/reviews/") => {
+            let id: u64 = r["/reviews/".len()..].parse().unwrap_or(0);
+            let Some(at) = s.reviews.iter().position(|x| x["id"] == id) else {
+                return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
+            };
+            if s.reviews[at]["user"] != user {
+                return json(
+                    &mut out,
+                    403,
+                    &serde_json::json!({"message": "Resource not accessible by integration"}),
+                );
+            }
+            if s.reviews[at]["state"] != "PENDING" {
                 return json(
                     &mut out,
                     422,
-                    &serde_json::json!({"message": "Validation Failed"}),
+                    &unprocessable("Can not delete a non-pending pull request review"),
                 );
+            }
+            let review = s.reviews.remove(at);
+            s.comments
+                .retain(|c| c["pull_request_review_id"].as_u64() != Some(id));
+            json(&mut out, 200, &review)
+        }
+        ("POST", "/comments") => {
+            if body["in_reply_to"].is_null() {
+                if let Some(why) = s.unplaceable(&body) {
+                    return json(&mut out, 422, &unprocessable(why));
+                }
             }
             s.next_id += 1;
             let mut c = body.clone();
@@ -474,6 +589,13 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             &serde_json::json!({"message": "Not Found", "path": path}),
         ),
     }
+}
+
+/// GitHub's 422 body.
+fn unprocessable(why: &str) -> serde_json::Value {
+    serde_json::json!({"message": "Unprocessable Entity", "errors": [why],
+        "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+        "status": "422"})
 }
 
 /// `POST /graphql`: the review threads query (paged by `after`, [`PAGE`] threads a page) and
