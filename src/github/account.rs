@@ -1,6 +1,7 @@
 //! Which account the token posts as: only what it wrote is deep-review's own.
 
 use super::client::Client;
+use super::target::PrTarget;
 use super::GitHubError;
 use super::User;
 
@@ -35,9 +36,15 @@ impl Account {
 
 /// Learns which account the token belongs to: `DEEP_REVIEW_GITHUB_LOGIN` when set, else
 /// `GET /user` (user tokens), else `github-actions[bot]` for an app token inside GitHub
-/// Actions (`GITHUB_ACTIONS=true`, where `GET /user` answers 403). Anything else is
+/// Actions (`GITHUB_ACTIONS=true`, where `GET /user` answers 403), else
+/// the author GitHub names for a pending review the token creates and deletes at once (an
+/// app token outside Actions; not in a dry run). Anything else is
 /// [`Account::Unknown`]: guessing a login would let whoever holds it steer our posting.
-pub async fn account(client: &Client) -> Result<Account, GitHubError> {
+pub async fn account(
+    client: &Client,
+    t: &PrTarget,
+    may_write: bool,
+) -> Result<Account, GitHubError> {
     if let Ok(login) = std::env::var(LOGIN_VAR) {
         if !login.trim().is_empty() {
             return Ok(Account::Known {
@@ -76,10 +83,65 @@ pub async fn account(client: &Client) -> Result<Account, GitHubError> {
             ),
         });
     }
-    Ok(Account::Unknown {
-        why: format!(
-            "GET /user answered {} (an app token?), this is not GitHub Actions, and {LOGIN_VAR} is not set",
-            page.status
-        ),
-    })
+    let why = format!(
+        "GET /user answered {} (an app token?), this is not GitHub Actions, and {LOGIN_VAR} is not set",
+        page.status
+    );
+    if !may_write {
+        return Ok(Account::Unknown {
+            why: format!("{why}; a dry run does not ask GitHub with a pending review"),
+        });
+    }
+    match from_a_pending_review(client, t).await? {
+        Ok(login) => {
+            crate::progress::log(&format!(
+                "the token posts as {login}: GitHub named it as the author of a pending review, deleted at once (GET /user answered {})",
+                page.status
+            ));
+            Ok(Account::Known {
+                login,
+                how: "the author of a pending review GitHub made for it".into(),
+            })
+        }
+        Err(no) => Ok(Account::Unknown {
+            why: format!("{why}, and {no}"),
+        }),
+    }
+}
+
+/// The author GitHub names for a pending review the token creates on the PR (seen by nobody,
+/// notifying no one), which is deleted at once. `Err` says why not.
+async fn from_a_pending_review(
+    client: &Client,
+    t: &PrTarget,
+) -> Result<Result<String, String>, GitHubError> {
+    let reviews = format!("/repos/{}/{}/pulls/{}/reviews", t.owner, t.repo, t.number);
+    let (status, v) = client
+        .write(
+            reqwest::Method::POST,
+            &reviews,
+            &serde_json::json!({}),
+            "learn the token's account (a pending review)",
+        )
+        .await?;
+    let Some(id) = v["id"].as_u64().filter(|_| (200..300).contains(&status)) else {
+        return Ok(Err(format!(
+            "a pending review to learn it was answered {status} ({})",
+            v["errors"]
+                .get(0)
+                .or(v.get("message"))
+                .and_then(|m| m.as_str())
+                .unwrap_or("no message")
+        )));
+    };
+    let login = v["user"]["login"].as_str().map(str::to_string);
+    let (deleted, _) = client
+        .delete(&format!("{reviews}/{id}"), "delete the pending review")
+        .await?;
+    if !(200..300).contains(&deleted) {
+        crate::progress::log(&format!(
+            "could not delete pending review {id} (GitHub answered {deleted}); delete it on the PR page"
+        ));
+    }
+    Ok(login.ok_or_else(|| "GitHub named no author for the pending review".to_string()))
 }

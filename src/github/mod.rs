@@ -14,6 +14,7 @@
 
 mod account;
 mod checkout;
+pub mod checks;
 mod client;
 mod command;
 pub mod existing;
@@ -23,6 +24,7 @@ pub mod plan;
 mod post;
 mod probe;
 mod publish;
+mod request;
 mod target;
 pub mod threads;
 mod wire;

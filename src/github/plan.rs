@@ -4,6 +4,7 @@
 //! [`super::post`] sends them, so the two cannot disagree.
 
 use super::account;
+use super::checks::CheckRun;
 use super::existing;
 use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
@@ -25,6 +26,9 @@ use crate::review::ConsolidatedFinding;
 use crate::review::LifecycleStatus;
 use crate::review::Review;
 use serde::Serialize;
+
+pub use super::request::Request;
+pub use super::request::Step;
 
 /// One inline comment to post.
 #[derive(Debug, Clone, Serialize)]
@@ -73,29 +77,19 @@ pub struct Plan {
     pub resolve: Vec<ThreadAction>,
     /// Our threads whose finding was fixed but which stay open, and why.
     pub kept_open: Vec<ThreadAction>,
+    /// The `deep-review` check run to create or update.
+    pub check: Option<CheckRun>,
 }
 
-/// What a request is for, which says how [`super::post`] reads its answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// The summary review with its inline comments (a first post).
-    Review,
-    /// The summary edited in place.
-    Summary,
-    /// One inline comment under an existing summary (the `Inline` at this index).
-    Comment(usize),
-    /// Resolving one of our threads (the `ThreadAction` at this index of `resolve`).
-    Resolve(usize),
-}
-
-/// One request publishing makes, exactly as sent.
-#[derive(Debug, Clone, Serialize)]
-pub struct Request {
-    pub method: &'static str,
-    pub path: String,
-    pub body: serde_json::Value,
-    #[serde(skip)]
-    pub step: Step,
+/// What planning needs besides the review.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub head_sha: String,
+    /// The `--fail-on` threshold, for the check run's conclusion.
+    pub fail_on: Option<crate::finding::Severity>,
+    /// Whether planning may write (not a dry run): only to learn an app token's account with
+    /// a pending review it deletes at once (see [`account::account`]).
+    pub may_write: bool,
 }
 
 impl Plan {
@@ -137,6 +131,9 @@ impl Plan {
                 step: Step::Resolve(i),
             });
         }
+        if let Some(check) = &self.check {
+            reqs.extend(check.requests(t, head_sha));
+        }
         reqs
     }
 
@@ -153,6 +150,9 @@ impl Plan {
             "kept_open": self.kept_open,
             "posting_as": self.posting_as,
             "ignored_markers": self.ignored_markers,
+            "check_run": self.check,
+            // Sent instead of the check run when GitHub answers 403 (a personal token).
+            "check_run_fallback": self.check.as_ref().map(|c| c.status(t, head_sha)),
         })
     }
 }
@@ -173,14 +173,19 @@ struct OnThePr {
     ours: Vec<threads::OurThread>,
 }
 
-async fn read_the_pr(client: &Client, t: &PrTarget, plan: &mut Plan) -> Result<OnThePr> {
+async fn read_the_pr(
+    client: &Client,
+    t: &PrTarget,
+    may_write: bool,
+    plan: &mut Plan,
+) -> Result<OnThePr> {
     let mut on = OnThePr::default();
     if !client.has_token() {
         return Ok(on);
     }
     let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
     let what = "read the PR's reviews and comments";
-    let who = account::account(client).await?;
+    let who = account::account(client, t, may_write).await?;
     let reviews: Vec<Comment> = client
         .get_all(&format!("{base}/reviews"), what, 3000)
         .await?;
@@ -204,9 +209,15 @@ async fn read_the_pr(client: &Client, t: &PrTarget, plan: &mut Plan) -> Result<O
 }
 
 /// Decides what to post, reading what is already on the PR.
-pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff]) -> Result<Plan> {
+pub async fn plan(
+    client: &Client,
+    t: &PrTarget,
+    r: &Review,
+    files: &[FileDiff],
+    opts: &Options,
+) -> Result<Plan> {
     let mut plan = Plan::default();
-    let on = read_the_pr(client, t, &mut plan).await?;
+    let on = read_the_pr(client, t, opts.may_write, &mut plan).await?;
     converge(&mut plan, r, &on.ours);
     // Still-open findings were posted by an earlier round (when one of our summaries is here).
     let earlier_posted = plan.existing_summary.is_some();
@@ -245,6 +256,8 @@ pub async fn plan(client: &Client, t: &PrTarget, r: &Review, files: &[FileDiff])
     {
         plan.summary.push_str(&note);
     }
+    plan.check =
+        Some(super::checks::plan(client, t, &opts.head_sha, r, &plan.summary, opts.fail_on).await);
     Ok(plan)
 }
 

@@ -1,12 +1,14 @@
 //! Sending a [`Plan`]: the requests [`Plan::requests`] lists, in order, each answer read for
 //! what its step needs.
 
+use super::checks::CHECK_NAME;
 use super::markdown::not_placed_section;
 use super::plan::review_body;
 use super::plan::Inline;
 use super::plan::Plan;
 use super::plan::Request;
 use super::plan::Step;
+use super::request::CHECK_RUN_ID;
 use super::threads;
 use super::Client;
 use super::PrTarget;
@@ -22,6 +24,8 @@ struct Done {
     /// Inline comments GitHub would not place (their findings went into the summary).
     refused: Vec<Inline>,
     resolved: usize,
+    /// The check run's id once created or updated; None when a commit status stands in.
+    check_run: Option<String>,
 }
 
 /// The error for a write GitHub refused.
@@ -77,6 +81,16 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
                         done.refused.push(c.clone());
                     }
                     _ => return Err(refused_error(client, "post an inline comment", status, &v)),
+                }
+            }
+            Step::CheckRun => check_run(client, t, head_sha, &plan, &req, &mut done).await?,
+            Step::CheckAnnotations => {
+                if let Some(id) = &done.check_run {
+                    let more = Request {
+                        path: req.path.replace(CHECK_RUN_ID, id),
+                        ..req.clone()
+                    };
+                    send_ok(client, &more, "annotate the check run").await?;
                 }
             }
             Step::Resolve(i) => {
@@ -195,6 +209,61 @@ async fn first_review(
             "the summary was posted as {login}; set {LOGIN_VAR}={login} so later runs edit it in place"
         ));
     }
+    Ok(())
+}
+
+/// Creates or updates the `deep-review` check run; when the token may not (a personal token:
+/// 403), sets the same conclusion as a commit status instead, and says so.
+async fn check_run(
+    client: &Client,
+    t: &PrTarget,
+    head_sha: &str,
+    plan: &Plan,
+    req: &Request,
+    done: &mut Done,
+) -> Result<()> {
+    let Some(check) = &plan.check else {
+        return Ok(());
+    };
+    let what = if check.existing.is_some() {
+        "update the check run"
+    } else {
+        "create the check run"
+    };
+    let (status, v) = send(client, req, what).await?;
+    if (200..300).contains(&status) {
+        let id = v["id"].as_u64().map(|i| i.to_string());
+        done.check_run = id.or(check.existing.map(|i| i.to_string()));
+        progress::log(&format!(
+            "check run {CHECK_NAME} {}: {} ({}), {} annotation{} added, {} already there",
+            if check.existing.is_some() {
+                "updated"
+            } else {
+                "created"
+            },
+            check.conclusion,
+            check.title,
+            check.annotations.len(),
+            if check.annotations.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            check.already_annotated
+        ));
+        return Ok(());
+    }
+    if status != 403 {
+        return Err(refused_error(client, what, status, &v));
+    }
+    let message = v["message"].as_str().unwrap_or("no message");
+    let fallback = check.status(t, head_sha);
+    send_ok(client, &fallback, "set the commit status").await?;
+    progress::log(&format!(
+        "the token may not write check runs (GitHub answered 403: {message}; only app tokens such as Actions' GITHUB_TOKEN may), so the conclusion is commit status {CHECK_NAME} instead: {} ({})",
+        fallback.body["state"].as_str().unwrap_or(""),
+        check.title
+    ));
     Ok(())
 }
 

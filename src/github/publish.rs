@@ -3,6 +3,7 @@
 //! `deep-review publish` runs nothing from the PR: it only reads the review folder.
 
 use super::plan::plan;
+use super::plan::Options;
 use super::post::post;
 use super::Client;
 use super::PrError;
@@ -44,7 +45,12 @@ pub(super) async fn publish_review(
         number: saved.number,
         api: saved.api.clone(),
     };
-    let plan = plan(client, &target, review, files).await?;
+    let opts = Options {
+        head_sha: saved.head_sha.clone(),
+        fail_on: saved.fail_on,
+        may_write: !dry_run,
+    };
+    let plan = plan(client, &target, review, files, &opts).await?;
     let text = serde_json::to_string_pretty(&plan.dry_run(&target, &saved.head_sha))
         .unwrap_or_default()
         + "\n";
@@ -92,11 +98,21 @@ pub async fn publish(args: crate::cli::PublishArgs) -> Result<run::Outcome> {
     }
     let api = args.api_url.clone().unwrap_or_else(|| saved.api.clone());
     let client = Client::new(&api, token)?;
-    let saved = SavedPr { api, ..saved };
+    let saved = SavedPr {
+        api,
+        fail_on: args.fail_on.or(saved.fail_on),
+        ..saved
+    };
     let text = publish_review(&client, &saved, &review, &files, &round, args.dry_run).await?;
     Ok(run::Outcome {
         report: if args.dry_run { text } else { String::new() },
-        exit_code: exit_codes::OK,
+        // Only an explicit --fail-on sets publish's exit code (as `pr` would: 3 when no model
+        // reviewer answered); the saved threshold sets the check run's conclusion.
+        exit_code: match (args.fail_on, review.verdict) {
+            (None, _) => exit_codes::OK,
+            (Some(_), None) => exit_codes::NO_MODEL_REVIEWER,
+            (Some(_), Some(_)) => run::fail_on_code(&review, args.fail_on),
+        },
     })
 }
 

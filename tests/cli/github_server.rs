@@ -14,6 +14,12 @@
 //! and GitHub's body; a review created without `event` is PENDING (listed only to its
 //! author, its comments nowhere), one per account at a time, and may be deleted.
 //!
+//! Check runs: listed for a ref (filtered by `check_name`), created, and updated with PATCH,
+//! which replaces the output's title and summary and appends its annotations (at most 50 a
+//! request, as GitHub requires); their annotations are listed at `.../annotations`. Only an
+//! app token may write them: a personal token gets GitHub's 403. Commit statuses are set at
+//! `/repos/O/R/statuses/SHA`.
+//!
 //! Each token is an account: `GET /user` names it (or answers 403 for an app token, as
 //! GitHub does), what it posts carries it as `user`, and editing another account's review is
 //! refused with 403.
@@ -58,6 +64,14 @@ pub struct State {
     /// Answer every GraphQL request with a FORBIDDEN error, as GitHub does for a token
     /// without access.
     pub graphql_forbidden: bool,
+    /// Check runs, as GitHub returns them (`output.annotations_count` kept up to date).
+    pub check_runs: Vec<serde_json::Value>,
+    /// The annotations of each check run: (check run id, annotation), in the order sent.
+    pub annotations: Vec<(u64, serde_json::Value)>,
+    /// Commit statuses set: (sha, status).
+    pub statuses: Vec<(String, serde_json::Value)>,
+    /// The port the server listens on (set by [`GitHub::start`]).
+    pub port: u16,
 }
 
 /// Who a token belongs to.
@@ -89,6 +103,15 @@ impl State {
         let reaction = serde_json::json!({"id": 5000 + self.next_id, "node_id": format!("REA_{}", self.next_id),
             "user": {"login": login, "type": "User"}, "content": content, "created_at": "2026-01-01T00:00:00Z"});
         self.reactions.push((id, reaction));
+    }
+
+    /// The server's own URL for a path under the repository.
+    fn url_of(&self, rest: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}/repos/{}{rest}",
+            self.port,
+            self.pr["base"]["repo"]["full_name"].as_str().unwrap_or("")
+        )
     }
 
     fn comment_url(&self, id: u64) -> String {
@@ -228,7 +251,7 @@ impl GitHub {
     pub fn start(state: State) -> GitHub {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(Mutex::new(state));
+        let state = Arc::new(Mutex::new(State { port, ..state }));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -441,6 +464,16 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             .collect();
         return paged(&mut out, port, &path, &query, &items);
     }
+    let repo = format!(
+        "/repos/{}",
+        s.pr["base"]["repo"]["full_name"].as_str().unwrap_or("")
+    );
+    if let Some(rest) = path.strip_prefix(&repo) {
+        let rest = rest.to_string();
+        if let Some(r) = checks(&mut out, &mut s, &method, &rest, &query, &body, &account) {
+            return r;
+        }
+    }
     let number = s.pr["number"].as_u64().unwrap_or(0);
     let pulls = format!(
         "/repos/{}/pulls/{number}",
@@ -588,6 +621,180 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             404,
             &serde_json::json!({"message": "Not Found", "path": path}),
         ),
+    }
+}
+
+/// The check runs and commit statuses endpoints under `/repos/O/R` (`rest` is the path after
+/// it); None when `rest` is none of them.
+fn checks(
+    out: &mut TcpStream,
+    s: &mut State,
+    method: &str,
+    rest: &str,
+    query: &str,
+    body: &serde_json::Value,
+    account: &Option<Account>,
+) -> Option<std::io::Result<()>> {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    };
+    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("GET", ["commits", sha, "check-runs"]) => {
+            let name = param("check_name");
+            let mut runs: Vec<serde_json::Value> = s
+                .check_runs
+                .iter()
+                .filter(|c| c["head_sha"] == *sha)
+                .filter(|c| name.as_ref().is_none_or(|n| c["name"] == n.as_str()))
+                .cloned()
+                .collect();
+            runs.reverse();
+            Some(json(
+                out,
+                200,
+                &serde_json::json!({"total_count": runs.len(), "check_runs": runs}),
+            ))
+        }
+        ("GET", ["check-runs", id, "annotations"]) => {
+            let id: u64 = id.parse().unwrap_or(0);
+            let items: Vec<serde_json::Value> = s
+                .annotations
+                .iter()
+                .filter(|(on, _)| *on == id)
+                .map(|(_, a)| a.clone())
+                .collect();
+            let page: usize = param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let chunk: Vec<serde_json::Value> = items
+                .iter()
+                .skip((page - 1) * 30)
+                .take(30)
+                .cloned()
+                .collect();
+            let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+            if page * 30 < items.len() {
+                headers.push((
+                    "Link".into(),
+                    format!("<{}?page={}>; rel=\"next\"", s.url_of(rest), page + 1),
+                ));
+            }
+            Some(respond(
+                out,
+                200,
+                &headers,
+                &serde_json::Value::Array(chunk).to_string(),
+            ))
+        }
+        ("POST", ["check-runs"]) | ("PATCH", ["check-runs", _]) => {
+            match account {
+                None => {
+                    return Some(json(
+                        out,
+                        401,
+                        &serde_json::json!({"message": "Requires authentication"}),
+                    ))
+                }
+                Some(a) if !a.app => {
+                    return Some(json(
+                        out,
+                        403,
+                        &serde_json::json!({"message": "Resource not accessible by personal access token",
+                            "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
+                            "status": "403"}),
+                    ))
+                }
+                Some(_) => {}
+            }
+            let annotations = body["output"]["annotations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let too_long = ["summary", "text"].iter().any(|k| {
+                body["output"][k]
+                    .as_str()
+                    .is_some_and(|t| t.chars().count() > 65535)
+            });
+            if too_long {
+                return Some(json(
+                    out,
+                    422,
+                    &unprocessable("output.summary and output.text are at most 65535 characters"),
+                ));
+            }
+            if annotations.len() > 50 {
+                return Some(json(
+                    out,
+                    422,
+                    &unprocessable("Only 50 annotations may be sent in a request"),
+                ));
+            }
+            let id = match parts.get(1) {
+                Some(id) => {
+                    let id: u64 = id.parse().unwrap_or(0);
+                    let Some(run) = s.check_runs.iter_mut().find(|c| c["id"] == id) else {
+                        return Some(json(out, 404, &serde_json::json!({"message": "Not Found"})));
+                    };
+                    for field in ["status", "conclusion", "name"] {
+                        if !body[field].is_null() {
+                            run[field] = body[field].clone();
+                        }
+                    }
+                    if !body["output"].is_null() {
+                        run["output"]["title"] = body["output"]["title"].clone();
+                        run["output"]["summary"] = body["output"]["summary"].clone();
+                    }
+                    id
+                }
+                None => {
+                    if body["name"].is_null() || body["head_sha"].is_null() {
+                        return Some(json(
+                            out,
+                            422,
+                            &unprocessable("name and head_sha are required"),
+                        ));
+                    }
+                    s.next_id += 1;
+                    let id = 7000 + s.next_id;
+                    s.check_runs.push(serde_json::json!({"id": id, "name": body["name"],
+                        "head_sha": body["head_sha"], "status": body["status"], "conclusion": body["conclusion"],
+                        "output": {"title": body["output"]["title"], "summary": body["output"]["summary"],
+                            "annotations_count": 0},
+                        "app": {"slug": "github-actions"}}));
+                    id
+                }
+            };
+            for a in annotations {
+                s.annotations.push((id, a));
+            }
+            let count = s.annotations.iter().filter(|(on, _)| *on == id).count();
+            let run = s.check_runs.iter_mut().find(|c| c["id"] == id)?;
+            run["output"]["annotations_count"] = serde_json::json!(count);
+            let run = run.clone();
+            Some(json(out, if method == "POST" { 201 } else { 200 }, &run))
+        }
+        ("POST", ["statuses", sha]) => {
+            if account.is_none() {
+                return Some(json(
+                    out,
+                    401,
+                    &serde_json::json!({"message": "Requires authentication"}),
+                ));
+            }
+            let state = body["state"].as_str().unwrap_or("");
+            if !["error", "failure", "pending", "success"].contains(&state)
+                || body["description"]
+                    .as_str()
+                    .is_some_and(|d| d.chars().count() > 140)
+            {
+                return Some(json(out, 422, &unprocessable("Validation Failed")));
+            }
+            s.statuses.push((sha.to_string(), body.clone()));
+            Some(json(out, 201, body))
+        }
+        _ => None,
     }
 }
 

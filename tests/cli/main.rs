@@ -6,6 +6,7 @@ mod acp;
 mod acp_attacks;
 mod architecture;
 mod builtin;
+mod checks;
 mod codex_cli;
 mod consolidation;
 mod context;

@@ -24,7 +24,6 @@ pub(crate) fn head_text() -> String {
 
 /// A saved review of PR acme/long#7 and the server that serves it.
 pub(crate) struct Saved {
-    #[allow(dead_code)]
     pub(crate) repo: Repo,
     pub(crate) round: PathBuf,
     pub(crate) github: GitHub,
@@ -114,7 +113,6 @@ pub(crate) fn saved(findings: Vec<(String, u32, u32)>) -> Saved {
 }
 
 impl Saved {
-    #[allow(dead_code)]
     pub(crate) fn review(&self) -> Value {
         serde_json::from_str(&std::fs::read_to_string(self.round.join("review.json")).unwrap())
             .unwrap()
