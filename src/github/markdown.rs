@@ -8,7 +8,41 @@ use crate::report;
 use crate::review::ConsolidatedFinding;
 use crate::review::Review;
 
-pub fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
+/// How an inline comment carries the finding's replacement text, if it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suggestion {
+    /// No replacement.
+    None,
+    /// A committable ```` ```suggestion ```` block: the comment sits exactly on the
+    /// replacement's lines.
+    Committable,
+    /// The replacement's lines are not within one hunk of the diff, so GitHub cannot commit
+    /// it: shown as a plain code block, with where it goes.
+    Shown,
+}
+
+/// A fence longer than any run of backticks in `text` (at least three).
+pub fn fence_for(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
+}
+
+/// A GitHub suggestion block replacing the commented lines with `text` (empty deletes them).
+pub fn suggestion_block(text: &str) -> String {
+    let fence = fence_for(text);
+    if text.is_empty() {
+        format!("{fence}suggestion\n{fence}\n")
+    } else {
+        format!("{fence}suggestion\n{text}\n{fence}\n")
+    }
+}
+
+pub fn inline_body(
+    r: &Review,
+    f: &ConsolidatedFinding,
+    fp: &str,
+    suggestion: Suggestion,
+) -> String {
     let who: Vec<String> = f
         .severity_by_agent()
         .iter()
@@ -23,6 +57,20 @@ pub fn inline_body(r: &Review, f: &ConsolidatedFinding, fp: &str) -> String {
     );
     if let Some(fix) = &f.fix {
         b.push_str(&format!("\n**Fix:** {}\n", fix.trim()));
+    }
+    match (suggestion, &f.replacement) {
+        (Suggestion::Committable, Some(rep)) => {
+            b.push('\n');
+            b.push_str(&suggestion_block(&rep.text));
+        }
+        (Suggestion::Shown, Some(rep)) => {
+            let fence = fence_for(&rep.text);
+            b.push_str(&format!(
+                "\nSuggested text for `{}` lines {}–{} (not committable here: those lines are not within one hunk of the diff):\n\n{fence}\n{}\n{fence}\n",
+                rep.path, rep.start_line, rep.end_line, rep.text
+            ));
+        }
+        _ => {}
     }
     b.push_str(&format!(
         "\n<sub>Found by {}. {}</sub>\n{}",
@@ -126,4 +174,25 @@ pub fn not_placed_section(refused: &[&super::plan::Inline]) -> String {
         b.push_str(&format!("`{}:{}`\n\n{}\n\n", c.path, c.line, text.trim()));
     }
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suggestion_fence_outgrows_the_backticks_in_its_text() {
+        assert_eq!(fence_for("let x = 1;"), "```");
+        assert_eq!(fence_for("a `b` c"), "```");
+        assert_eq!(fence_for("// ```rust\n// ````"), "`````");
+        assert_eq!(
+            suggestion_block("x\n```y```"),
+            "````suggestion\nx\n```y```\n````\n"
+        );
+        assert_eq!(
+            suggestion_block(""),
+            "```suggestion\n```\n",
+            "deletes the lines"
+        );
+    }
 }

@@ -10,6 +10,7 @@ use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
 use super::markdown::inline_body;
 use super::markdown::summary_body;
+use super::markdown::Suggestion;
 use super::threads;
 use super::threads::converge;
 use super::threads::our_threads;
@@ -237,13 +238,18 @@ pub async fn plan(
             plan.still_open.push(f.id.clone());
             continue;
         }
-        match place(f, files) {
+        let (placed, suggestion) = match suggestion_place(f, files) {
+            Some(p) => (Some(p), Suggestion::Committable),
+            None if f.replacement.is_some() => (place(f, files), Suggestion::Shown),
+            None => (place(f, files), Suggestion::None),
+        };
+        match placed {
             Some(p) => plan.inline.push(Inline {
                 finding: f.id.clone(),
                 path: p.path,
                 start_line: p.start_line,
                 line: p.line,
-                body: inline_body(r, f, &fp),
+                body: inline_body(r, f, &fp, suggestion),
             }),
             None => plan.outside_diff.push(f.id.clone()),
         }
@@ -274,6 +280,23 @@ pub struct Place {
 pub fn place(f: &ConsolidatedFinding, files: &[FileDiff]) -> Option<Place> {
     let l = f.locations.iter().find(|l| l.verified)?;
     place_range(files, &l.path, l.start_line, l.end_line)
+}
+
+/// Where a finding's committable suggestion goes: exactly on its replacement's lines, which
+/// must lie within one hunk (GitHub applies a suggestion to the commented lines, and places a
+/// multi-line comment only within a hunk); None when they do not.
+pub fn suggestion_place(f: &ConsolidatedFinding, files: &[FileDiff]) -> Option<Place> {
+    let rep = f.replacement.as_ref()?;
+    let d = files.iter().find(|d| d.path() == rep.path)?;
+    if rep.start_line == 0 || rep.end_line < rep.start_line {
+        return None;
+    }
+    d.hunk_spanning(rep.start_line, rep.end_line)?;
+    Some(Place {
+        path: rep.path.clone(),
+        start_line: (rep.end_line > rep.start_line).then_some(rep.start_line),
+        line: rep.end_line,
+    })
 }
 
 /// Where a comment on `path` lines `start..=end` goes. GitHub places a multi-line comment

@@ -258,7 +258,15 @@ async fn check_run(
     }
     let message = v["message"].as_str().unwrap_or("no message");
     let fallback = check.status(t, head_sha);
-    send_ok(client, &fallback, "set the commit status").await?;
+    let (status, w) = send(client, &fallback, "set the commit status").await?;
+    if !(200..300).contains(&status) {
+        // The review is posted; a missing gate is said, not fatal.
+        progress::log(&format!(
+            "could not set the {CHECK_NAME} check run (GitHub answered 403: {message}) nor the commit status instead (GitHub answered {status}: {}); give the token `checks: write` (an app token) or `statuses: write`",
+            w["message"].as_str().unwrap_or("no message")
+        ));
+        return Ok(());
+    }
     progress::log(&format!(
         "the token may not write check runs (GitHub answered 403: {message}; only app tokens such as Actions' GITHUB_TOKEN may), so the conclusion is commit status {CHECK_NAME} instead: {} ({})",
         fallback.body["state"].as_str().unwrap_or(""),

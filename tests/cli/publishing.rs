@@ -225,3 +225,102 @@ fn one_refused_comment_among_many_costs_a_few_probes_and_still_one_review() {
         .iter()
         .any(|l| l == "POST /repos/acme/long/pulls/7/comments"));
 }
+
+/// The suggestion block in a comment body: (fence, text).
+fn suggestion_in(body: &str) -> (String, String) {
+    let at = body.find("suggestion\n").expect("a suggestion block");
+    let fence: String = body[..at].chars().rev().take_while(|c| *c == '`').collect();
+    let rest = &body[at + "suggestion\n".len()..];
+    let end = rest.find(&format!("{fence}\n")).expect("the closing fence");
+    let text = rest[..end].strip_suffix('\n').unwrap_or(&rest[..end]);
+    (fence, text.to_string())
+}
+
+/// Replaces lines `start..=end` of `text` with `with` (GitHub's "Commit suggestion").
+fn apply(text: &str, start: usize, end: usize, with: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<&str> = lines[..start - 1].to_vec();
+    if !with.is_empty() {
+        out.extend(with.split('\n'));
+    }
+    out.extend(&lines[end..]);
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn a_committable_suggestion_sits_on_its_lines_and_applies_to_the_head() {
+    let s = saved(vec![
+        finding(1, "important", 2, 3),
+        finding(2, "suggestion", 30, 30),
+        finding(3, "suggestion", 2, 30),
+    ]);
+    let fixed = "    let v2 = compute(2)?;\n    let v3 = compute(3)?;";
+    let commented = "    // ```compute``` may fail\n    let v30 = compute(30)?;";
+    let mut review = s.review();
+    let set = |review: &mut Value, i: usize, start: u32, end: u32, text: &str| {
+        // The cited location is elsewhere: the comment follows the replacement's lines.
+        review["findings"][i]["locations"][0]["start_line"] = json!(1);
+        review["findings"][i]["locations"][0]["end_line"] = json!(1);
+        review["findings"][i]["replacement"] =
+            json!({"path": "src/long.rs", "start_line": start, "end_line": end, "text": text});
+    };
+    set(&mut review, 0, 2, 3, fixed);
+    set(&mut review, 1, 30, 30, commented);
+    // Lines 3..=30 are not within one hunk: no committable suggestion there.
+    set(&mut review, 2, 3, 30, "    gone();");
+    s.set_review(&review);
+    let out = s.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (reviews, comments, _) = published(&s);
+    assert_eq!(reviews.len(), 1);
+    let on = |title: &str| {
+        comments
+            .iter()
+            .find(|c| c["body"].as_str().unwrap().contains(title))
+            .unwrap_or_else(|| panic!("no comment on {title}: {comments:#?}"))
+            .clone()
+    };
+
+    let first = on("Problem 1");
+    assert_eq!(
+        (
+            first["start_line"].clone(),
+            first["line"].clone(),
+            first["side"].clone()
+        ),
+        (json!(2), json!(3), json!("RIGHT"))
+    );
+    let (fence, text) = suggestion_in(first["body"].as_str().unwrap());
+    assert_eq!((fence.as_str(), text.as_str()), ("```", fixed));
+    let second = on("Problem 2");
+    assert_eq!(
+        (second.get("start_line"), &second["line"]),
+        (None, &json!(30))
+    );
+    let (fence, text2) = suggestion_in(second["body"].as_str().unwrap());
+    assert_eq!(fence, "````", "a longer fence around text with backticks");
+    assert_eq!(text2, commented);
+    let third = on("Problem 3");
+    let body = third["body"].as_str().unwrap();
+    assert!(!body.contains("suggestion\n"), "{body}");
+    assert!(body.contains("not committable here"), "{body}");
+    assert_eq!(third["line"], 1, "placed on its cited line instead");
+
+    // Commit both suggestions on the head, as GitHub's button would, and check the result.
+    let head = head_text();
+    let patched = apply(&apply(&head, 30, 30, &text2), 2, 3, &text);
+    s.repo.write("src/long.rs", &patched);
+    let numstat = s.repo.git(&["diff", "--numstat"]);
+    assert_eq!(numstat.trim(), "4\t3\tsrc/long.rs", "{numstat}");
+    s.repo.git(&["diff", "--check"]);
+    s.repo.commit("Apply suggestions");
+    let expected: String = (1..=40)
+        .map(|n| match n {
+            2 => "    let v2 = compute(2)?;\n".to_string(),
+            3 => "    let v3 = compute(3)?;\n".to_string(),
+            30 => "    // ```compute``` may fail\n    let v30 = compute(30)?;\n".to_string(),
+            _ => format!("    step({n});\n"),
+        })
+        .collect();
+    assert_eq!(s.repo.git(&["show", "HEAD:src/long.rs"]), expected);
+}
