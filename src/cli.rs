@@ -240,6 +240,10 @@ pub struct PublishArgs {
     /// Print the requests instead of sending them.
     #[arg(long)]
     pub dry_run: bool,
+    /// The deep-review check run fails when a reported finding is at or above this severity
+    /// (default: the threshold the review ran with); given here, publish exits 1 then too.
+    #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+    pub fail_on: Option<Severity>,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,6 @@ pub mod github;
 pub mod history;
 pub mod interrupt;
 pub mod judge;
-pub mod pr;
 pub mod progress;
 pub mod prompt;
 pub mod record;
@@ -83,8 +82,8 @@ pub fn main_impl() -> i32 {
         }
         match cli.command {
             cli::Command::Review(args) => run::review(args).await,
-            cli::Command::Pr(args) => pr::pr(args).await,
-            cli::Command::Publish(args) => pr::publish(args).await,
+            cli::Command::Pr(args) => github::pr(args).await,
+            cli::Command::Publish(args) => github::publish(args).await,
             cli::Command::Consolidate(args) => commands::consolidate(args),
             cli::Command::Render(args) => commands::render(args).map(|report| run::Outcome {
                 report,

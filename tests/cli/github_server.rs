@@ -9,6 +9,17 @@
 //! `reviewThreads` query and the `resolveReviewThread` mutation, in GraphQL's `{"data": ..}`
 //! wire format. Which threads GitHub considers outdated is the test's to say ([`State::outdated`]).
 //!
+//! Reviews are checked as GitHub checks them: a review (or comment) whose comment names a line
+//! the diff does not show, or a multi-line range across two hunks, is refused whole with 422
+//! and GitHub's body; a review created without `event` is PENDING (listed only to its
+//! author, its comments nowhere), one per account at a time, and may be deleted.
+//!
+//! Check runs: listed for a ref (filtered by `check_name`), created, and updated with PATCH,
+//! which replaces the output's title and summary and appends its annotations (at most 50 a
+//! request, as GitHub requires); their annotations are listed at `.../annotations`. Only an
+//! app token may write them: a personal token gets GitHub's 403. Commit statuses are set at
+//! `/repos/O/R/statuses/SHA`.
+//!
 //! Each token is an account: `GET /user` names it (or answers 403 for an app token, as
 //! GitHub does), what it posts carries it as `user`, and editing another account's review is
 //! refused with 403.
@@ -32,6 +43,9 @@ pub struct State {
     pub comments: Vec<serde_json::Value>,
     /// Review comments on this path are refused with 422.
     pub reject_path: Option<String>,
+    /// Review comments ending on these lines (path, line) are refused with 422, as GitHub
+    /// does when it resolves a line differently from the diff deep-review read.
+    pub reject_lines: Vec<(String, u64)>,
     /// Answer the next request with a 403 rate limit.
     pub rate_limit_next: bool,
     /// Without a token, everything is 404.
@@ -50,6 +64,14 @@ pub struct State {
     /// Answer every GraphQL request with a FORBIDDEN error, as GitHub does for a token
     /// without access.
     pub graphql_forbidden: bool,
+    /// Check runs, as GitHub returns them (`output.annotations_count` kept up to date).
+    pub check_runs: Vec<serde_json::Value>,
+    /// The annotations of each check run: (check run id, annotation), in the order sent.
+    pub annotations: Vec<(u64, serde_json::Value)>,
+    /// Commit statuses set: (sha, status).
+    pub statuses: Vec<(String, serde_json::Value)>,
+    /// The port the server listens on (set by [`GitHub::start`]).
+    pub port: u16,
 }
 
 /// Who a token belongs to.
@@ -83,6 +105,15 @@ impl State {
         self.reactions.push((id, reaction));
     }
 
+    /// The server's own URL for a path under the repository.
+    fn url_of(&self, rest: &str) -> String {
+        format!(
+            "http://127.0.0.1:{}/repos/{}{rest}",
+            self.port,
+            self.pr["base"]["repo"]["full_name"].as_str().unwrap_or("")
+        )
+    }
+
     fn comment_url(&self, id: u64) -> String {
         format!(
             "{}#discussion_r{id}",
@@ -112,9 +143,15 @@ impl State {
             serde_json::json!({"author": c["user"].as_object().map(|_| serde_json::json!({"login": c["user"]["login"]})),
                 "body": c["body"], "databaseId": c["id"], "url": c["html_url"]})
         };
+        let pending = self.pending();
         self.comments
             .iter()
             .filter(|c| c["in_reply_to_id"].is_null())
+            .filter(|c| {
+                !c["pull_request_review_id"]
+                    .as_u64()
+                    .is_some_and(|r| pending.contains(&r))
+            })
             .map(|first| {
                 let id = first["id"].as_u64().unwrap_or(0);
                 let thread = format!("PRRT_{id}");
@@ -128,6 +165,65 @@ impl State {
                 serde_json::json!({"id": thread, "isResolved": self.resolved.contains(&thread),
                     "isOutdated": self.outdated.contains(&id), "comments": {"nodes": nodes}})
             })
+            .collect()
+    }
+
+    /// The new-file lines of each hunk of `path` in the PR's diff.
+    fn hunks(&self, path: &str) -> Vec<Vec<u64>> {
+        let mut out: Vec<Vec<u64>> = Vec::new();
+        let mut in_file = false;
+        let mut next = 0u64;
+        for line in self.diff.lines() {
+            if line.starts_with("diff --git ") {
+                in_file = false;
+            } else if let Some(name) = line.strip_prefix("+++ ") {
+                in_file = name.strip_prefix("b/").unwrap_or(name) == path;
+            } else if let (true, Some(rest)) = (in_file, line.strip_prefix("@@ ")) {
+                let new = rest.split_whitespace().nth(1).unwrap_or("+0");
+                next = new[1..]
+                    .split(',')
+                    .next()
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0);
+                out.push(Vec::new());
+            } else if let (true, Some(h)) = (in_file, out.last_mut()) {
+                if line.starts_with('+') || line.starts_with(' ') {
+                    h.push(next);
+                    next += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// Why GitHub would refuse to place review comment `c`, if it would: its line not in the
+    /// diff, a range across two hunks, or a path the test says to refuse.
+    fn unplaceable(&self, c: &serde_json::Value) -> Option<&'static str> {
+        let path = c["path"].as_str().unwrap_or("");
+        let line = c["line"].as_u64()?;
+        if self.reject_path.as_deref() == Some(path)
+            || self
+                .reject_lines
+                .iter()
+                .any(|(p, l)| p == path && *l == line)
+        {
+            return Some("Pull request review thread line must be part of the diff");
+        }
+        let start = c["start_line"].as_u64().unwrap_or(line);
+        let hunks = self.hunks(path);
+        let fits = hunks
+            .iter()
+            .any(|h| h.contains(&start) && h.contains(&line) && start <= line);
+        (!fits).then_some("Line could not be resolved")
+    }
+
+    /// Ids of PENDING reviews.
+    fn pending(&self) -> Vec<u64> {
+        self.reviews
+            .iter()
+            .filter(|r| r["state"] == "PENDING")
+            .filter_map(|r| r["id"].as_u64())
             .collect()
     }
 
@@ -155,7 +251,7 @@ impl GitHub {
     pub fn start(state: State) -> GitHub {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(Mutex::new(state));
+        let state = Arc::new(Mutex::new(State { port, ..state }));
         let shared = Arc::clone(&state);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -368,6 +464,16 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             .collect();
         return paged(&mut out, port, &path, &query, &items);
     }
+    let repo = format!(
+        "/repos/{}",
+        s.pr["base"]["repo"]["full_name"].as_str().unwrap_or("")
+    );
+    if let Some(rest) = path.strip_prefix(&repo) {
+        let rest = rest.to_string();
+        if let Some(r) = checks(&mut out, &mut s, &method, &rest, &query, &body, &account) {
+            return r;
+        }
+    }
     let number = s.pr["number"].as_u64().unwrap_or(0);
     let pulls = format!(
         "/repos/{}/pulls/{number}",
@@ -397,27 +503,50 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             paged(&mut out, port, &path, &query, &items)
         }
         ("GET", "/reviews") => {
-            let items = s.reviews.clone();
+            // A pending review is listed to its author only.
+            let items: Vec<serde_json::Value> = s
+                .reviews
+                .iter()
+                .filter(|r| r["state"] != "PENDING" || r["user"] == user)
+                .cloned()
+                .collect();
             paged(&mut out, port, &path, &query, &items)
         }
         ("GET", "/comments") => {
-            let items: Vec<serde_json::Value> = s.comments.iter().map(|c| s.listed(c)).collect();
+            let pending = s.pending();
+            let items: Vec<serde_json::Value> = s
+                .comments
+                .iter()
+                .filter(|c| {
+                    !c["pull_request_review_id"]
+                        .as_u64()
+                        .is_some_and(|r| pending.contains(&r))
+                })
+                .map(|c| s.listed(c))
+                .collect();
             paged(&mut out, port, &path, &query, &items)
         }
         ("POST", "/reviews") => {
             let comments = body["comments"].as_array().cloned().unwrap_or_default();
-            if let Some(bad) = &s.reject_path {
-                if comments.iter().any(|c| c["path"].as_str() == Some(bad)) {
-                    return json(
-                        &mut out,
-                        422,
-                        &serde_json::json!({"message": "Unprocessable Entity", "errors": ["Line could not be resolved"]}),
-                    );
-                }
+            if let Some(why) = comments.iter().find_map(|c| s.unplaceable(c)) {
+                return json(&mut out, 422, &unprocessable(why));
+            }
+            let pending = body["event"].is_null();
+            if pending
+                && s.reviews
+                    .iter()
+                    .any(|r| r["state"] == "PENDING" && r["user"] == user)
+            {
+                return json(
+                    &mut out,
+                    422,
+                    &unprocessable("User can only have one pending review per pull request"),
+                );
             }
             s.next_id += 1;
             let id = 1000 + s.next_id;
-            let review = serde_json::json!({"id": id, "body": body["body"], "state": "COMMENTED", "commit_id": body["commit_id"], "user": user});
+            let state = if pending { "PENDING" } else { "COMMENTED" };
+            let review = serde_json::json!({"id": id, "body": body["body"].as_str().unwrap_or(""), "state": state, "commit_id": body["commit_id"], "user": user});
             s.reviews.push(review.clone());
             for c in comments {
                 s.next_id += 1;
@@ -430,16 +559,35 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             }
             json(&mut out, 200, &review)
         }
-        ("POST", "/comments") => {
-            if s.reject_path
-                .as_deref()
-                .is_some_and(|bad| body["path"].as_str() == Some(bad))
-            {
+        ("DELETE", r) if r.starts_with("/reviews/") => {
+            let id: u64 = r["/reviews/".len()..].parse().unwrap_or(0);
+            let Some(at) = s.reviews.iter().position(|x| x["id"] == id) else {
+                return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
+            };
+            if s.reviews[at]["user"] != user {
+                return json(
+                    &mut out,
+                    403,
+                    &serde_json::json!({"message": "Resource not accessible by integration"}),
+                );
+            }
+            if s.reviews[at]["state"] != "PENDING" {
                 return json(
                     &mut out,
                     422,
-                    &serde_json::json!({"message": "Validation Failed"}),
+                    &unprocessable("Can not delete a non-pending pull request review"),
                 );
+            }
+            let review = s.reviews.remove(at);
+            s.comments
+                .retain(|c| c["pull_request_review_id"].as_u64() != Some(id));
+            json(&mut out, 200, &review)
+        }
+        ("POST", "/comments") => {
+            if body["in_reply_to"].is_null() {
+                if let Some(why) = s.unplaceable(&body) {
+                    return json(&mut out, 422, &unprocessable(why));
+                }
             }
             s.next_id += 1;
             let mut c = body.clone();
@@ -474,6 +622,187 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
             &serde_json::json!({"message": "Not Found", "path": path}),
         ),
     }
+}
+
+/// The check runs and commit statuses endpoints under `/repos/O/R` (`rest` is the path after
+/// it); None when `rest` is none of them.
+fn checks(
+    out: &mut TcpStream,
+    s: &mut State,
+    method: &str,
+    rest: &str,
+    query: &str,
+    body: &serde_json::Value,
+    account: &Option<Account>,
+) -> Option<std::io::Result<()>> {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    };
+    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        ("GET", ["commits", sha, "check-runs"]) => {
+            let name = param("check_name");
+            let mut runs: Vec<serde_json::Value> = s
+                .check_runs
+                .iter()
+                .filter(|c| c["head_sha"] == *sha)
+                .filter(|c| name.as_ref().is_none_or(|n| c["name"] == n.as_str()))
+                .cloned()
+                .collect();
+            runs.reverse();
+            Some(json(
+                out,
+                200,
+                &serde_json::json!({"total_count": runs.len(), "check_runs": runs}),
+            ))
+        }
+        ("GET", ["check-runs", id, "annotations"]) => {
+            let id: u64 = id.parse().unwrap_or(0);
+            let items: Vec<serde_json::Value> = s
+                .annotations
+                .iter()
+                .filter(|(on, _)| *on == id)
+                .map(|(_, a)| a.clone())
+                .collect();
+            let page: usize = param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let chunk: Vec<serde_json::Value> = items
+                .iter()
+                .skip((page - 1) * 30)
+                .take(30)
+                .cloned()
+                .collect();
+            let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+            if page * 30 < items.len() {
+                headers.push((
+                    "Link".into(),
+                    format!("<{}?page={}>; rel=\"next\"", s.url_of(rest), page + 1),
+                ));
+            }
+            Some(respond(
+                out,
+                200,
+                &headers,
+                &serde_json::Value::Array(chunk).to_string(),
+            ))
+        }
+        ("POST", ["check-runs"]) | ("PATCH", ["check-runs", _]) => {
+            match account {
+                None => {
+                    return Some(json(
+                        out,
+                        401,
+                        &serde_json::json!({"message": "Requires authentication"}),
+                    ))
+                }
+                Some(a) if !a.app => {
+                    return Some(json(
+                        out,
+                        403,
+                        &serde_json::json!({"message": "Resource not accessible by personal access token",
+                            "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
+                            "status": "403"}),
+                    ))
+                }
+                Some(_) => {}
+            }
+            let annotations = body["output"]["annotations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let too_long = ["summary", "text"].iter().any(|k| {
+                body["output"][k]
+                    .as_str()
+                    .is_some_and(|t| t.chars().count() > 65535)
+            });
+            if too_long {
+                return Some(json(
+                    out,
+                    422,
+                    &unprocessable("output.summary and output.text are at most 65535 characters"),
+                ));
+            }
+            if annotations.len() > 50 {
+                return Some(json(
+                    out,
+                    422,
+                    &unprocessable("Only 50 annotations may be sent in a request"),
+                ));
+            }
+            let id = match parts.get(1) {
+                Some(id) => {
+                    let id: u64 = id.parse().unwrap_or(0);
+                    let Some(run) = s.check_runs.iter_mut().find(|c| c["id"] == id) else {
+                        return Some(json(out, 404, &serde_json::json!({"message": "Not Found"})));
+                    };
+                    for field in ["status", "conclusion", "name"] {
+                        if !body[field].is_null() {
+                            run[field] = body[field].clone();
+                        }
+                    }
+                    if !body["output"].is_null() {
+                        run["output"]["title"] = body["output"]["title"].clone();
+                        run["output"]["summary"] = body["output"]["summary"].clone();
+                    }
+                    id
+                }
+                None => {
+                    if body["name"].is_null() || body["head_sha"].is_null() {
+                        return Some(json(
+                            out,
+                            422,
+                            &unprocessable("name and head_sha are required"),
+                        ));
+                    }
+                    s.next_id += 1;
+                    let id = 7000 + s.next_id;
+                    s.check_runs.push(serde_json::json!({"id": id, "name": body["name"],
+                        "head_sha": body["head_sha"], "status": body["status"], "conclusion": body["conclusion"],
+                        "output": {"title": body["output"]["title"], "summary": body["output"]["summary"],
+                            "annotations_count": 0},
+                        "app": {"slug": "github-actions"}}));
+                    id
+                }
+            };
+            for a in annotations {
+                s.annotations.push((id, a));
+            }
+            let count = s.annotations.iter().filter(|(on, _)| *on == id).count();
+            let run = s.check_runs.iter_mut().find(|c| c["id"] == id)?;
+            run["output"]["annotations_count"] = serde_json::json!(count);
+            let run = run.clone();
+            Some(json(out, if method == "POST" { 201 } else { 200 }, &run))
+        }
+        ("POST", ["statuses", sha]) => {
+            if account.is_none() {
+                return Some(json(
+                    out,
+                    401,
+                    &serde_json::json!({"message": "Requires authentication"}),
+                ));
+            }
+            let state = body["state"].as_str().unwrap_or("");
+            if !["error", "failure", "pending", "success"].contains(&state)
+                || body["description"]
+                    .as_str()
+                    .is_some_and(|d| d.chars().count() > 140)
+            {
+                return Some(json(out, 422, &unprocessable("Validation Failed")));
+            }
+            s.statuses.push((sha.to_string(), body.clone()));
+            Some(json(out, 201, body))
+        }
+        _ => None,
+    }
+}
+
+/// GitHub's 422 body.
+fn unprocessable(why: &str) -> serde_json::Value {
+    serde_json::json!({"message": "Unprocessable Entity", "errors": [why],
+        "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
+        "status": "422"})
 }
 
 /// `POST /graphql`: the review threads query (paged by `after`, [`PAGE`] threads a page) and

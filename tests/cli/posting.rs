@@ -198,8 +198,11 @@ fn in_github_actions_an_app_token_is_github_actions_bot() {
     assert_eq!(comments.len(), 2, "no repeated comment");
 }
 
+/// An app token outside GitHub Actions: `GET /user` answers 403, so the account is learned
+/// from the author of a pending review GitHub makes for it (deleted at once), and later runs
+/// recognise their own summary and comments.
 #[test]
-fn when_the_account_cannot_be_learned_nothing_on_the_pr_is_trusted() {
+fn an_app_token_learns_its_login_from_a_pending_review() {
     let f = fixture(false);
     f.github.with(|s| {
         s.accounts.push((
@@ -210,6 +213,59 @@ fn when_the_account_cannot_be_learned_nothing_on_the_pr_is_trusted() {
             },
         ))
     });
+    for round in 0..2 {
+        let out = run_pr(&f, &["--post"], Some("ghs_app"));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("the token posts as review-app[bot]: GitHub named it as the author of a pending review, deleted at once (GET /user answered 403)"),
+            "{err}"
+        );
+        assert!(!err.contains("could not learn"), "{err}");
+        if round == 1 {
+            assert!(err.contains("summary updated"), "{err}");
+            assert!(err.contains("2 already there"), "{err}");
+        }
+    }
+    let (reviews, comments) = f.github.with(|s| (s.reviews.clone(), s.comments.clone()));
+    assert_eq!(
+        reviews.len(),
+        1,
+        "no pending review left, no second summary: {reviews:#?}"
+    );
+    assert_eq!(reviews[0]["state"], "COMMENTED");
+    assert_eq!(
+        by_login(&comments, "review-app[bot]").len(),
+        2,
+        "no repeated comment"
+    );
+    // A dry run writes nothing, so it cannot ask: it trusts nothing and says why.
+    let out = run_pr(&f, &["--post", "--dry-run"], Some("ghs_app"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a dry run does not ask GitHub with a pending review"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn when_the_account_cannot_be_learned_nothing_on_the_pr_is_trusted() {
+    let f = fixture(false);
+    f.github.with(|s| {
+        s.accounts.push((
+            "ghs_app".into(),
+            Account {
+                login: "review-app[bot]".into(),
+                app: true,
+            },
+        ));
+        // A pending review of the app's, left behind: GitHub allows one, so no other can be
+        // made to learn the login.
+        s.reviews.push(
+            json!({"id": 77, "body": "", "state": "PENDING", "user": {"login": "review-app[bot]"}}),
+        );
+    });
     let out = run_pr(&f, &["--post"], Some("ghs_app"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
@@ -217,6 +273,7 @@ fn when_the_account_cannot_be_learned_nothing_on_the_pr_is_trusted() {
         err.contains("could not learn which account the token posts as (GET /user answered 403"),
         "{err}"
     );
+    assert!(err.contains("one pending review per pull request"), "{err}");
     assert!(
         err.contains("the summary was posted as review-app[bot]; set DEEP_REVIEW_GITHUB_LOGIN=review-app[bot]"),
         "{err}"
@@ -225,11 +282,15 @@ fn when_the_account_cannot_be_learned_nothing_on_the_pr_is_trusted() {
     let out = run_pr(&f, &["--post"], Some("ghs_app"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("no deep-review summary or comment already on the PR is trusted"));
-    assert_eq!(f.github.with(|s| s.reviews.len()), 2);
+    let submitted = |f: &Fixture| {
+        f.github
+            .with(|s| s.reviews.iter().filter(|r| r["state"] != "PENDING").count())
+    };
+    assert_eq!(submitted(&f), 2);
     // Naming the account restores editing in place.
     let login = [("DEEP_REVIEW_GITHUB_LOGIN", "review-app[bot]")];
     let out = run_pr_with(&f, &["--post"], Some("ghs_app"), &login);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains("summary updated"), "{}", stderr(&out));
-    assert_eq!(f.github.with(|s| s.reviews.len()), 2);
+    assert_eq!(submitted(&f), 2);
 }

@@ -264,24 +264,65 @@ fn reviews_and_posts_then_edits_instead_of_duplicating() {
     );
 }
 
+/// GitHub refuses a whole review (422) when one comment cannot be placed: the run still
+/// posts exactly one review, holding every comment GitHub places, the refused finding in its
+/// body, and leaves no pending review (the probes) behind.
 #[test]
-fn a_comment_github_refuses_goes_into_the_body() {
+fn a_comment_github_refuses_goes_into_the_body_of_the_one_review() {
     let f = fixture(false);
     f.github
         .with(|s| s.reject_path = Some("src/stats.rs".into()));
     let out = run_pr(&f, &["--post"], Some("test-token"));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let (reviews, comments) = f.github.with(|s| (s.reviews.clone(), s.comments.clone()));
-    assert_eq!(reviews.len(), 1, "{reviews:#?}");
+    let (reviews, comments, log) = f
+        .github
+        .with(|s| (s.reviews.clone(), s.comments.clone(), s.log.clone()));
+    assert_eq!(
+        reviews.len(),
+        1,
+        "one review, no pending one left: {reviews:#?}"
+    );
+    assert_eq!(reviews[0]["state"], "COMMENTED");
     assert_eq!(comments.len(), 1, "{comments:#?}");
     assert_eq!(comments[0]["path"], "src/cache.rs");
+    assert_eq!(
+        comments[0]["pull_request_review_id"], reviews[0]["id"],
+        "the comment is in the review, not on its own"
+    );
+    assert!(
+        !log.iter()
+            .any(|l| l.ends_with("/pulls/7/comments") && l.starts_with("POST")),
+        "no standalone comment: {log:#?}"
+    );
+    let deletes = log.iter().filter(|l| l.starts_with("DELETE ")).count();
+    assert!(
+        deletes >= 1,
+        "the probes were pending reviews, deleted: {log:#?}"
+    );
     let body = reviews[0]["body"].as_str().unwrap();
-    assert!(body.contains("Not placed inline"), "{body}");
+    assert!(body.contains("### Not placed inline"), "{body}");
+    assert!(body.contains("`src/stats.rs:2`"), "{body}");
+    assert!(body.contains("Counter can overflow"), "{body}");
+    assert!(
+        !body.contains("<!-- deep-review:finding:"),
+        "the refused finding's marker stays out of the body: {body}"
+    );
     assert!(
         stderr(&out).contains("GitHub would not place"),
         "{}",
         stderr(&out)
     );
+    assert!(
+        stderr(&out)
+            .contains("1 inline comment, 0 already there, 0 still open, 1 in the summary only"),
+        "{}",
+        stderr(&out)
+    );
+    // A second run sees the placed comment as ours and does not repeat it.
+    f.github.with(|s| s.reject_path = None);
+    let out = run_pr(&f, &["--post"], Some("test-token"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 already there"), "{}", stderr(&out));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use serde::Serialize;
 pub const SUMMARY_MARKER: &str = "<!-- deep-review:summary -->";
 
 /// The start of every finding marker; the fingerprint follows.
-pub(super) const FINDING_MARKER_START: &str = "<!-- deep-review:finding:";
+pub const FINDING_MARKER_START: &str = "<!-- deep-review:finding:";
 
 pub fn finding_marker(fingerprint: &str) -> String {
     format!("{FINDING_MARKER_START}{fingerprint} -->")

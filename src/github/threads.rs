@@ -316,7 +316,7 @@ pub(super) async fn our_threads(
 
 /// Which findings are held back (dismissed on their thread), and which of our threads are
 /// resolved (their finding fixed, the thread outdated, nobody else in it).
-pub(super) fn converge(plan: &mut super::publish::Plan, r: &Review, ours: &[OurThread]) {
+pub(super) fn converge(plan: &mut super::plan::Plan, r: &Review, ours: &[OurThread]) {
     for f in r.reported() {
         let fp = report::sarif::fingerprint(f);
         let dismissed = ours

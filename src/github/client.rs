@@ -1,144 +1,9 @@
-//! GitHub: which pull request, the REST API client (pagination, rate limits, typed errors),
-//! fetching a PR's metadata, commits and diff, and posting a review without duplicates.
-//!
-//! Nothing here decides what a review says; it moves data between GitHub and [`crate::review`].
-//! Tokens are read from the environment or `gh auth token` and never printed.
+//! The REST API client: one request with rate limits waited out, pagination, typed errors,
+//! the diff media type, writes, and GraphQL beside it.
 
-use crate::errors::Error;
-use crate::errors::Result;
+use super::target::PrTarget;
+use super::GitHubError;
 use std::time::Duration;
-
-mod wire;
-
-pub use crate::errors::GitHubError;
-pub use wire::*;
-
-/// Which pull request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrTarget {
-    pub owner: String,
-    pub repo: String,
-    pub number: u64,
-    /// The API base URL, e.g. `https://api.github.com`.
-    pub api: String,
-}
-
-impl PrTarget {
-    pub fn slug(&self) -> String {
-        format!("{}/{}", self.owner, self.repo)
-    }
-}
-
-/// The API base for a host: api.github.com for github.com, `https://HOST/api/v3` otherwise.
-pub fn api_for_host(host: &str) -> String {
-    if host == "github.com" || host.is_empty() {
-        "https://api.github.com".into()
-    } else {
-        format!("https://{host}/api/v3")
-    }
-}
-
-/// Parses `OWNER/REPO#N`, a PR URL, or a bare `N` (with `origin` naming the repository).
-pub fn parse_target(
-    text: &str,
-    api_override: Option<&str>,
-    origin_url: Option<&str>,
-) -> Result<PrTarget> {
-    let bad = || {
-        Error::Usage(format!(
-            "`{text}` is not a pull request; write OWNER/REPO#N, a PR URL (https://github.com/OWNER/REPO/pull/N), or N inside a clone whose origin is on GitHub"
-        ))
-    };
-    let t = text.trim();
-    let env_host = std::env::var("GH_HOST").ok().filter(|h| !h.is_empty());
-    let api = |host: Option<&str>| -> String {
-        api_override
-            .map(|a| a.trim_end_matches('/').to_string())
-            .or_else(|| host.map(api_for_host))
-            .or_else(|| env_host.as_deref().map(api_for_host))
-            .unwrap_or_else(|| api_for_host("github.com"))
-    };
-    if let Some(rest) = t
-        .strip_prefix("https://")
-        .or_else(|| t.strip_prefix("http://"))
-    {
-        // HOST/OWNER/REPO/pull/N[/...]
-        let parts: Vec<&str> = rest.split('/').collect();
-        if parts.len() >= 5 && parts[3] == "pull" {
-            let number = parts[4]
-                .split(['#', '?'])
-                .next()
-                .unwrap_or("")
-                .parse()
-                .map_err(|_| bad())?;
-            return Ok(PrTarget {
-                owner: parts[1].into(),
-                repo: parts[2].trim_end_matches(".git").into(),
-                number,
-                api: api(Some(parts[0])),
-            });
-        }
-        return Err(bad());
-    }
-    if let Some((slug, n)) = t.split_once('#') {
-        let (owner, repo) = slug.split_once('/').ok_or_else(bad)?;
-        let number = n.parse().map_err(|_| bad())?;
-        if owner.is_empty() || repo.is_empty() {
-            return Err(bad());
-        }
-        return Ok(PrTarget {
-            owner: owner.into(),
-            repo: repo.into(),
-            number,
-            api: api(None),
-        });
-    }
-    if let Ok(number) = t.parse::<u64>() {
-        let url = origin_url.ok_or_else(|| {
-            Error::Usage(format!(
-                "PR {number}: this directory has no `origin` remote to name the repository; write OWNER/REPO#{number}"
-            ))
-        })?;
-        let slug = crate::change::owner_name_from_url(url).ok_or_else(bad)?;
-        let (owner, repo) = slug.split_once('/').ok_or_else(bad)?;
-        let host = url
-            .split("://")
-            .nth(1)
-            .map(|r| r.split('/').next().unwrap_or(""))
-            .or_else(|| {
-                url.split_once('@')
-                    .map(|(_, r)| r.split(':').next().unwrap_or(""))
-            })
-            .filter(|h| !h.is_empty() && !h.starts_with('/'));
-        return Ok(PrTarget {
-            owner: owner.into(),
-            repo: repo.into(),
-            number,
-            api: api(host),
-        });
-    }
-    Err(bad())
-}
-
-/// The token: GITHUB_TOKEN, GH_TOKEN, else `gh auth token` when gh is installed.
-pub fn discover_token() -> Option<String> {
-    for var in ["GITHUB_TOKEN", "GH_TOKEN"] {
-        if let Ok(t) = std::env::var(var) {
-            if !t.trim().is_empty() {
-                return Some(t.trim().to_string());
-            }
-        }
-    }
-    crate::config::find_on_path("gh")?;
-    let out = std::process::Command::new("gh")
-        .args(["auth", "token"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let t = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !t.is_empty()).then_some(t)
-}
 
 /// How long one request may take, answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -155,9 +20,9 @@ pub struct Client {
 }
 
 /// A response we care about: status, body, and the `Link: rel="next"` URL.
-struct Page {
-    status: u16,
-    body: String,
+pub(super) struct Page {
+    pub(super) status: u16,
+    pub(super) body: String,
     next: Option<String>,
 }
 
@@ -190,7 +55,7 @@ impl Client {
 
     /// One request, with rate limits (403/429 with Retry-After or X-RateLimit-Reset) waited
     /// out within a bounded budget. `what` names the step for the error ("fetch o/r#7").
-    async fn send(
+    pub(super) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -281,7 +146,7 @@ impl Client {
 
     /// The error for a page whose status is not the one asked for: GitHub's `message` field
     /// (or the start of the body), classified by status.
-    fn error(&self, what: &str, page: &Page) -> GitHubError {
+    pub(super) fn error(&self, what: &str, page: &Page) -> GitHubError {
         let message = serde_json::from_str::<serde_json::Value>(&page.body)
             .ok()
             .and_then(|v| {
@@ -412,6 +277,27 @@ impl Client {
 }
 
 impl Client {
+    /// DELETE; returns the status and parsed answer.
+    pub async fn delete(
+        &self,
+        path: &str,
+        what: &str,
+    ) -> Result<(u16, serde_json::Value), GitHubError> {
+        let page = self
+            .send(
+                reqwest::Method::DELETE,
+                path,
+                "application/vnd.github+json",
+                None,
+                what,
+            )
+            .await?;
+        let v = serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null);
+        Ok((page.status, v))
+    }
+}
+
+impl Client {
     /// The GraphQL endpoint beside this REST API: `https://api.github.com/graphql`, or
     /// `https://HOST/api/graphql` for GitHub Enterprise Server's `https://HOST/api/v3`.
     pub fn graphql_url(&self) -> String {
@@ -461,161 +347,9 @@ fn next_link(link: &str) -> Option<String> {
     })
 }
 
-/// The login GitHub Actions' `GITHUB_TOKEN` posts as.
-pub const ACTIONS_BOT: &str = "github-actions[bot]";
-
-/// Names the account to trust as ours when `GET /user` cannot (a GitHub App's token).
-pub const LOGIN_VAR: &str = "DEEP_REVIEW_GITHUB_LOGIN";
-
-/// The account the token posts as: only reviews and comments it wrote are deep-review's own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Account {
-    /// The login, and how it was learned (for the log).
-    Known { login: String, how: String },
-    /// It could not be learned, and why; then nothing already on the PR is trusted.
-    Unknown { why: String },
-}
-
-impl Account {
-    pub fn login(&self) -> Option<&str> {
-        match self {
-            Account::Known { login, .. } => Some(login),
-            Account::Unknown { .. } => None,
-        }
-    }
-
-    /// Whether `author` is this account (logins are case-insensitive on GitHub).
-    pub fn wrote(&self, author: Option<&str>) -> bool {
-        matches!((self.login(), author), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
-    }
-}
-
-/// Learns which account the token belongs to: `DEEP_REVIEW_GITHUB_LOGIN` when set, else
-/// `GET /user` (user tokens), else `github-actions[bot]` for an app token inside GitHub
-/// Actions (`GITHUB_ACTIONS=true`, where `GET /user` answers 403). Anything else is
-/// [`Account::Unknown`]: guessing a login would let whoever holds it steer our posting.
-pub async fn account(client: &Client) -> Result<Account, GitHubError> {
-    if let Ok(login) = std::env::var(LOGIN_VAR) {
-        if !login.trim().is_empty() {
-            return Ok(Account::Known {
-                login: login.trim().to_string(),
-                how: format!("from {LOGIN_VAR}"),
-            });
-        }
-    }
-    let what = "learn the token's account (GET /user)";
-    let page = client
-        .send(
-            reqwest::Method::GET,
-            "/user",
-            "application/vnd.github+json",
-            None,
-            what,
-        )
-        .await?;
-    if page.status == 200 {
-        if let Ok(user) = serde_json::from_str::<User>(&page.body) {
-            return Ok(Account::Known {
-                login: user.login,
-                how: "from GET /user".into(),
-            });
-        }
-    }
-    if page.status == 401 {
-        return Err(client.error(what, &page));
-    }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        return Ok(Account::Known {
-            login: ACTIONS_BOT.into(),
-            how: format!(
-                "GET /user answered {}, and this is GitHub Actions",
-                page.status
-            ),
-        });
-    }
-    Ok(Account::Unknown {
-        why: format!(
-            "GET /user answered {} (an app token?), this is not GitHub Actions, and {LOGIN_VAR} is not set",
-            page.status
-        ),
-    })
-}
-
-/// Everything fetched about a PR.
-pub struct PrData {
-    pub pr: PullRequest,
-    pub commits: Vec<PrCommit>,
-    pub files: usize,
-    /// The diff from the API, or None to compute it with git.
-    pub diff: Option<String>,
-}
-
-/// PRs with more files than this get their diff from git (the API lists at most 3000 files
-/// and refuses diffs of very large PRs).
-pub const API_FILE_LIMIT: usize = 300;
-
-pub async fn fetch(client: &Client, t: &PrTarget) -> Result<PrData, GitHubError> {
-    let base = format!("/repos/{}/{}/pulls/{}", t.owner, t.repo, t.number);
-    let what = format!("fetch {}#{}", t.slug(), t.number);
-    let pr: PullRequest = client.get(&base, &what).await?;
-    let commits: Vec<PrCommit> = client
-        .get_all(&format!("{base}/commits"), &what, 250)
-        .await?;
-    let files: Vec<PrFile> = client
-        .get_all(&format!("{base}/files"), &what, 3000)
-        .await?;
-    let diff = if files.len() > API_FILE_LIMIT {
-        None
-    } else {
-        client.diff(t).await?
-    };
-    Ok(PrData {
-        pr,
-        commits,
-        files: files.len(),
-        diff,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn targets() {
-        let t = parse_target("lima-vm/lima#4889", None, None).unwrap();
-        assert_eq!(
-            (t.owner.as_str(), t.repo.as_str(), t.number),
-            ("lima-vm", "lima", 4889)
-        );
-        let t = parse_target(
-            "https://github.com/lima-vm/lima/pull/4889/files",
-            None,
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            (t.repo.as_str(), t.number, t.api.as_str()),
-            ("lima", 4889, "https://api.github.com")
-        );
-        let t = parse_target("https://ghe.corp.example/team/tool/pull/7", None, None).unwrap();
-        assert_eq!(t.api, "https://ghe.corp.example/api/v3");
-        let t = parse_target(
-            "12",
-            Some("http://127.0.0.1:9/"),
-            Some("git@github.com:o/r.git"),
-        )
-        .unwrap();
-        assert_eq!(
-            (t.owner.as_str(), t.repo.as_str(), t.number, t.api.as_str()),
-            ("o", "r", 12, "http://127.0.0.1:9")
-        );
-        assert!(parse_target("12", None, None)
-            .unwrap_err()
-            .to_string()
-            .contains("no `origin` remote"));
-        assert!(parse_target("nonsense", None, None).is_err());
-    }
 
     #[test]
     fn links_and_waits() {

@@ -1,0 +1,298 @@
+//! Sending a [`Plan`]: the requests [`Plan::requests`] lists, in order, each answer read for
+//! what its step needs.
+
+use super::checks::CHECK_NAME;
+use super::markdown::not_placed_section;
+use super::plan::review_body;
+use super::plan::Inline;
+use super::plan::Plan;
+use super::plan::Request;
+use super::plan::Step;
+use super::request::CHECK_RUN_ID;
+use super::threads;
+use super::Client;
+use super::PrTarget;
+use super::LOGIN_VAR;
+use crate::errors::Error;
+use crate::errors::Result;
+use crate::progress;
+
+/// What posting did, for the closing line.
+#[derive(Debug, Default)]
+struct Done {
+    placed: usize,
+    /// Inline comments GitHub would not place (their findings went into the summary).
+    refused: Vec<Inline>,
+    resolved: usize,
+    /// The check run's id once created or updated; None when a commit status stands in.
+    check_run: Option<String>,
+}
+
+/// The error for a write GitHub refused.
+pub(super) fn refused_error(
+    client: &Client,
+    what: &str,
+    status: u16,
+    v: &serde_json::Value,
+) -> Error {
+    let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
+    Error::from(client.status_error(what, status, message.to_string(), "write pull requests"))
+}
+
+/// Sends one request; returns GitHub's status and answer.
+pub(super) async fn send(
+    client: &Client,
+    req: &Request,
+    what: &str,
+) -> Result<(u16, serde_json::Value)> {
+    let method =
+        reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+    Ok(client.write(method, &req.path, &req.body, what).await?)
+}
+
+/// Sends one request that must succeed.
+async fn send_ok(client: &Client, req: &Request, what: &str) -> Result<serde_json::Value> {
+    let (status, v) = send(client, req, what).await?;
+    if !(200..300).contains(&status) {
+        return Err(refused_error(client, what, status, &v));
+    }
+    Ok(v)
+}
+
+/// Publishes `plan`; returns a one-line account of what was done.
+pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> Result<String> {
+    let mut done = Done::default();
+    for req in plan.requests(t, head_sha) {
+        match req.step {
+            Step::Review => first_review(client, &plan, &req, head_sha, &mut done).await?,
+            Step::Summary => {
+                send_ok(client, &req, "update the review").await?;
+            }
+            Step::Comment(i) => {
+                let (status, v) = send(client, &req, "post an inline comment").await?;
+                match status {
+                    200 | 201 => done.placed += 1,
+                    422 => {
+                        let c = &plan.inline[i];
+                        progress::log(&format!(
+                            "GitHub would not place {} on {}:{}; it goes in the summary",
+                            c.finding, c.path, c.line
+                        ));
+                        done.refused.push(c.clone());
+                    }
+                    _ => return Err(refused_error(client, "post an inline comment", status, &v)),
+                }
+            }
+            Step::CheckRun => check_run(client, t, head_sha, &plan, &req, &mut done).await?,
+            Step::CheckAnnotations => {
+                if let Some(id) = &done.check_run {
+                    let more = Request {
+                        path: req.path.replace(CHECK_RUN_ID, id),
+                        ..req.clone()
+                    };
+                    send_ok(client, &more, "annotate the check run").await?;
+                }
+            }
+            Step::Resolve(i) => {
+                let r = &plan.resolve[i];
+                match threads::resolve(client, &r.thread).await {
+                    Ok(()) => done.resolved += 1,
+                    Err(why) => progress::log(&format!(
+                        "could not resolve the thread of fixed finding {} ({why}); resolve it by hand",
+                        r.finding
+                    )),
+                }
+            }
+        }
+    }
+    if let (Some(id), false) = (plan.existing_summary, done.refused.is_empty()) {
+        // The summary now carries the findings GitHub would not place.
+        let refused: Vec<&Inline> = done.refused.iter().collect();
+        let req = Request {
+            method: "PUT",
+            path: format!(
+                "/repos/{}/{}/pulls/{}/reviews/{id}",
+                t.owner, t.repo, t.number
+            ),
+            body: serde_json::json!({"body": format!("{}{}", plan.summary, not_placed_section(&refused))}),
+            step: Step::Summary,
+        };
+        send_ok(client, &req, "update the review").await?;
+    }
+    for k in &plan.kept_open {
+        progress::log(&format!(
+            "the thread of fixed finding {} stays open: {}",
+            k.finding,
+            k.why.unwrap_or("")
+        ));
+    }
+    Ok(closing_line(t, &plan, &done))
+}
+
+/// The first post: the summary review with its inline comments, as one review. GitHub
+/// refuses the whole review (422) when one comment cannot be placed; then the comments it
+/// will place are found (see [`super::probe`]) and still go out as one review, the others
+/// listed in its body.
+async fn first_review(
+    client: &Client,
+    plan: &Plan,
+    req: &Request,
+    head_sha: &str,
+    done: &mut Done,
+) -> Result<()> {
+    let what = "post the review";
+    let (status, v) = send(client, req, what).await?;
+    let v = if status == 422 && !plan.inline.is_empty() {
+        progress::log(&format!(
+            "GitHub refused the review with its {} inline comment{} (422: {}); finding the ones it will place",
+            plan.inline.len(),
+            if plan.inline.len() == 1 { "" } else { "s" },
+            v.get("errors").map(|e| e.to_string()).unwrap_or_default()
+        ));
+        let ok = super::probe::placeable(client, &req.path, head_sha, &plan.inline).await?;
+        let placed: Vec<Inline> = plan
+            .inline
+            .iter()
+            .zip(&ok)
+            .filter(|(_, ok)| **ok)
+            .map(|(c, _)| c.clone())
+            .collect();
+        let refused: Vec<&Inline> = plan
+            .inline
+            .iter()
+            .zip(&ok)
+            .filter(|(_, ok)| !**ok)
+            .map(|(c, _)| c)
+            .collect();
+        for c in &refused {
+            progress::log(&format!(
+                "GitHub would not place {} on {}:{}; it goes in the summary",
+                c.finding, c.path, c.line
+            ));
+        }
+        let summary = format!("{}{}", plan.summary, not_placed_section(&refused));
+        let again = Request {
+            body: review_body(head_sha, &summary, &placed),
+            ..req.clone()
+        };
+        let (status, w) = send(client, &again, what).await?;
+        let (w, placed) = if status == 422 && !placed.is_empty() {
+            // Refused again (the PR changed meanwhile?): the summary alone, every comment in it.
+            let all: Vec<&Inline> = plan.inline.iter().collect();
+            let summary = format!("{}{}", plan.summary, not_placed_section(&all));
+            let alone = Request {
+                body: review_body(head_sha, &summary, &[]),
+                ..req.clone()
+            };
+            (send_ok(client, &alone, what).await?, Vec::new())
+        } else if (200..300).contains(&status) {
+            (w, placed)
+        } else {
+            return Err(refused_error(client, what, status, &w));
+        };
+        done.placed = placed.len();
+        done.refused = plan
+            .inline
+            .iter()
+            .filter(|c| !placed.iter().any(|p| p.finding == c.finding))
+            .cloned()
+            .collect();
+        w
+    } else if (200..300).contains(&status) {
+        done.placed = plan.inline.len();
+        v
+    } else {
+        return Err(refused_error(client, what, status, &v));
+    };
+    if let (None, Some(login)) = (&plan.posting_as, v["user"]["login"].as_str()) {
+        progress::log(&format!(
+            "the summary was posted as {login}; set {LOGIN_VAR}={login} so later runs edit it in place"
+        ));
+    }
+    Ok(())
+}
+
+/// Creates or updates the `deep-review` check run; when the token may not (a personal token:
+/// 403), sets the same conclusion as a commit status instead, and says so.
+async fn check_run(
+    client: &Client,
+    t: &PrTarget,
+    head_sha: &str,
+    plan: &Plan,
+    req: &Request,
+    done: &mut Done,
+) -> Result<()> {
+    let Some(check) = &plan.check else {
+        return Ok(());
+    };
+    let what = if check.existing.is_some() {
+        "update the check run"
+    } else {
+        "create the check run"
+    };
+    let (status, v) = send(client, req, what).await?;
+    if (200..300).contains(&status) {
+        let id = v["id"].as_u64().map(|i| i.to_string());
+        done.check_run = id.or(check.existing.map(|i| i.to_string()));
+        progress::log(&format!(
+            "check run {CHECK_NAME} {}: {} ({}), {} annotation{} added, {} already there",
+            if check.existing.is_some() {
+                "updated"
+            } else {
+                "created"
+            },
+            check.conclusion,
+            check.title,
+            check.annotations.len(),
+            if check.annotations.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            check.already_annotated
+        ));
+        return Ok(());
+    }
+    if status != 403 {
+        return Err(refused_error(client, what, status, &v));
+    }
+    let message = v["message"].as_str().unwrap_or("no message");
+    let fallback = check.status(t, head_sha);
+    let (status, w) = send(client, &fallback, "set the commit status").await?;
+    if !(200..300).contains(&status) {
+        // The review is posted; a missing gate is said, not fatal.
+        progress::log(&format!(
+            "could not set the {CHECK_NAME} check run (GitHub answered 403: {message}) nor the commit status instead (GitHub answered {status}: {}); give the token `checks: write` (an app token) or `statuses: write`",
+            w["message"].as_str().unwrap_or("no message")
+        ));
+        return Ok(());
+    }
+    progress::log(&format!(
+        "the token may not write check runs (GitHub answered 403: {message}; only app tokens such as Actions' GITHUB_TOKEN may), so the conclusion is commit status {CHECK_NAME} instead: {} ({})",
+        fallback.body["state"].as_str().unwrap_or(""),
+        check.title
+    ));
+    Ok(())
+}
+
+fn closing_line(t: &PrTarget, plan: &Plan, done: &Done) -> String {
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "posted to {}#{}: summary {}, {} inline comment{}, {} already there, {} still open, {} in the summary only, {} thread{} resolved, {} held back{}",
+        t.slug(),
+        t.number,
+        if plan.existing_summary.is_some() { "updated" } else { "created" },
+        done.placed,
+        s(done.placed),
+        plan.already_posted.len(),
+        plan.still_open.len(),
+        plan.outside_diff.len() + done.refused.len(),
+        done.resolved,
+        s(done.resolved),
+        plan.held_back.len(),
+        match plan.ignored_markers.len() {
+            0 => String::new(),
+            n => format!(", {n} marker{} on the PR not trusted", s(n)),
+        }
+    )
+}
