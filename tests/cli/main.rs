@@ -17,6 +17,7 @@ mod faults;
 mod github_server;
 mod histories;
 mod history;
+mod html;
 mod http_model_server;
 mod http_recovery;
 mod http_reviewers;

@@ -123,16 +123,14 @@ fn fence(lang: &str, body: &[&str]) -> String {
     let mut out = String::from("<pre class=\"block\"><code>");
     for l in body {
         let class = match l.chars().next() {
-            Some('+') if diff => "add",
-            Some('-') if diff => "del",
+            Some('+') if diff => " add",
+            Some('-') if diff => " del",
             _ => "",
         };
-        if class.is_empty() {
-            out.push_str(&escape(l));
-            out.push('\n');
-        } else {
-            out.push_str(&format!("<span class=\"{class}\">{}\n</span>", escape(l)));
-        }
+        out.push_str(&format!(
+            "<span class=\"line{class}\">{}\n</span>",
+            escape(l)
+        ));
     }
     out.push_str("</code></pre>\n");
     out
