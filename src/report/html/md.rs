@@ -69,11 +69,20 @@ pub fn render(text: &str, ids: &BTreeSet<String>) -> String {
             if list.is_some() {
                 flush(&mut out, &mut para, &mut list, ids);
             }
-            para.push(t.trim_start_matches('#').trim_start_matches('>').trim());
+            para.push(block_text(t));
         }
     }
     flush(&mut out, &mut para, &mut list, ids);
     out
+}
+
+/// A paragraph line without its heading or quote marker (`## Title`, `> quoted`).
+fn block_text(t: &str) -> &str {
+    let hashes = t.chars().take_while(|c| *c == '#').count();
+    if (1..=6).contains(&hashes) && t[hashes..].starts_with(' ') {
+        return t[hashes..].trim();
+    }
+    t.strip_prefix("> ").unwrap_or(t).trim()
 }
 
 fn list_item(t: &str) -> Option<(&'static str, &str)> {
@@ -210,11 +219,13 @@ mod tests {
         assert!(html.starts_with("<p>Intro line second</p>\n<ul><li>one <code>&lt;/code&gt;</code></li><li>two</li></ul>\n"), "{html}");
         assert!(
             html.contains(
-                "<span class=\"del\">- old\n</span><span class=\"add\">+ &lt;new&gt;\n</span>"
+                "<span class=\"line del\">- old\n</span><span class=\"line add\">+ &lt;new&gt;\n</span>"
             ),
             "{html}"
         );
         assert!(html.ends_with("<ol><li>first</li></ol>\n"), "{html}");
+        let html = render("## Heading\n> quoted\n#include <x>", &ids());
+        assert_eq!(html, "<p>Heading quoted #include &lt;x&gt;</p>\n");
     }
 
     #[test]
@@ -223,7 +234,7 @@ mod tests {
         let html = render("```\n<script>x</script>", &ids());
         assert_eq!(
             html,
-            "<pre class=\"block\"><code>&lt;script&gt;x&lt;/script&gt;\n</code></pre>\n"
+            "<pre class=\"block\"><code><span class=\"line\">&lt;script&gt;x&lt;/script&gt;\n</span></code></pre>\n"
         );
     }
 }

@@ -37,7 +37,8 @@ pub(super) fn anchor(prefix: &str, name: &str) -> String {
 
 pub(super) fn agents(r: &Review, ids: &BTreeSet<String>) -> Vec<AgentView> {
     let scale = chart::Scale::of(&r.agents);
-    let mut seen = BTreeSet::new();
+    // Taken already: the section's own anchor.
+    let mut seen: BTreeSet<String> = ["agent-retro".to_string()].into();
     r.agents
         .iter()
         .map(|a| {
