@@ -397,3 +397,26 @@ fn context_updates(r: &Review, ids: &BTreeSet<String>) -> Vec<ContextView> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_plain_owner_and_name_of_a_pr_get_a_github_link() {
+        let mut c = ChangeSummary::named("lima-vm/lima", "pr");
+        assert_eq!(pr_url(&c), None, "no PR number");
+        c.pr = Some(4889);
+        assert_eq!(
+            pr_url(&c).as_deref(),
+            Some("https://github.com/lima-vm/lima/pull/4889")
+        );
+        for repo in ["evil/\"><x", "a/b/c", "javascript:x/y", "../x", "/x", "x/"] {
+            c.repo = repo.into();
+            assert_eq!(pr_url(&c), None, "{repo}");
+        }
+        let mut local = ChangeSummary::named("lima-vm/lima", "local");
+        local.pr = Some(1);
+        assert_eq!(pr_url(&local), None);
+    }
+}

@@ -264,3 +264,99 @@ pub(super) fn others(r: &Review, status: Status) -> Vec<OtherFinding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(replacement: Replacement) -> ConsolidatedFinding {
+        ConsolidatedFinding {
+            id: "S1".into(),
+            severity: Severity::Suggestion,
+            title: "t".into(),
+            body: String::new(),
+            fix: None,
+            category: None,
+            scope: None,
+            confidence: None,
+            locations: vec![VerifiedLocation {
+                path: "a.go".into(),
+                start_line: 12,
+                end_line: 12,
+                verified: true,
+                relocated_from: None,
+                note: None,
+                excerpt: Some(Excerpt {
+                    start_line: 10,
+                    lines: ["a", "b", "c", "d", "e", "f"].map(String::from).to_vec(),
+                }),
+            }],
+            members: Vec::new(),
+            agreement: 1,
+            status: Status::Reported,
+            drop_reason: None,
+            calibration: String::new(),
+            replacement: Some(replacement.clone()),
+        }
+    }
+
+    fn shape(d: &DiffView) -> Vec<String> {
+        d.lines
+            .iter()
+            .map(|l| format!("{} {:?} {:?} {}", l.kind, l.old, l.new, l.text))
+            .collect()
+    }
+
+    #[test]
+    fn a_replacement_is_a_diff_of_the_cited_lines_with_context_renumbered() {
+        let x = Replacement {
+            path: "a.go".into(),
+            start_line: 12,
+            end_line: 13,
+            text: "X\nY\nZ".into(),
+        };
+        let d = diff(&finding(x.clone()), &x);
+        assert_eq!(d.label, "a.go:12-13");
+        assert_eq!(
+            shape(&d),
+            [
+                "ctx Some(10) Some(10) a",
+                "ctx Some(11) Some(11) b",
+                "del Some(12) None c",
+                "del Some(13) None d",
+                "add None Some(12) X",
+                "add None Some(13) Y",
+                "add None Some(14) Z",
+                "ctx Some(14) Some(15) e",
+                "ctx Some(15) Some(16) f",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deletion_or_a_replacement_outside_the_excerpt() {
+        let gone = Replacement {
+            path: "a.go".into(),
+            start_line: 15,
+            end_line: 15,
+            text: String::new(),
+        };
+        let d = diff(&finding(gone.clone()), &gone);
+        assert_eq!(
+            shape(&d),
+            [
+                "ctx Some(13) Some(13) d",
+                "ctx Some(14) Some(14) e",
+                "del Some(15) None f"
+            ]
+        );
+        let elsewhere = Replacement {
+            path: "b.go".into(),
+            start_line: 3,
+            end_line: 3,
+            text: "new".into(),
+        };
+        let d = diff(&finding(elsewhere.clone()), &elsewhere);
+        assert_eq!(shape(&d), ["add None Some(3) new"]);
+    }
+}
