@@ -325,3 +325,41 @@ fn a_later_round_shows_each_findings_lifecycle_and_what_is_gone() {
     assert!(html.contains("<code>pkg&#x2f;a.go:3</code>"));
     assert!(html.contains("deep-review context apply 20260426-165750-pr-4889&#x2f;round-2"));
 }
+
+#[test]
+fn a_failed_agent_a_judge_and_records_show_in_the_retro() {
+    let mut r = fixture();
+    r["agents"][2]["outcome"] = json!({
+        "status": "failed", "kind": "timed_out",
+        "message": "no answer within 6m", "hint": "raise --timeout"
+    });
+    r["agents"][2]["stderr_tail"] = json!("line one\n<b>line two</b>\n");
+    r["agents"][2]["stdout_path"] = json!("agents/gemini/stdout.jsonl");
+    r["agents"][2]["stderr_path"] = json!("agents/gemini/stderr.txt");
+    let mut judge = r["agents"][0].clone();
+    judge["name"] = json!("retro");
+    judge["role"] = json!("judge");
+    judge["display"] = json!("Judge Opus");
+    r["agents"].as_array_mut().unwrap().push(judge);
+    r["agents"][1]["metrics"]["record"] = json!({
+        "agent": "codex", "kind": "codex", "reviews": 7, "findings": 19, "survived": 15,
+        "unique_insights": 4, "held_back": 2, "dropped": 2, "invalid_citations": 1,
+        "refuted": 1, "reported": 15, "followed": 10, "fixed": 8, "fixed_share": 0.8,
+        "median_duration_ms": 200000, "tokens_input": 1, "tokens_output": 1,
+        "cost_usd": 6.0, "cost_per_reported_finding": 0.4
+    });
+    let (_dir, _page, html) = render(&r);
+    assert!(html.contains("<span class=\"badge critical\">failed: timed out</span>"));
+    assert!(html.contains("<span class=\"line\">&lt;b&gt;line two&lt;&#x2f;b&gt;\n</span>"));
+    assert!(html.contains("<code>agents&#x2f;gemini&#x2f;stdout.jsonl</code>"));
+    assert!(html.contains(
+        "<strong>gemini</strong> failed (timed out): no answer within 6m. To fix: raise --timeout."
+    ));
+    // The judge's column and its section, whose anchor cannot take the retro's.
+    assert!(html.contains("<th scope=\"col\">Judge: Judge Opus</th>"));
+    assert_eq!(html.matches("id=\"agent-retro\"").count(), 1);
+    assert!(html.contains("id=\"agent-retro-\">Judge: Judge Opus"));
+    assert!(html.contains(
+        "<tr><th scope=\"row\">Fixed by the next round</th><td>—</td><td>8 of 10 (80%)</td>"
+    ));
+}
