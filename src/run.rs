@@ -280,6 +280,10 @@ pub async fn execute(
         &round_dir.join("report.md"),
         &report::markdown::render(&review),
     )?;
+    artifacts::write(
+        &round_dir.join("report.html"),
+        &report::html::render(&review),
+    )?;
 
     Ok((review, runs, partial))
 }

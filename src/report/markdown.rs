@@ -451,20 +451,24 @@ fn retro(out: &mut String, r: &Review) {
 
 /// Each agent's record across the earlier reviews in the history, when any agent has one.
 pub fn record_table(r: &Review) -> String {
-    if r.agents.iter().all(|a| a.metrics.record.is_none()) {
+    let Some(rows) = record_rows(r) else {
         return String::new();
-    }
+    };
     let mut out = String::from(
         "### Record so far\n\nFrom this repository's review history (`.deep-review/history.sqlite`), before this review; `deep-review stats` shows it for every agent.\n\n| |",
     );
     for a in &r.agents {
         let _ = write!(out, " {} |", cell(&a.display));
     }
-    out.push_str("\n|---|");
-    for _ in &r.agents {
-        out.push_str("---|");
+    out.push_str(&table_body(r.agents.len(), &rows));
+    out
+}
+
+/// The record table's rows (label, one value per agent), or None when no agent has a record.
+pub fn record_rows(r: &Review) -> Option<Vec<(String, Vec<String>)>> {
+    if r.agents.iter().all(|a| a.metrics.record.is_none()) {
+        return None;
     }
-    out.push('\n');
     type Row = (&'static str, fn(&AgentRecord) -> String);
     let rows: [Row; 8] = [
         ("Reviews", |x| x.reviews.to_string()),
@@ -482,11 +486,30 @@ pub fn record_table(r: &Review) -> String {
                 .unwrap_or_else(|| "—".into())
         }),
     ];
-    for (label, f) in rows {
+    let values = |f: fn(&AgentRecord) -> String| {
+        r.agents
+            .iter()
+            .map(|a| a.metrics.record.as_ref().map_or("—".to_string(), f))
+            .collect()
+    };
+    Some(
+        rows.into_iter()
+            .map(|(label, f)| (label.to_string(), values(f)))
+            .collect(),
+    )
+}
+
+/// The separator row and the rows of a table with `columns` agent columns.
+fn table_body(columns: usize, rows: &[(String, Vec<String>)]) -> String {
+    let mut out = String::from("\n|---|");
+    for _ in 0..columns {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for (label, values) in rows {
         let _ = write!(out, "| {label} |");
-        for a in &r.agents {
-            let v = a.metrics.record.as_ref().map_or("—".to_string(), f);
-            let _ = write!(out, " {} |", cell(&v));
+        for v in values {
+            let _ = write!(out, " {} |", cell(v));
         }
         out.push('\n');
     }
@@ -502,11 +525,12 @@ pub fn metrics_table(r: &Review) -> String {
         let role = if a.role == Role::Judge { "Judge: " } else { "" };
         let _ = write!(out, " {role}{} |", cell(&a.display));
     }
-    out.push_str("\n|---|");
-    for _ in &r.agents {
-        out.push_str("---|");
-    }
-    out.push('\n');
+    out.push_str(&table_body(r.agents.len(), &metrics_rows(r)));
+    out
+}
+
+/// The metrics table's rows: a label and one value per agent ("—" where it does not apply).
+pub fn metrics_rows(r: &Review) -> Vec<(String, Vec<String>)> {
     // `true`: measured from the run itself, so shown for every agent, a failed one or the
     // judge included. `false`: about the findings a reviewer reported, shown only for
     // reviewers that answered.
@@ -553,20 +577,22 @@ pub fn metrics_table(r: &Review) -> String {
     if r.agents.iter().any(|a| a.metrics.budget.is_some()) {
         rows.push(("Budget", true, |a| budget_cell(&a.metrics)));
     }
-    for (label, measured, f) in rows {
-        let _ = write!(out, "| {label} |");
-        for a in &r.agents {
-            let v = if measured || (a.outcome.is_ok() && a.role == Role::Reviewer) {
-                f(a)
-            } else {
-                "—".to_string()
-            };
-            let _ = write!(out, " {} |", cell(&v));
-        }
-        out.push('\n');
-    }
-    out.push('\n');
-    out
+    rows.into_iter()
+        .map(|(label, measured, f)| {
+            let values = r
+                .agents
+                .iter()
+                .map(|a| {
+                    if measured || (a.outcome.is_ok() && a.role == Role::Reviewer) {
+                        f(a)
+                    } else {
+                        "—".to_string()
+                    }
+                })
+                .collect();
+            (label.to_string(), values)
+        })
+        .collect()
 }
 
 /// Spend against budget: "1200 of 2000 tokens, $0.01 of $0.05; reached the agent's token

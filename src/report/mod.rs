@@ -1,5 +1,6 @@
 //! Renderers: one per format, each reading only a [`crate::review::Review`].
 
+pub mod html;
 pub mod markdown;
 pub mod rounds;
 pub mod sarif;
@@ -12,6 +13,8 @@ use crate::review::Review;
 pub enum ReportFormat {
     /// The Markdown report (the default).
     Md,
+    /// One self-contained HTML page (no network, no scripts).
+    Html,
     /// review.json, the versioned machine-readable review.
     Json,
     /// SARIF 2.1.0, for code scanning.
@@ -21,6 +24,7 @@ pub enum ReportFormat {
 pub fn render(format: ReportFormat, review: &Review) -> String {
     match format {
         ReportFormat::Md => markdown::render(review),
+        ReportFormat::Html => html::render(review),
         ReportFormat::Json => json(review),
         ReportFormat::Sarif => sarif::render(review),
     }

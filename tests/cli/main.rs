@@ -20,6 +20,7 @@ mod generated;
 mod github_server;
 mod histories;
 mod history;
+mod html;
 mod http_model_server;
 mod http_recovery;
 mod http_reviewers;
