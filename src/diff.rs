@@ -75,7 +75,6 @@ impl FileDiff {
             .sum()
     }
 
-    /// Whether `line` of the new file is shown in this diff (added or context).
     /// The hunk that shows every new-file line from `start` to `end` (inclusive) on the right
     /// side, if one does. GitHub places a multi-line comment or suggestion only within one hunk.
     pub fn hunk_spanning(&self, start: u32, end: u32) -> Option<&Hunk> {
@@ -88,6 +87,7 @@ impl FileDiff {
         })
     }
 
+    /// Whether `line` of the new file is shown in this diff (added or context).
     pub fn shows_new_line(&self, line: u32) -> bool {
         self.hunks
             .iter()
