@@ -1,6 +1,7 @@
 //! Renderers: one per format, each reading only a [`crate::review::Review`].
 
 pub mod markdown;
+pub mod rdjsonl;
 pub mod rounds;
 pub mod sarif;
 
@@ -15,6 +16,8 @@ pub enum ReportFormat {
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// reviewdog's Diagnostic Format, one JSON object per line (`reviewdog -f=rdjsonl`).
+    Rdjsonl,
 }
 
 pub fn render(format: ReportFormat, review: &Review) -> String {
@@ -22,6 +25,7 @@ pub fn render(format: ReportFormat, review: &Review) -> String {
         ReportFormat::Md => markdown::render(review),
         ReportFormat::Json => json(review),
         ReportFormat::Sarif => sarif::render(review),
+        ReportFormat::Rdjsonl => rdjsonl::render(review),
     }
 }
 
