@@ -29,6 +29,7 @@ mod pipeline;
 mod posting;
 mod pr;
 mod privilege;
+mod rdjsonl;
 mod real_clis;
 mod report;
 mod rounds;
