@@ -20,6 +20,7 @@ mod history;
 mod http_model_server;
 mod http_recovery;
 mod http_reviewers;
+mod install_script;
 mod judge;
 mod malicious_pr;
 mod masking;
