@@ -189,3 +189,93 @@ fn a_wrong_checksum_or_a_missing_release_installs_nothing() {
     );
     assert!(!temp.join("deep-review/bin/deep-review").exists());
 }
+
+/// The five release targets in release.yml's matrix, cargo-binstall's metadata and the install
+/// script all name the archives scripts/package-release.sh makes, at the same address.
+#[test]
+fn release_targets_binstall_metadata_and_installer_agree() {
+    let workflow =
+        std::fs::read_to_string(format!("{ROOT}/.github/workflows/release.yml")).unwrap();
+    let targets: Vec<&str> = workflow
+        .lines()
+        .filter_map(|l| l.split("{ target: ").nth(1)?.split(',').next())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "x86_64-unknown-linux-musl",
+            "aarch64-unknown-linux-musl",
+            "x86_64-apple-darwin",
+            "aarch64-apple-darwin",
+            "x86_64-pc-windows-msvc"
+        ]
+    );
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(format!("{ROOT}/Cargo.toml")).unwrap()).unwrap();
+    let binstall = &manifest["package"]["metadata"]["binstall"];
+    let installer =
+        std::fs::read_to_string(format!("{ROOT}/scripts/install-deep-review.sh")).unwrap();
+    let releases = "https://github.com/deep-review/deep-review/releases";
+    assert!(
+        installer.contains(&format!("DEEP_REVIEW_BASE_URL:-{releases}}}")),
+        "the installer's default release address"
+    );
+    for target in targets {
+        let windows = target.contains("windows");
+        let fmt = binstall
+            .get("overrides")
+            .and_then(|o| o.get(target))
+            .and_then(|o| o.get("pkg-fmt"))
+            .unwrap_or(&binstall["pkg-fmt"])
+            .as_str()
+            .unwrap();
+        // cargo-binstall tries each suffix of the format in turn.
+        let suffixes: &[&str] = match fmt {
+            "tgz" => &[".tgz", ".tar.gz"],
+            "zip" => &[".zip"],
+            other => panic!("unexpected pkg-fmt {other}"),
+        };
+        let (archive, exe) = if windows {
+            (format!("deep-review-{target}.zip"), "deep-review.exe")
+        } else {
+            (format!("deep-review-{target}.tar.gz"), "deep-review")
+        };
+        let expand = |template: &str, suffix: &str| {
+            template
+                .replace("{ version }", VERSION)
+                .replace("{ name }", "deep-review")
+                .replace("{ target }", target)
+                .replace("{ archive-suffix }", suffix)
+                .replace("{ bin }", "deep-review")
+                .replace("{ binary-ext }", if windows { ".exe" } else { "" })
+        };
+        let url = format!("{releases}/download/v{VERSION}/{archive}");
+        assert!(
+            suffixes
+                .iter()
+                .any(|s| expand(binstall["pkg-url"].as_str().unwrap(), s) == url),
+            "binstall does not fetch {url}"
+        );
+        assert_eq!(
+            expand(binstall["bin-dir"].as_str().unwrap(), ""),
+            format!("deep-review-{target}/{exe}")
+        );
+    }
+    // package-release.sh's archive holds the binary where bin-dir and the installer look.
+    let dir = tempfile::tempdir().unwrap();
+    let (archive, _) = fake_release(dir.path());
+    let file = dir.path().join("a.tar.gz");
+    std::fs::write(&file, archive).unwrap();
+    let listed = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&listed)
+            .lines()
+            .any(|l| l == format!("deep-review-{}/deep-review", target())),
+        "{}",
+        stdout(&listed)
+    );
+}
