@@ -4,6 +4,7 @@ mod support;
 
 mod acp;
 mod acp_attacks;
+mod action;
 mod architecture;
 mod builtin;
 mod codex_cli;
