@@ -74,7 +74,7 @@ fn security_severity(s: Severity) -> &'static str {
 }
 
 /// Whether a finding is a security finding (category `security`).
-pub fn is_security(f: &ConsolidatedFinding) -> bool {
+fn is_security(f: &ConsolidatedFinding) -> bool {
     f.category
         .as_deref()
         .is_some_and(|c| c.trim().eq_ignore_ascii_case("security"))
@@ -120,7 +120,7 @@ fn fix(f: &ConsolidatedFinding, r: &Replacement) -> serde_json::Value {
     })
 }
 
-pub fn rule_id(f: &ConsolidatedFinding) -> String {
+fn rule_id(f: &ConsolidatedFinding) -> String {
     let c = f
         .category
         .as_deref()
@@ -148,15 +148,11 @@ fn baseline_state(r: &Review, f: &ConsolidatedFinding) -> Option<&'static str> {
     })
 }
 
-pub fn render(r: &Review) -> String {
-    let findings: Vec<&ConsolidatedFinding> = r
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Reported && f.locations.iter().any(|l| l.verified))
-        .collect();
-    // Each rule: its category, and for security, the highest severity of its findings.
+/// The rules, one per category in name order; a security rule carries the highest severity
+/// of its findings as GitHub's score.
+fn rules(findings: &[&ConsolidatedFinding]) -> Vec<(String, serde_json::Value)> {
     let mut rules: BTreeMap<String, (&str, Option<Severity>)> = BTreeMap::new();
-    for f in &findings {
+    for f in findings {
         let rule = rules
             .entry(rule_id(f))
             .or_insert((f.category.as_deref().unwrap_or("general"), None));
@@ -164,10 +160,8 @@ pub fn render(r: &Review) -> String {
             rule.1 = rule.1.max(Some(f.severity));
         }
     }
-    let rule_index: BTreeMap<&String, usize> =
-        rules.keys().enumerate().map(|(i, k)| (k, i)).collect();
-    let rules_json: Vec<serde_json::Value> = rules
-        .iter()
+    rules
+        .into_iter()
         .map(|(id, (category, security))| {
             let mut rule = json!({
                 "id": id,
@@ -179,74 +173,91 @@ pub fn render(r: &Review) -> String {
             if let Some(s) = security {
                 // GitHub reads the score from the rule, and shows it for rules tagged security.
                 rule["properties"]["tags"] = json!(["security"]);
-                rule["properties"]["security-severity"] = json!(security_severity(*s));
+                rule["properties"]["security-severity"] = json!(security_severity(s));
             }
-            rule
+            (id, rule)
+        })
+        .collect()
+}
+
+fn result(r: &Review, f: &ConsolidatedFinding, rule_index: usize) -> serde_json::Value {
+    let agents: Vec<String> = f
+        .severity_by_agent()
+        .iter()
+        .map(|(a, s)| format!("{a} ({s})"))
+        .collect();
+    let mut text = format!("{} {}\n\n{}", f.id, f.title.trim(), f.body.trim());
+    if let Some(fix) = &f.fix {
+        text.push_str(&format!("\n\nFix: {}", fix.trim()));
+    }
+    text.push_str(&format!("\n\nFound by {}.", agents.join(", ")));
+    let locations: Vec<serde_json::Value> = f
+        .locations
+        .iter()
+        .filter(|l| l.verified)
+        .map(|l| {
+            json!({
+                "physicalLocation": {
+                    "artifactLocation": { "uri": l.path, "uriBaseId": "%SRCROOT%" },
+                    "region": { "startLine": l.start_line, "endLine": l.end_line.max(l.start_line) }
+                }
+            })
         })
         .collect();
+    let mut result = json!({
+        "ruleId": rule_id(f),
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": text },
+        "locations": locations,
+        "partialFingerprints": { "deepReview/v1": fingerprint(f) },
+        "properties": {
+            "id": f.id,
+            "severity": f.severity.as_str(),
+            "agreement": f.agreement,
+            "agents": f.agents(),
+        }
+    });
+    if is_security(f) {
+        result["properties"]["security-severity"] = json!(security_severity(f.severity));
+    }
+    if let Some(rep) = &f.replacement {
+        result["fixes"] = json!([fix(f, rep)]);
+    }
+    if let Some(state) = baseline_state(r, f) {
+        result["baselineState"] = json!(state);
+    }
+    result
+}
+
+pub fn render(r: &Review) -> String {
+    let findings: Vec<&ConsolidatedFinding> = r
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Reported && f.locations.iter().any(|l| l.verified))
+        .collect();
+    let rules = rules(&findings);
     let results: Vec<serde_json::Value> = findings
         .iter()
         .map(|f| {
             let id = rule_id(f);
-            let agents: Vec<String> = f
-                .severity_by_agent()
-                .iter()
-                .map(|(a, s)| format!("{a} ({s})"))
-                .collect();
-            let mut text = format!("{} {}\n\n{}", f.id, f.title.trim(), f.body.trim());
-            if let Some(fix) = &f.fix {
-                text.push_str(&format!("\n\nFix: {}", fix.trim()));
-            }
-            text.push_str(&format!("\n\nFound by {}.", agents.join(", ")));
-            let locations: Vec<serde_json::Value> = f
-                .locations
-                .iter()
-                .filter(|l| l.verified)
-                .map(|l| {
-                    json!({
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": l.path, "uriBaseId": "%SRCROOT%" },
-                            "region": { "startLine": l.start_line, "endLine": l.end_line.max(l.start_line) }
-                        }
-                    })
-                })
-                .collect();
-            let mut result = json!({
-                "ruleId": id,
-                "ruleIndex": rule_index.get(&id).copied().unwrap_or(0),
-                "level": level(f.severity),
-                "message": { "text": text },
-                "locations": locations,
-                "partialFingerprints": { "deepReview/v1": fingerprint(f) },
-                "properties": {
-                    "id": f.id,
-                    "severity": f.severity.as_str(),
-                    "agreement": f.agreement,
-                    "agents": f.agents(),
-                }
-            });
-            if is_security(f) {
-                result["properties"]["security-severity"] = json!(security_severity(f.severity));
-            }
-            if let Some(rep) = &f.replacement {
-                result["fixes"] = json!([fix(f, rep)]);
-            }
-            if let Some(state) = baseline_state(r, f) {
-                result["baselineState"] = json!(state);
-            }
-            result
+            let index = rules.iter().position(|(r, _)| *r == id).unwrap_or(0);
+            result(r, f, index)
         })
         .collect();
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "deep-review",
-                "version": r.tool.version,
-                "informationUri": "https://github.com/deep-review/deep-review",
-                "rules": rules_json
-            }, "extensions": r.agents.iter().map(extension).collect::<Vec<_>>() },
+            "tool": {
+                "driver": {
+                    "name": "deep-review",
+                    "version": r.tool.version,
+                    "informationUri": "https://github.com/deep-review/deep-review",
+                    "rules": rules.into_iter().map(|(_, rule)| rule).collect::<Vec<_>>()
+                },
+                "extensions": r.agents.iter().map(extension).collect::<Vec<_>>()
+            },
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The root of the reviewed repository." } } },
             "automationDetails": { "id": format!("deep-review/{}/", r.change.repo) },
             "results": results
