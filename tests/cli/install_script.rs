@@ -117,6 +117,8 @@ fn install_step(base: &str, runner_temp: &Path) -> std::process::Output {
         .env("GITHUB_ACTION_PATH", ROOT)
         .env("RUNNER_TEMP", runner_temp)
         .env("DEEP_REVIEW_BASE_URL", format!("{base}/releases"))
+        .env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1")
         .env_remove("DEEP_REVIEW_TARGET")
         .env_remove("DEEP_REVIEW_INSTALL_DIR")
         .output()
