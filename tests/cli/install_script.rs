@@ -131,9 +131,15 @@ fn the_action_installs_the_release_of_its_own_version_after_checking_it() {
     let (archive, sum) = fake_release(dir.path());
     let name = format!("deep-review-{}.tar.gz", target());
     let at = format!("/releases/download/v{VERSION}/{name}");
+    let latest = format!("/releases/latest/download/{name}");
     let log = Arc::new(Mutex::new(Vec::new()));
     let base = serve(
-        BTreeMap::from([(at.clone(), archive), (format!("{at}.sha256"), sum)]),
+        BTreeMap::from([
+            (at.clone(), archive.clone()),
+            (format!("{at}.sha256"), sum.clone()),
+            (latest.clone(), archive),
+            (format!("{latest}.sha256"), sum),
+        ]),
         log.clone(),
     );
     let temp = dir.path().join("runner-temp");
@@ -148,6 +154,38 @@ fn the_action_installs_the_release_of_its_own_version_after_checking_it() {
         "{}",
         stderr(&out)
     );
+
+    // The README's one line: the script on sh's stdin, the latest release.
+    log.lock().unwrap().clear();
+    let home = dir.path().join("home");
+    let mut sh = std::process::Command::new("sh")
+        .arg("-s")
+        .env("HOME", &home)
+        .env("DEEP_REVIEW_BASE_URL", format!("{base}/releases"))
+        .env("NO_PROXY", "127.0.0.1")
+        .env("no_proxy", "127.0.0.1")
+        .env_remove("DEEP_REVIEW_INSTALL_DIR")
+        .env_remove("DEEP_REVIEW_TARGET")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    sh.stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(format!("{ROOT}/scripts/install-deep-review.sh")).unwrap())
+        .unwrap();
+    let out = sh.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        *log.lock().unwrap(),
+        [latest.clone(), format!("{latest}.sha256")]
+    );
+    let ran = std::process::Command::new(home.join(".local/bin/deep-review"))
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&ran), format!("deep-review {VERSION} (stand-in)\n"));
 }
 
 #[test]
