@@ -2,6 +2,7 @@
 
 pub mod html;
 pub mod markdown;
+pub mod rdjsonl;
 pub mod rounds;
 pub mod sarif;
 pub mod suggestion;
@@ -19,6 +20,8 @@ pub enum ReportFormat {
     Json,
     /// SARIF 2.1.0, for code scanning.
     Sarif,
+    /// reviewdog's Diagnostic Format, one JSON object per line (`reviewdog -f=rdjsonl`).
+    Rdjsonl,
 }
 
 pub fn render(format: ReportFormat, review: &Review) -> String {
@@ -27,6 +30,7 @@ pub fn render(format: ReportFormat, review: &Review) -> String {
         ReportFormat::Html => html::render(review),
         ReportFormat::Json => json(review),
         ReportFormat::Sarif => sarif::render(review),
+        ReportFormat::Rdjsonl => rdjsonl::render(review),
     }
 }
 

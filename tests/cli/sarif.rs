@@ -48,7 +48,7 @@ print('valid')\n";
     );
 }
 
-fn repo_with(padding: usize) -> Repo {
+pub(crate) fn repo_with(padding: usize) -> Repo {
     let r = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
     let pad = "// note\n".repeat(padding);
     r.write(
@@ -144,5 +144,98 @@ fn fingerprints_survive_code_moving_and_rewording() {
             .find(|r| r["ruleId"] == "deep-review/correctness")
             .unwrap()["locations"][0]["physicalLocation"]["region"]["startLine"],
         10
+    );
+}
+
+/// A real review of [`repo_with`] by `builtin` and two command agents, saved with one of its
+/// findings made a security finding with a committable replacement, and a second one (a
+/// copy) whose replacement deletes the line: the review consolidation would write once it
+/// fills `replacement`. Returns the review.json written into `dir`.
+pub(crate) fn review_with_fixes(dir: &std::path::Path) -> PathBuf {
+    let repo = repo_with(0);
+    sarif_of(&repo, 7, "get() panics on a missing key");
+    let mut review = repo.review_json();
+    let findings = review["findings"].as_array_mut().unwrap();
+    let crash = findings
+        .iter_mut()
+        .find(|f| f["category"] == "correctness" && f["status"] == "reported")
+        .expect("the agents' finding");
+    crash["category"] = json!("security");
+    crash["replacement"] = json!({"path": "src/cache.rs", "start_line": 7, "end_line": 7,
+        "text": "        self.map.get(key).cloned().unwrap_or_default()"});
+    let mut deletion = crash.clone();
+    deletion["id"] = json!("S9");
+    deletion["severity"] = json!("suggestion");
+    deletion["category"] = json!("style");
+    deletion["replacement"] =
+        json!({"path": "src/cache.rs", "start_line": 6, "end_line": 8, "text": ""});
+    findings.push(deletion);
+    let file = dir.join("review.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&review).unwrap()).unwrap();
+    file
+}
+
+#[test]
+fn sarif_carries_agents_security_severity_and_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = review_with_fixes(dir.path());
+    let out = run_in(
+        dir.path(),
+        &["render", file.to_str().unwrap(), "--format", "sarif"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    if let Some(py) = python() {
+        validate(&py, &text);
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let run = &v["runs"][0];
+    let extensions: Vec<&str> = run["tool"]["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(extensions, ["builtin", "a", "b"]);
+    assert_eq!(
+        run["tool"]["extensions"][1]["properties"]["kind"],
+        "command"
+    );
+
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let security = rules
+        .iter()
+        .find(|r| r["id"] == "deep-review/security")
+        .expect("a security rule");
+    assert_eq!(security["properties"]["security-severity"], "7.0");
+    assert_eq!(security["properties"]["tags"], json!(["security"]));
+    let style = rules
+        .iter()
+        .find(|r| r["id"] == "deep-review/style")
+        .unwrap();
+    assert!(style["properties"].get("security-severity").is_none());
+
+    let results = run["results"].as_array().unwrap();
+    let crash = results
+        .iter()
+        .find(|r| r["ruleId"] == "deep-review/security")
+        .unwrap();
+    assert_eq!(crash["properties"]["security-severity"], "7.0");
+    let change = &crash["fixes"][0]["artifactChanges"][0];
+    assert_eq!(change["artifactLocation"]["uri"], "src/cache.rs");
+    assert_eq!(
+        change["replacements"][0],
+        json!({"deletedRegion": {"startLine": 7, "endLine": 7},
+            "insertedContent": {"text": "        self.map.get(key).cloned().unwrap_or_default()"}})
+    );
+    let deletion = results
+        .iter()
+        .find(|r| r["ruleId"] == "deep-review/style")
+        .unwrap();
+    assert!(deletion["properties"].get("security-severity").is_none());
+    assert_eq!(
+        deletion["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"],
+        json!({"startLine": 6, "startColumn": 1, "endLine": 9, "endColumn": 1}),
+        "an empty replacement deletes the lines with their newlines"
     );
 }
