@@ -153,11 +153,7 @@ fn review_rows(t: &mut Table, cfg: &super::Config, files: &Files, flags: &Overri
         ),
         (None, None) => (super::DEFAULT_TIMEOUT, Source::Default("")),
     };
-    t.row(
-        "review.timeout",
-        crate::util::human_duration(timeout),
-        &source,
-    );
+    t.row("review.timeout", duration(timeout), &source);
     let source = match flags.fail_on {
         Some(_) => Source::Flag("--fail-on"),
         None => files
@@ -267,11 +263,7 @@ fn agent_rows(t: &mut Table, cfg: &super::Config, files: &Files, flags: &Overrid
             (None, None, Some(s)) => s.clone(),
             (None, None, None) => Source::Default(""),
         };
-        t.row(
-            &key("timeout"),
-            crate::util::human_duration(a.timeout),
-            &source,
-        );
+        t.row(&key("timeout"), duration(a.timeout), &source);
         let runs = cfg.agents.iter().any(|x| x.name == a.name);
         let source = match &flags.agents {
             Some(_) => Source::Flag("--agents"),
@@ -286,4 +278,9 @@ fn agent_rows(t: &mut Table, cfg: &super::Config, files: &Files, flags: &Overrid
             &source,
         );
     }
+}
+
+/// As the files write it: 90s → "1m 30s", 20 minutes → "20m".
+fn duration(d: std::time::Duration) -> String {
+    humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string()
 }
