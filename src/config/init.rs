@@ -145,7 +145,7 @@ agents = [{agents}]
             format!("set {var} first")
         };
         out.push_str(&format!(
-            "\n# {kind}: a model API called over HTTP ({state}); the key is read from the environment\n# only, never from this file. Pick a model, uncomment, and add \"{name}\" to [review].agents.\n# [agents.{name}]\n# kind = \"{kind}\"\n# model = \"…\"\n",
+            "\n# {kind}: a model API over HTTP ({state}; the key is read from the environment only,\n# never from this file). Pick a model, uncomment, and add \"{name}\" to [review].agents.\n# [agents.{name}]\n# kind = \"{kind}\"\n# model = \"…\"\n",
             kind = kind.as_str(),
             name = kind.as_str().replace('-', "_"),
         ));
