@@ -200,43 +200,46 @@ impl Progress {
                 }
             }
             RunEvent::AgentFinished { agent, ok, summary } => {
-                if let Some(line) = self.lines.get_mut(agent) {
-                    let elapsed = crate::util::human_duration(line.started.elapsed());
-                    let state = if *ok { "done" } else { "failed" };
-                    let text = format!("{state} in {elapsed}: {summary}");
-                    match &line.bar {
-                        Some(bar) => {
-                            bar.set_style(style(
-                                self.out.colour,
-                                if *ok {
-                                    "{prefix:.bold} {msg:.green}"
-                                } else {
-                                    "{prefix:.bold} {msg:.red}"
-                                },
-                            ));
-                            bar.set_prefix(format!(
-                                "{} {agent:<w$}",
-                                if *ok { "✓" } else { "✗" },
-                                w = self.width
-                            ));
-                            bar.finish_with_message(crate::secrets::redact_text(&text));
-                        }
-                        None if !quiet => {
-                            let paint = if *ok { green } else { red };
-                            say = Some(format!(
-                                "{agent}: {}{}",
-                                paint(state, self.out.colour),
-                                &text[state.len()..]
-                            ));
-                        }
-                        None => {}
-                    }
-                }
+                say = self.finished(agent, *ok, summary);
             }
         }
         if let Some(msg) = say {
             self.println(&msg);
         }
+    }
+
+    /// Ends an agent's live line; returns the log line to print when there is none.
+    fn finished(&mut self, agent: &str, ok: bool, summary: &str) -> Option<String> {
+        let line = self.lines.get_mut(agent)?;
+        let elapsed = crate::util::human_duration(line.started.elapsed());
+        let state = if ok { "done" } else { "failed" };
+        let text = format!("{state} in {elapsed}: {summary}");
+        let Some(bar) = &line.bar else {
+            if self.out.verbosity == Verbosity::Quiet {
+                return None;
+            }
+            let paint = if ok { green } else { red };
+            return Some(format!(
+                "{agent}: {}{}",
+                paint(state, self.out.colour),
+                &text[state.len()..]
+            ));
+        };
+        bar.set_style(style(
+            self.out.colour,
+            if ok {
+                "{prefix:.bold} {msg:.green}"
+            } else {
+                "{prefix:.bold} {msg:.red}"
+            },
+        ));
+        bar.set_prefix(format!(
+            "{} {agent:<w$}",
+            if ok { "✓" } else { "✗" },
+            w = self.width
+        ));
+        bar.finish_with_message(crate::secrets::redact_text(&text));
+        None
     }
 
     /// Prints a message above the live lines (or as a log line); nothing with `--quiet`.

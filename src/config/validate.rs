@@ -21,31 +21,16 @@ pub fn validate(root: &Path) -> (String, i32) {
     ];
     for (what, path) in files {
         let Some(path) = path else { continue };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                report.push_str(&format!(
-                    "{what} {}: not found (optional)\n",
-                    path.display()
-                ));
-                continue;
-            }
-            Err(e) => {
-                problem(&path, None, &format!("cannot be read ({e})"));
-                problems += 1;
-                continue;
-            }
-        };
-        match toml::from_str::<FileConfig>(&text) {
-            Ok(_) => {
+        match parse_alone(&path) {
+            Alone::Missing => report.push_str(&format!(
+                "{what} {}: not found (optional)\n",
+                path.display()
+            )),
+            Alone::Parsed(text) => {
                 report.push_str(&format!("{what} {}: parsed\n", path.display()));
                 texts.push((path, text));
             }
-            Err(e) => {
-                let line = e.span().map(|s| super::line_of(&text, s.start));
-                problem(&path, line, e.message().trim());
-                problems += 1;
-            }
+            Alone::Invalid => problems += 1,
         }
     }
     if problems == 0 {
@@ -90,6 +75,33 @@ pub fn validate(root: &Path) -> (String, i32) {
         return (report, exit_codes::ERROR);
     }
     (report, exit_codes::OK)
+}
+
+enum Alone {
+    Missing,
+    Parsed(String),
+    /// Said on stderr.
+    Invalid,
+}
+
+/// One file read and parsed on its own: its syntax and its keys.
+fn parse_alone(path: &Path) -> Alone {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Alone::Missing,
+        Err(e) => {
+            problem(path, None, &format!("cannot be read ({e})"));
+            return Alone::Invalid;
+        }
+    };
+    match toml::from_str::<FileConfig>(&text) {
+        Ok(_) => Alone::Parsed(text),
+        Err(e) => {
+            let line = e.span().map(|s| super::line_of(&text, s.start));
+            problem(path, line, e.message().trim());
+            Alone::Invalid
+        }
+    }
 }
 
 fn problem(path: &Path, line: Option<usize>, message: &str) {
