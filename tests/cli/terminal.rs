@@ -166,6 +166,7 @@ fn verbose_streams_each_tool_call_with_its_target_and_the_token_counts() {
     for (name, transcript_file) in [
         ("claude", "claude-stream-json-read.stdout"),
         ("codex", "codex-exec-json.stdout"),
+        ("gemini", "gemini-stream-json.stdout"),
     ] {
         // The recorded run, answering with no finding.
         let answer = serde_json::json!({"schema": 1, "summary": "Fine.", "findings": []});
@@ -214,6 +215,14 @@ fn verbose_streams_each_tool_call_with_its_target_and_the_token_counts() {
         err.contains("codex: 2.4k tokens in (400 cached), 100 out"),
         "{err}"
     );
+    let out = run_env(
+        repo.path(),
+        &["review", "-v", "--agents", "gemini", "--rerun"],
+        &[],
+        Some(bin.path()),
+    );
+    let err = stderr(&out);
+    assert!(err.contains("gemini: read_file README.md"), "{err}");
     // Without -v, neither the calls nor the tokens are logged.
     let quiet = run_env(
         repo.path(),
