@@ -260,6 +260,12 @@ impl Progress {
                 }
             }
         }
+        // indicatif leaves the cursor at the end of the last line it drew: what is written
+        // next starts on a line of its own.
+        if self.multi.take().is_some() && self.lines.values().any(|l| l.bar.is_some()) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr().lock());
+        }
     }
 }
 
