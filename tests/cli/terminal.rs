@@ -284,3 +284,43 @@ fn clicolor_force_colours_a_pipe_and_no_color_wins() {
     );
     assert!(!stderr(&err).contains('\x1b'), "{:?}", stderr(&err));
 }
+
+#[test]
+fn verbose_shows_an_http_reviewers_tool_calls_and_tokens_turn_by_turn() {
+    use crate::http_model_server::Format;
+    use crate::http_model_server::HttpModelServer;
+    use serde_json::json;
+    let f = Format::OpenAi;
+    let server = HttpModelServer::start(vec![
+        f.tools(
+            &[
+                ("read_file", json!({"path": "src/lib.rs", "start_line": 5})),
+                ("grep", json!({"pattern": "a / b", "path": "src/**/*.rs"})),
+            ],
+            (1200, 40),
+        ),
+        f.answer(&crate::http_reviewers::answer(), (1800, 200)),
+    ]);
+    let (repo, _outside) = crate::http_reviewers::setup(f, &server, "");
+    let out = crate::http_reviewers::review(&repo, Some(crate::http_reviewers::KEY), &["-v"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let activity: Vec<&str> = err
+        .lines()
+        .filter(|l| {
+            l.starts_with("deep-review: m: ") && !l.contains(" in ") || l.contains("tokens in")
+        })
+        .collect();
+    assert_eq!(
+        activity,
+        [
+            "deep-review: m: started",
+            "deep-review: m: 1.2k tokens in, 40 out",
+            "deep-review: m: read_file src/lib.rs",
+            "deep-review: m: grep a / b src/**/*.rs",
+            "deep-review: m: 3.0k tokens in, 240 out",
+        ],
+        "{err}"
+    );
+    assert!(!err.contains(crate::http_reviewers::KEY));
+}

@@ -210,10 +210,12 @@ impl<'a> Session<'a> {
             };
             let turn = self.turn(mode).await?;
             self.spend.add(&turn.usage, self.price.as_ref());
-            let _ = self.ctx.events.send(RunEvent::Tokens {
-                agent: self.spec.name.clone(),
-                tokens: self.spend.tokens.clone(),
-            });
+            if self.spend.tokens.input + self.spend.tokens.output > 0 {
+                let _ = self.ctx.events.send(RunEvent::Tokens {
+                    agent: self.spec.name.clone(),
+                    tokens: self.spend.tokens.clone(),
+                });
+            }
             let calls = if mode == ToolMode::Auto && self.tools.is_some() {
                 turn.calls.clone()
             } else {
