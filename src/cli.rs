@@ -16,6 +16,13 @@ use std::time::Duration;
     after_help = "Exit codes: 0 reviewed; 1 reviewed and a finding at or above --fail-on exists; 2 no review could be produced; 3 reviewed, but every model reviewer failed and only the builtin checks answered (no verdict); 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP (a partial review is written)."
 )]
 pub struct Cli {
+    /// Print only errors on stderr: no progress, no notes.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print each agent's activity on stderr as it streams: its tool calls with their
+    /// targets (files, patterns, commands) and its token counts.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,6 +53,88 @@ pub enum Command {
     /// The repository's memory (.deep-review/context.md): list the notes every brief
     /// includes, apply a review's proposed notes, add or remove one.
     Context(ContextArgs),
+    /// Write, show or check the configuration (.deep-review.toml and the user's file).
+    Config(ConfigArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Install or remove an advisory pre-push hook that reviews what is being pushed.
+    Hook(HookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The repository whose configuration to write, show or check (default: the current
+    /// directory).
+    #[arg(long, value_name = "DIR", default_value = ".", global = true)]
+    pub repo: PathBuf,
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented .deep-review.toml for the reviewers found on this machine.
+    Init {
+        /// Overwrite an existing .deep-review.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the merged configuration, each value with where it came from (default, user
+    /// config file, repository .deep-review.toml, environment, flag).
+    Show {
+        /// As `review --agents` would select them.
+        #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+        agents: Option<Vec<String>>,
+        /// As `review --timeout` would set it.
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        timeout: Option<Duration>,
+        /// As `review --judge` would set it.
+        #[arg(long, value_name = "NAME")]
+        judge: Option<String>,
+        /// As `review --fail-on` would set it.
+        #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+        fail_on: Option<Severity>,
+    },
+    /// Check the user's config file and the repository's .deep-review.toml: exit 0 when
+    /// both are valid, 2 (naming the file, the line and what to do) when not.
+    Validate,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The repository whose hook to install or remove (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".", global = true)]
+    pub repo: PathBuf,
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write a pre-push hook (in `git rev-parse --git-path hooks`) that reviews the commits
+    /// being pushed and prints the review; it never blocks the push unless --fail-on is given.
+    Install {
+        /// The reviewers the hook runs (default: builtin only, which needs no model).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "A,B,C",
+            default_value = "builtin"
+        )]
+        agents: Vec<String>,
+        /// Block the push when a finding has this severity or higher.
+        #[arg(long, value_parser = parse_severity, value_name = "SEVERITY")]
+        fail_on: Option<Severity>,
+        /// Replace a pre-push hook that deep-review did not write (it is kept beside it as
+        /// pre-push.deep-review-backup).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove the pre-push hook deep-review wrote (never another one).
+    Uninstall,
 }
 
 /// Where the history is: the repository's, or a database named outright.

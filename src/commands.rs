@@ -1,4 +1,4 @@
-//! The commands that run no agent: `consolidate`, `render`, `schema`, `agents`.
+//! The commands that run no agent: `consolidate`, `render`, `schema`, `agents`, `completions`.
 
 use crate::agent::AgentKind;
 use crate::agent::AgentRun;
@@ -154,7 +154,9 @@ pub fn agents(args: AgentsArgs) -> Result<String> {
         }
         let adapter = crate::agent::adapter::for_kind(a.kind);
         let program = adapter.program(a);
-        let found = program.as_deref().map(|p| resolve(p, &root));
+        let found = program
+            .as_deref()
+            .map(|p| crate::config::resolve_program(p, &root));
         let (found_cell, version) = match (&program, &found) {
             (None, _) => (
                 "built in".to_string(),
@@ -261,19 +263,6 @@ fn http_row(a: &crate::agent::AgentSpec, default: bool) -> String {
     )
 }
 
-/// Where a configured program is: relative paths from the repository root, bare names on PATH.
-fn resolve(program: &str, root: &Path) -> Option<PathBuf> {
-    if program.contains('/') {
-        let p = if Path::new(program).is_absolute() {
-            PathBuf::from(program)
-        } else {
-            root.join(program)
-        };
-        return p.exists().then_some(p);
-    }
-    crate::config::find_on_path(program)
-}
-
 /// `<program> --version`, first line, within five seconds, with the agent's own environment.
 fn version_of(program: &Path, env: &std::collections::BTreeMap<String, String>) -> Option<String> {
     let mut child = std::process::Command::new(program)
@@ -368,4 +357,17 @@ pub fn eval(args: crate::cli::EvalArgs) -> Result<String> {
         return Ok(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n");
     }
     Ok(crate::eval::render(&rows))
+}
+
+/// The completion script of `shell` for the whole command line.
+pub fn completions(shell: clap_complete::Shell) -> String {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut crate::cli::Cli::command(),
+        "deep-review",
+        &mut out,
+    );
+    String::from_utf8_lossy(&out).into_owned()
 }

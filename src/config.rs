@@ -28,8 +28,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod agents;
+pub mod command;
+mod init;
+mod show;
+mod validate;
 
 pub use agents::find_on_path;
+pub use agents::resolve_program;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 pub const FILE_NAME: &str = ".deep-review.toml";

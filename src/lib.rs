@@ -13,7 +13,8 @@
 //!   from the base.
 //! - [`run`]: the review pipeline ([`review_folder`]: where it writes); [`commands`]: commands
 //!   that run no agent; [`history`]: every review recorded in SQLite, `history` and `stats`.
-//! - [`cli`], [`config`], [`errors`], [`events`], [`interrupt`], [`progress`]: the edges.
+//! - [`cli`], [`config`], [`errors`], [`events`], [`interrupt`], [`progress`]: the edges;
+//!   [`hook`]: the advisory pre-push hook (`deep-review hook install`).
 //!
 //! stdout carries only the report: [`emit`] is the one function allowed to print to it.
 #![deny(clippy::print_stdout)]
@@ -34,6 +35,7 @@ pub mod finding;
 pub mod git;
 pub mod github;
 pub mod history;
+pub mod hook;
 pub mod interrupt;
 pub mod judge;
 pub mod progress;
@@ -64,13 +66,18 @@ fn emit(text: &str) -> std::io::Result<()> {
 /// Runs the command line and returns the process exit code.
 pub fn main_impl() -> i32 {
     let cli = cli::Cli::parse();
+    progress::init(match (cli.quiet, cli.verbose) {
+        (true, _) => progress::Verbosity::Quiet,
+        (_, true) => progress::Verbosity::Verbose,
+        _ => progress::Verbosity::Normal,
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("deep-review: error: could not start the async runtime: {e}");
+            progress::error(&format!("could not start the async runtime: {e}"));
             return exit_codes::ERROR;
         }
     };
@@ -113,6 +120,16 @@ pub fn main_impl() -> i32 {
                 report: o.report,
                 exit_code: o.exit_code,
             }),
+            cli::Command::Config(args) => config::command::run(args)
+                .map(|(report, exit_code)| run::Outcome { report, exit_code }),
+            cli::Command::Completions { shell } => Ok(run::Outcome {
+                report: commands::completions(shell),
+                exit_code: exit_codes::OK,
+            }),
+            cli::Command::Hook(args) => hook::run(args).map(|report| run::Outcome {
+                report,
+                exit_code: exit_codes::OK,
+            }),
         }
     });
     // Agents that outlived their review are not waited for.
@@ -123,20 +140,20 @@ pub fn main_impl() -> i32 {
                 // After SIGHUP the terminal is gone; the review is on disk and the exit code
                 // says it was interrupted.
                 if e.kind() != std::io::ErrorKind::BrokenPipe && interrupt::received().count == 0 {
-                    eprintln!("deep-review: error: could not write the report: {e}");
+                    progress::error(&format!("could not write the report: {e}"));
                     return exit_codes::ERROR;
                 }
             }
             outcome.exit_code
         }
         Err(e) => {
-            let mut msg = format!("deep-review: error: {e}");
+            let mut msg = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
                 msg.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            eprintln!("{}", secrets::mask(&msg));
+            progress::error(&msg);
             exit_codes::ERROR
         }
     }

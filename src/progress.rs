@@ -1,48 +1,126 @@
-//! The one consumer of [`RunEvent`]s: live progress on stderr.
+//! The one consumer of [`RunEvent`]s: live progress on stderr, and every log line.
 //!
-//! On a terminal, one line per agent (state, elapsed time, tool calls so far) redrawn in
-//! place. Elsewhere (CI, pipes, tests), plain log lines, one per lifecycle step. Never writes
-//! to stdout, which belongs to the report.
+//! On a terminal, one line per agent (state, elapsed time, tool calls and tokens so far)
+//! redrawn in place. Elsewhere (CI, pipes, tests), plain log lines, one per lifecycle step.
+//! `--quiet` keeps only errors; `--verbose` adds each agent's activity as it streams (its tool
+//! calls with their targets, its token counts). Colour and live lines only on a terminal,
+//! unless `CLICOLOR_FORCE` is set; `NO_COLOR` turns colour off whatever else is set. Never
+//! writes to stdout, which belongs to the report.
 
 use crate::events::RunEvent;
+use crate::record::Tokens;
 use indicatif::MultiProgress;
 use indicatif::ProgressBar;
 use indicatif::ProgressDrawTarget;
 use indicatif::ProgressStyle;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 use std::time::Duration;
 use std::time::Instant;
+
+mod forced;
+
+/// How much deep-review says on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Errors only.
+    Quiet,
+    Normal,
+    /// Each agent's tool calls (with their targets) and token counts too.
+    Verbose,
+}
+
+/// How stderr is written: decided once, from the flags, the environment and the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    pub verbosity: Verbosity,
+    /// ANSI colours and styles.
+    pub colour: bool,
+    /// Live lines redrawn in place (else plain log lines).
+    pub live: bool,
+    /// Live lines and colour though stderr is not a terminal (`CLICOLOR_FORCE`).
+    pub forced: bool,
+}
+
+impl Output {
+    /// The decision for `verbosity`, given whether stderr is a terminal and the environment
+    /// (`NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `DEEP_REVIEW_PROGRESS`).
+    pub fn decide(
+        verbosity: Verbosity,
+        terminal: bool,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Output {
+        let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+        let forced = env("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+        let clicolor_off = env("CLICOLOR").is_some_and(|v| v == "0");
+        let plain = env("DEEP_REVIEW_PROGRESS").is_some_and(|v| v == "plain");
+        Output {
+            verbosity,
+            colour: !set("NO_COLOR") && (forced || (terminal && !clicolor_off)),
+            live: verbosity > Verbosity::Quiet && (terminal || forced) && !plain,
+            forced: forced && !terminal,
+        }
+    }
+}
+
+static OUTPUT: OnceLock<Output> = OnceLock::new();
+
+/// Decides how stderr is written for this process (once; later calls keep the first).
+pub fn init(verbosity: Verbosity) -> Output {
+    *OUTPUT.get_or_init(|| {
+        let o = Output::decide(verbosity, std::io::stderr().is_terminal(), |k| {
+            std::env::var(k).ok()
+        });
+        // indicatif styles through `console`, which otherwise decides colour by itself.
+        console::set_colors_enabled(o.colour);
+        console::set_colors_enabled_stderr(o.colour);
+        o
+    })
+}
+
+/// The decision made by [`init`]; before it (library use, unit tests), plain and normal.
+pub fn output() -> Output {
+    OUTPUT.get().copied().unwrap_or(Output {
+        verbosity: Verbosity::Normal,
+        colour: false,
+        live: false,
+        forced: false,
+    })
+}
 
 struct Line {
     bar: Option<ProgressBar>,
     started: Instant,
     tools: u32,
+    tokens: Option<Tokens>,
 }
 
 pub struct Progress {
     multi: Option<MultiProgress>,
     lines: BTreeMap<String, Line>,
     width: usize,
+    out: Output,
 }
 
 impl Progress {
-    /// Live lines when stderr is a terminal (and `DEEP_REVIEW_PROGRESS` is not `plain`).
+    /// Live lines when [`output`] says so (stderr is a terminal, or `CLICOLOR_FORCE`), unless
+    /// `--quiet` or `DEEP_REVIEW_PROGRESS=plain`.
     pub fn new(agent_names: &[String]) -> Progress {
-        let live = std::io::stderr().is_terminal()
-            && std::env::var("DEEP_REVIEW_PROGRESS")
-                .map(|v| v != "plain")
-                .unwrap_or(true);
-        let multi = live.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        let out = output();
+        let multi = out.live.then(|| {
+            MultiProgress::with_draw_target(if out.forced {
+                ProgressDrawTarget::term_like(Box::new(forced::Stderr))
+            } else {
+                ProgressDrawTarget::stderr()
+            })
+        });
         let width = agent_names.iter().map(|n| n.len()).max().unwrap_or(8);
         let mut lines = BTreeMap::new();
         for name in agent_names {
             let bar = multi.as_ref().map(|m| {
                 let b = m.add(ProgressBar::new_spinner());
-                b.set_style(
-                    ProgressStyle::with_template("{spinner:.cyan} {prefix:.bold} {msg}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                );
+                b.set_style(style(out.colour, "{spinner:.cyan} {prefix:.bold} {msg}"));
                 b.set_prefix(format!("{name:<width$}"));
                 b.set_message("waiting");
                 b.enable_steady_tick(Duration::from_millis(120));
@@ -54,6 +132,7 @@ impl Progress {
                     bar,
                     started: Instant::now(),
                     tools: 0,
+                    tokens: None,
                 },
             );
         }
@@ -61,6 +140,7 @@ impl Progress {
             multi,
             lines,
             width,
+            out,
         }
     }
 
@@ -76,55 +156,93 @@ impl Progress {
     }
 
     pub fn handle(&mut self, event: &RunEvent) {
+        let verbose = self.out.verbosity >= Verbosity::Verbose;
+        let quiet = self.out.verbosity == Verbosity::Quiet;
+        let mut say = None;
         match event {
             RunEvent::AgentStarted { agent } => {
                 if let Some(line) = self.lines.get_mut(agent) {
                     line.started = Instant::now();
                     match &line.bar {
                         Some(bar) => bar.set_message(running_message(line)),
-                        None => log(&format!("{agent}: started")),
+                        None if !quiet => say = Some(format!("{agent}: started")),
+                        None => {}
                     }
                 }
             }
-            RunEvent::ToolCall { agent, tool } => {
+            RunEvent::ToolCall {
+                agent,
+                tool,
+                target,
+            } => {
                 if let Some(line) = self.lines.get_mut(agent) {
                     line.tools += 1;
-                    match &line.bar {
-                        Some(bar) => bar.set_message(running_message(line)),
-                        None => log(&format!("{agent}: tool call {tool}")),
+                    if let Some(bar) = &line.bar {
+                        bar.set_message(running_message(line));
+                    }
+                    if verbose {
+                        say = Some(match target {
+                            Some(t) => format!("{agent}: {tool} {}", one_line(t, 160)),
+                            None => format!("{agent}: {tool}"),
+                        });
+                    }
+                }
+            }
+            RunEvent::Tokens { agent, tokens } => {
+                if let Some(line) = self.lines.get_mut(agent) {
+                    line.tokens = Some(tokens.clone());
+                    if let Some(bar) = &line.bar {
+                        bar.set_message(running_message(line));
+                    }
+                    if verbose {
+                        say = Some(format!("{agent}: {}", tokens_text(tokens)));
                     }
                 }
             }
             RunEvent::AgentFinished { agent, ok, summary } => {
-                if let Some(line) = self.lines.get_mut(agent) {
-                    let elapsed = crate::util::human_duration(line.started.elapsed());
-                    let state = if *ok { "done" } else { "failed" };
-                    let text = format!("{state} in {elapsed}: {summary}");
-                    match &line.bar {
-                        Some(bar) => {
-                            bar.set_style(
-                                ProgressStyle::with_template(if *ok {
-                                    "{prefix:.bold} {msg:.green}"
-                                } else {
-                                    "{prefix:.bold} {msg:.red}"
-                                })
-                                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-                            );
-                            bar.set_prefix(format!(
-                                "{} {agent:<w$}",
-                                if *ok { "✓" } else { "✗" },
-                                w = self.width
-                            ));
-                            bar.finish_with_message(crate::secrets::redact_text(&text));
-                        }
-                        None => log(&format!("{agent}: {text}")),
-                    }
-                }
+                say = self.finished(agent, *ok, summary);
             }
+        }
+        if let Some(msg) = say {
+            self.println(&msg);
         }
     }
 
-    /// Prints a message above the live lines (or as a log line).
+    /// Ends an agent's live line; returns the log line to print when there is none.
+    fn finished(&mut self, agent: &str, ok: bool, summary: &str) -> Option<String> {
+        let line = self.lines.get_mut(agent)?;
+        let elapsed = crate::util::human_duration(line.started.elapsed());
+        let state = if ok { "done" } else { "failed" };
+        let text = format!("{state} in {elapsed}: {summary}");
+        let Some(bar) = &line.bar else {
+            if self.out.verbosity == Verbosity::Quiet {
+                return None;
+            }
+            let paint = if ok { green } else { red };
+            return Some(format!(
+                "{agent}: {}{}",
+                paint(state, self.out.colour),
+                &text[state.len()..]
+            ));
+        };
+        bar.set_style(style(
+            self.out.colour,
+            if ok {
+                "{prefix:.bold} {msg:.green}"
+            } else {
+                "{prefix:.bold} {msg:.red}"
+            },
+        ));
+        bar.set_prefix(format!(
+            "{} {agent:<w$}",
+            if ok { "✓" } else { "✗" },
+            w = self.width
+        ));
+        bar.finish_with_message(crate::secrets::redact_text(&text));
+        None
+    }
+
+    /// Prints a message above the live lines (or as a log line); nothing with `--quiet`.
     pub fn println(&self, msg: &str) {
         match &self.multi {
             Some(m) => {
@@ -142,7 +260,42 @@ impl Progress {
                 }
             }
         }
+        // indicatif leaves the cursor at the end of the last line it drew: what is written
+        // next starts on a line of its own.
+        if self.multi.take().is_some() && self.lines.values().any(|l| l.bar.is_some()) {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr().lock());
+        }
     }
+}
+
+/// A template with its style specs (`{msg:.green}`) only when colour is on.
+fn style(colour: bool, template: &str) -> ProgressStyle {
+    let template = if colour {
+        template.to_string()
+    } else {
+        unstyled(template)
+    };
+    ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+/// `{name:.style}` → `{name}`.
+fn unstyled(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let field = &rest[open + 1..open + close];
+        out.push('{');
+        out.push_str(field.split(':').next().unwrap_or(field));
+        out.push('}');
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn running_message(line: &Line) -> String {
@@ -157,17 +310,144 @@ fn running_message(line: &Line) -> String {
             if line.tools == 1 { "" } else { "s" }
         ));
     }
+    if let Some(t) = &line.tokens {
+        s.push_str(&format!(" · {} tokens", count(t.input + t.output)));
+    }
     s
 }
 
-/// A plain log line on stderr, masked like everything deep-review writes. A stderr that is
-/// gone (the terminal closed: SIGHUP) is not a reason to panic and lose the review; the line
-/// is dropped.
+/// "12.3k tokens in (8.0k cached), 1.2k out".
+fn tokens_text(t: &Tokens) -> String {
+    let cached = if t.cached > 0 {
+        format!(" ({} cached)", count(t.cached))
+    } else {
+        String::new()
+    };
+    format!(
+        "{} tokens in{cached}, {} out",
+        count(t.input),
+        count(t.output)
+    )
+}
+
+/// 950, 12.3k, 4.1M.
+fn count(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+/// `text` on one line, at most `max` characters (an agent's command can be long).
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+    format!("{cut}…")
+}
+
+fn green(s: &str, colour: bool) -> String {
+    paint(s, "32", colour)
+}
+
+fn red(s: &str, colour: bool) -> String {
+    paint(s, "31", colour)
+}
+
+fn paint(s: &str, code: &str, colour: bool) -> String {
+    if colour {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+/// The one line that names the reviewers that could not run here (instead of one line each):
+/// `deep-review agents` says why and how to enable each. None when every reviewer can run.
+pub fn unavailable_line<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let names: Vec<&str> = names.into_iter().collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "not available here: {}; run `deep-review agents` to see why and how to enable each",
+            names.join(", ")
+        )
+    })
+}
+
+/// A plain log line on stderr, masked like everything deep-review writes; nothing with
+/// `--quiet`. A stderr that is gone (the terminal closed: SIGHUP) is not a reason to panic
+/// and lose the review; the line is dropped.
 pub fn log(msg: &str) {
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "deep-review: {}",
+    if output().verbosity == Verbosity::Quiet {
+        return;
+    }
+    write_line(&crate::secrets::mask(msg));
+}
+
+/// An error on stderr, masked; printed whatever the verbosity.
+pub fn error(msg: &str) {
+    let colour = output().colour;
+    write_line(&format!(
+        "{} {}",
+        paint("error:", "1;31", colour),
         crate::secrets::mask(msg)
-    );
+    ));
+}
+
+fn write_line(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "deep-review: {msg}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decide(v: Verbosity, terminal: bool, vars: &[(&str, &str)]) -> Output {
+        Output::decide(v, terminal, |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn colour_and_live_lines_only_on_a_terminal_unless_forced_and_no_color_wins() {
+        let n = Verbosity::Normal;
+        let tty = decide(n, true, &[]);
+        assert!(tty.colour && tty.live && !tty.forced);
+        let pipe = decide(n, false, &[]);
+        assert!(!pipe.colour && !pipe.live);
+        let forced = decide(n, false, &[("CLICOLOR_FORCE", "1")]);
+        assert!(forced.colour && forced.live && forced.forced);
+        assert!(!decide(n, false, &[("CLICOLOR_FORCE", "0")]).colour);
+        let both = decide(n, false, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        assert!(!both.colour && both.live);
+        assert!(!decide(n, true, &[("NO_COLOR", "1")]).colour);
+        // An empty NO_COLOR is not set (no-color.org).
+        assert!(decide(n, true, &[("NO_COLOR", "")]).colour);
+        assert!(!decide(n, true, &[("CLICOLOR", "0")]).colour);
+        assert!(!decide(n, true, &[("DEEP_REVIEW_PROGRESS", "plain")]).live);
+        assert!(!decide(Verbosity::Quiet, true, &[]).live);
+    }
+
+    #[test]
+    fn templates_lose_their_styles_without_colour() {
+        assert_eq!(
+            unstyled("{spinner:.cyan} {prefix:.bold} {msg}"),
+            "{spinner} {prefix} {msg}"
+        );
+        assert_eq!(count(950), "950");
+        assert_eq!(count(12_345), "12.3k");
+        assert_eq!(one_line("a\n  b", 10), "a b");
+        assert_eq!(one_line("abcdef", 4), "abc…");
+        assert_eq!(unavailable_line([]), None);
+        assert_eq!(
+            unavailable_line(["claude", "codex"]).unwrap(),
+            "not available here: claude, codex; run `deep-review agents` to see why and how to enable each"
+        );
+    }
 }

@@ -238,11 +238,9 @@ pub async fn execute(
     if let Some(line) = round_line(&change, plan) {
         progress::log(&line);
     }
-    for u in &cfg.unavailable {
-        progress::log(&format!(
-            "{} not available: {}; to enable it, {}",
-            u.name, u.reason, u.hint
-        ));
+    if let Some(line) = progress::unavailable_line(cfg.unavailable.iter().map(|u| u.name.as_str()))
+    {
+        progress::log(&line);
     }
 
     let change = Arc::new(change);

@@ -13,6 +13,7 @@ use super::stream::field;
 use super::stream::http_status;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
+use super::stream::ToolUse;
 use super::AgentKind;
 use super::AgentSpec;
 use super::Outcome;
@@ -231,6 +232,27 @@ struct ToolInput {
     /// `Read`'s file.
     #[serde(default, deserialize_with = "field::lenient")]
     file_path: Option<String>,
+    /// `Grep`'s and `Glob`'s pattern, `Bash`'s command, their folder: for `--verbose` only.
+    #[serde(default, deserialize_with = "field::lenient")]
+    pattern: Option<String>,
+    #[serde(default, deserialize_with = "field::lenient")]
+    command: Option<String>,
+    #[serde(default, deserialize_with = "field::lenient")]
+    path: Option<String>,
+}
+
+impl ToolInput {
+    /// What the call is about, for `--verbose`: its file, command, or pattern (in its folder).
+    fn target(&self) -> Option<String> {
+        if let Some(f) = self.file_path.clone().or_else(|| self.command.clone()) {
+            return Some(f);
+        }
+        match (&self.pattern, &self.path) {
+            (Some(p), Some(dir)) => Some(format!("{p} in {dir}")),
+            (Some(p), None) => Some(p.clone()),
+            (None, dir) => dir.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -349,7 +371,7 @@ impl Parser {
         }
     }
 
-    fn event(&mut self, event: Event) -> Vec<String> {
+    fn event(&mut self, event: Event) -> Vec<ToolUse> {
         let mut started = Vec::new();
         match event {
             Event::System { subtype, model } if subtype.as_deref() == Some("init") => {
@@ -367,13 +389,14 @@ impl Parser {
                         continue;
                     };
                     let name = name.unwrap_or_else(|| "tool".to_string());
+                    let target = input.as_ref().and_then(ToolInput::target);
                     if name == "Read" {
                         if let Some(p) = input.and_then(|i| i.file_path) {
                             self.summary.add_file(&p, &self.workdir);
                         }
                     }
                     self.summary.count_tool(&name);
-                    started.push(name);
+                    started.push(ToolUse::new(name, target));
                 }
             }
             Event::User { tool_use_result } => {
@@ -392,7 +415,7 @@ impl Parser {
 }
 
 impl StreamParser for Parser {
-    fn feed(&mut self, line: &str) -> Vec<String> {
+    fn feed(&mut self, line: &str) -> Vec<ToolUse> {
         // `--output-format json --verbose` prints every message as one JSON array.
         if line.trim_start().starts_with('[') {
             if let Ok(items) = serde_json::from_str::<Vec<serde_json::Value>>(line.trim()) {

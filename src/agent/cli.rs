@@ -179,11 +179,22 @@ pub async fn run(cli: &dyn Cli, spec: &AgentSpec, ctx: &RunContext) -> AgentRun 
     let supervised = process::supervise(
         &proc_spec,
         |line| {
+            let tokens_before = parser.summary().tokens.clone();
             for tool in parser.feed(line) {
                 let _ = events.send(RunEvent::ToolCall {
                     agent: agent.clone(),
-                    tool,
+                    tool: tool.name,
+                    target: tool.target,
                 });
+            }
+            match &parser.summary().tokens {
+                Some(t) if Some(t) != tokens_before.as_ref() => {
+                    let _ = events.send(RunEvent::Tokens {
+                        agent: agent.clone(),
+                        tokens: t.clone(),
+                    });
+                }
+                _ => {}
             }
             if parser.summary().unreachable {
                 let _ = stop_tx.send(true);

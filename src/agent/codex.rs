@@ -15,6 +15,7 @@ use super::stream::field;
 use super::stream::files_in_shell_command;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
+use super::stream::ToolUse;
 use super::AgentKind;
 use super::AgentSpec;
 use super::FailureKind;
@@ -292,6 +293,14 @@ enum Item {
 }
 
 impl Item {
+    /// What a started call is about, for `--verbose`: the shell's command.
+    fn target(&self) -> Option<String> {
+        match self {
+            Item::CommandExecution { command } => command.clone(),
+            _ => None,
+        }
+    }
+
     /// The name a tool-call item is counted under; `None` for items that are not tool calls.
     fn tool_name(&self) -> Option<String> {
         match self {
@@ -378,7 +387,7 @@ impl Parser {
         }
     }
 
-    fn completed(&mut self, item: Item, started: &mut Vec<String>) {
+    fn completed(&mut self, item: Item, started: &mut Vec<ToolUse>) {
         match item {
             Item::AgentMessage { text } => self.summary.final_text = text,
             Item::CommandExecution { command } => {
@@ -396,7 +405,7 @@ impl Parser {
                     // Items without an item.started (file_change) count here.
                     self.summary.count_tool(&name);
                     if matches!(item, Item::FileChange {}) {
-                        started.push(name);
+                        started.push(ToolUse::new(name, None));
                     }
                 }
             }
@@ -419,7 +428,7 @@ impl Parser {
 }
 
 impl StreamParser for Parser {
-    fn feed(&mut self, line: &str) -> Vec<String> {
+    fn feed(&mut self, line: &str) -> Vec<ToolUse> {
         let Some(event) = event::<Event>(line, &mut self.summary) else {
             return Vec::new();
         };
@@ -434,7 +443,7 @@ impl StreamParser for Parser {
         }
         match event {
             Event::ItemStarted { item } => {
-                started.extend(item.and_then(|i| i.tool_name()));
+                started.extend(item.and_then(|i| Some(ToolUse::new(i.tool_name()?, i.target()))));
             }
             Event::ItemCompleted { item: Some(item) } => self.completed(item, &mut started),
             Event::TurnCompleted { usage } => self.turn_completed(usage),

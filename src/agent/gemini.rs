@@ -11,6 +11,7 @@ use super::stream::field;
 use super::stream::http_status;
 use super::stream::StreamParser;
 use super::stream::StreamSummary;
+use super::stream::ToolUse;
 use super::AgentKind;
 use super::AgentSpec;
 use super::Outcome;
@@ -155,7 +156,7 @@ enum Event {
     Other,
 }
 
-/// The read tools' parameters (`read_file`, `read_many_files`).
+/// The tools' parameters: the read tools' files (`read_file`, `read_many_files`), and targets.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ToolParameters {
@@ -165,6 +166,28 @@ struct ToolParameters {
     absolute_path: Option<String>,
     #[serde(deserialize_with = "field::items")]
     paths: Option<Vec<String>>,
+    /// The search tools' pattern and the shell's command: for `--verbose` only.
+    #[serde(deserialize_with = "field::lenient")]
+    pattern: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    command: Option<String>,
+    #[serde(deserialize_with = "field::lenient")]
+    dir_path: Option<String>,
+}
+
+impl ToolParameters {
+    /// What the call is about, for `--verbose`: its file(s), command, or pattern.
+    fn target(&self) -> Option<String> {
+        self.file_path
+            .clone()
+            .or_else(|| self.absolute_path.clone())
+            .or_else(|| self.paths.as_ref().map(|p| p.join(", ")))
+            .or_else(|| self.command.clone())
+            .or_else(|| match (&self.pattern, &self.dir_path) {
+                (Some(p), Some(d)) => Some(format!("{p} in {d}")),
+                (p, d) => p.clone().or_else(|| d.clone()),
+            })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -307,7 +330,7 @@ pub fn status_from_exit(code: i32) -> Option<u16> {
 }
 
 impl StreamParser for Parser {
-    fn feed(&mut self, line: &str) -> Vec<String> {
+    fn feed(&mut self, line: &str) -> Vec<ToolUse> {
         let Some(event) = event::<Event>(line, &mut self.summary) else {
             self.pending.push_str(line);
             self.pending.push('\n');
@@ -337,11 +360,12 @@ impl StreamParser for Parser {
                 parameters,
             } => {
                 let name = tool_name.unwrap_or_else(|| "tool".to_string());
+                let target = parameters.as_ref().and_then(ToolParameters::target);
                 if let Some(p) = parameters {
                     self.read_files(&name, p);
                 }
                 self.summary.count_tool(&name);
-                started.push(name);
+                started.push(ToolUse::new(name, target));
             }
             Event::ToolResult { error: Some(e) }
                 if e.kind.as_deref() == Some("tool_not_registered") =>

@@ -9,6 +9,7 @@
 //! never fail: a line that is not an event is counted in `unparsed` and skipped.
 
 use super::Tokens;
+pub use crate::events::ToolUse;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -64,8 +65,8 @@ impl StreamSummary {
 
 /// Reads one CLI's stdout stream.
 pub trait StreamParser: Send {
-    /// Feeds one stdout line; returns the names of the tool calls it started, for progress.
-    fn feed(&mut self, line: &str) -> Vec<String>;
+    /// Feeds one stdout line; returns the tool calls it started (name and target), for progress.
+    fn feed(&mut self, line: &str) -> Vec<ToolUse>;
     fn summary(&self) -> &StreamSummary;
     /// Called once after the process ended, with its stderr tail (some CLIs print their
     /// errors there).

@@ -51,6 +51,13 @@ pub(super) struct AgentTable {
     max_cost_usd: Option<f64>,
 }
 
+impl AgentTable {
+    /// Whether the table sets its own timeout (for `config show`).
+    pub(super) fn has_timeout(&self) -> bool {
+        self.timeout.is_some()
+    }
+}
+
 /// Every reviewer known: the configured ones, `builtin`, and each agent CLI under its own
 /// name (used by default only when it is on PATH and no agent of its kind is configured).
 pub(super) struct Defined {
@@ -350,6 +357,20 @@ fn detect_unavailable(
         });
     }
     out
+}
+
+/// Where a configured program is: relative paths from the repository root, bare names on PATH
+/// (how `deep-review agents` and `config init` find the reviewers of this machine).
+pub fn resolve_program(program: &str, root: &Path) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = if Path::new(program).is_absolute() {
+            PathBuf::from(program)
+        } else {
+            root.join(program)
+        };
+        return p.exists().then_some(p);
+    }
+    find_on_path(program)
 }
 
 pub fn find_on_path(bin: &str) -> Option<PathBuf> {

@@ -209,14 +209,19 @@ fn review_is_excluded_from_git_and_json_format_works() {
     let exclude = std::fs::read_to_string(repo.path().join(".git/info/exclude")).unwrap();
     assert!(exclude.contains("/.deep-review/"));
     assert!(!repo.path().join(".gitignore").exists());
-    // With no CLI and no key, the report and stderr say which reviewers are missing and how to
-    // enable each.
+    // With no CLI and no key, the report says which reviewers are missing and how to enable
+    // each; stderr names them on one line and points to `deep-review agents`.
+    let err = stderr(&out);
+    let unavailable: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("not available"))
+        .collect();
+    assert_eq!(
+        unavailable,
+        ["deep-review: not available here: claude, codex, gemini, command; run `deep-review agents` to see why and how to enable each"],
+        "{err}"
+    );
     for name in ["claude", "codex", "gemini"] {
-        assert!(
-            stderr(&out).contains(&format!("{name} not available")),
-            "{}",
-            stderr(&out)
-        );
         assert!(v["unavailable"]
             .as_array()
             .unwrap()

@@ -42,7 +42,7 @@ fn replay(name: &str) -> Replayed {
     let mut parser: Box<dyn StreamParser> = adapter.parser(&spec, workdir);
     let mut live = Vec::new();
     for line in read("stdout").lines() {
-        live.extend(parser.feed(line));
+        live.extend(parser.feed(line).into_iter().map(|t| t.name));
     }
     parser.finish(&read("stderr"));
     let code: i32 = read("exitcode").trim().parse().unwrap();

@@ -382,9 +382,15 @@ fn count(
     for p in paths {
         f.summary.add_file(&p.to_string_lossy(), &workdir);
     }
+    let target = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
     let _ = events.send(RunEvent::ToolCall {
         agent: agent.to_string(),
         tool: tool.to_string(),
+        target: Some(target).filter(|t| !t.is_empty()),
     });
 }
 

@@ -210,6 +210,12 @@ impl<'a> Session<'a> {
             };
             let turn = self.turn(mode).await?;
             self.spend.add(&turn.usage, self.price.as_ref());
+            if self.spend.tokens.input + self.spend.tokens.output > 0 {
+                let _ = self.ctx.events.send(RunEvent::Tokens {
+                    agent: self.spec.name.clone(),
+                    tokens: self.spend.tokens.clone(),
+                });
+            }
             let calls = if mode == ToolMode::Auto && self.tools.is_some() {
                 turn.calls.clone()
             } else {
@@ -366,6 +372,7 @@ impl<'a> Session<'a> {
             let _ = self.ctx.events.send(RunEvent::ToolCall {
                 agent: self.spec.name.clone(),
                 tool: name.clone(),
+                target: call_target(&c.args),
             });
             let out = if i >= MAX_CALLS_PER_TURN {
                 tools::Output::refused(format!("refused: too many calls in one turn (at most {MAX_CALLS_PER_TURN} run); ask again for what you still need, fewer at a time"))
@@ -554,4 +561,16 @@ impl<'a> Session<'a> {
             if n == 1 { " was" } else { "s were" }
         ));
     }
+}
+
+/// What a tool call is about, for `--verbose`: its pattern, revision and path, as the model
+/// wrote them.
+fn call_target(args: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(args).ok()?;
+    let parts: Vec<&str> = ["pattern", "rev", "path"]
+        .iter()
+        .filter_map(|k| v.get(*k)?.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
