@@ -30,7 +30,15 @@ pub fn run(args: HookArgs) -> Result<String> {
             agents,
             fail_on,
             force,
-        } => install(&hook, &agents, fail_on, force),
+        } => {
+            // The names must mean something here, or every push would print an error.
+            let asked = crate::config::Overrides {
+                agents: Some(agents.clone()),
+                ..Default::default()
+            };
+            crate::config::load(&repo.root, None, &asked)?;
+            install(&hook, &agents, fail_on, force)
+        }
         HookCommand::Uninstall => uninstall(&hook),
     }
 }

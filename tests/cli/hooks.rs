@@ -194,6 +194,17 @@ fn a_foreign_hook_is_kept_unless_forced_and_uninstall_removes_only_ours() {
     assert!(!hooks.join("pre-push.deep-review-backup").exists());
     let bad = hook(&p, &["install", "--agents", "a;rm -rf /", "--force"]);
     assert_eq!(bad.status.code(), Some(2));
+    let unknown = hook(&p, &["install", "--agents", "builtin,nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("unknown agent `nope`"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        theirs
+    );
 }
 
 #[test]
