@@ -130,9 +130,8 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
 }
 
 /// The first post: the summary review with its inline comments, as one review. GitHub
-/// refuses the whole review (422) when one comment cannot be placed; then the comments it
-/// will place are found (see [`super::probe`]) and still go out as one review, the others
-/// listed in its body.
+/// refuses the whole review (422) when one comment cannot be placed; then see
+/// [`one_review_anyway`].
 async fn first_review(
     client: &Client,
     plan: &Plan,
@@ -149,55 +148,7 @@ async fn first_review(
             if plan.inline.len() == 1 { "" } else { "s" },
             v.get("errors").map(|e| e.to_string()).unwrap_or_default()
         ));
-        let ok = super::probe::placeable(client, &req.path, head_sha, &plan.inline).await?;
-        let placed: Vec<Inline> = plan
-            .inline
-            .iter()
-            .zip(&ok)
-            .filter(|(_, ok)| **ok)
-            .map(|(c, _)| c.clone())
-            .collect();
-        let refused: Vec<&Inline> = plan
-            .inline
-            .iter()
-            .zip(&ok)
-            .filter(|(_, ok)| !**ok)
-            .map(|(c, _)| c)
-            .collect();
-        for c in &refused {
-            progress::log(&format!(
-                "GitHub would not place {} on {}:{}; it goes in the summary",
-                c.finding, c.path, c.line
-            ));
-        }
-        let summary = format!("{}{}", plan.summary, not_placed_section(&refused));
-        let again = Request {
-            body: review_body(head_sha, &summary, &placed),
-            ..req.clone()
-        };
-        let (status, w) = send(client, &again, what).await?;
-        let (w, placed) = if status == 422 && !placed.is_empty() {
-            // Refused again (the PR changed meanwhile?): the summary alone, every comment in it.
-            let all: Vec<&Inline> = plan.inline.iter().collect();
-            let summary = format!("{}{}", plan.summary, not_placed_section(&all));
-            let alone = Request {
-                body: review_body(head_sha, &summary, &[]),
-                ..req.clone()
-            };
-            (send_ok(client, &alone, what).await?, Vec::new())
-        } else if (200..300).contains(&status) {
-            (w, placed)
-        } else {
-            return Err(refused_error(client, what, status, &w));
-        };
-        done.placed = placed.len();
-        done.refused = plan
-            .inline
-            .iter()
-            .filter(|c| !placed.iter().any(|p| p.finding == c.finding))
-            .cloned()
-            .collect();
-        w
+        one_review_anyway(client, plan, req, head_sha, done).await?
     } else if (200..300).contains(&status) {
         done.placed = plan.inline.len();
         v
@@ -210,6 +161,66 @@ async fn first_review(
         ));
     }
     Ok(())
+}
+
+/// After GitHub refused the batch: the comments it will place are found (see
+/// [`super::probe`]) and still go out as one review, the others listed in its body. Should
+/// GitHub refuse that too (the PR changed meanwhile?), the summary goes alone with every
+/// comment in it. Returns GitHub's answer for the review posted.
+async fn one_review_anyway(
+    client: &Client,
+    plan: &Plan,
+    req: &Request,
+    head_sha: &str,
+    done: &mut Done,
+) -> Result<serde_json::Value> {
+    let what = "post the review";
+    let ok = super::probe::placeable(client, &req.path, head_sha, &plan.inline).await?;
+    let (placed, refused): (Vec<&Inline>, Vec<&Inline>) = {
+        let mut both = (Vec::new(), Vec::new());
+        for (c, ok) in plan.inline.iter().zip(ok) {
+            if ok {
+                both.0.push(c)
+            } else {
+                both.1.push(c)
+            }
+        }
+        both
+    };
+    for c in &refused {
+        progress::log(&format!(
+            "GitHub would not place {} on {}:{}; it goes in the summary",
+            c.finding, c.path, c.line
+        ));
+    }
+    let placed: Vec<Inline> = placed.into_iter().cloned().collect();
+    let summary = format!("{}{}", plan.summary, not_placed_section(&refused));
+    let again = Request {
+        body: review_body(head_sha, &summary, &placed),
+        ..req.clone()
+    };
+    let (status, v) = send(client, &again, what).await?;
+    let (v, placed) = if status == 422 && !placed.is_empty() {
+        let all: Vec<&Inline> = plan.inline.iter().collect();
+        let summary = format!("{}{}", plan.summary, not_placed_section(&all));
+        let alone = Request {
+            body: review_body(head_sha, &summary, &[]),
+            ..req.clone()
+        };
+        (send_ok(client, &alone, what).await?, Vec::new())
+    } else if (200..300).contains(&status) {
+        (v, placed)
+    } else {
+        return Err(refused_error(client, what, status, &v));
+    };
+    done.placed = placed.len();
+    done.refused = plan
+        .inline
+        .iter()
+        .filter(|c| !placed.iter().any(|p| p.finding == c.finding))
+        .cloned()
+        .collect();
+    Ok(v)
 }
 
 /// Creates or updates the `deep-review` check run; when the token may not (a personal token:
