@@ -64,24 +64,9 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
     let mut done = Done::default();
     for req in plan.requests(t, head_sha) {
         match req.step {
-            Step::Review => first_review(client, &plan, &req, head_sha, &mut done).await?,
+            Step::Review => review(client, &plan, &req, head_sha, &mut done).await?,
             Step::Summary => {
                 send_ok(client, &req, "update the review").await?;
-            }
-            Step::Comment(i) => {
-                let (status, v) = send(client, &req, "post an inline comment").await?;
-                match status {
-                    200 | 201 => done.placed += 1,
-                    422 => {
-                        let c = &plan.inline[i];
-                        progress::log(&format!(
-                            "GitHub would not place {} on {}:{}; it goes in the summary",
-                            c.finding, c.path, c.line
-                        ));
-                        done.refused.push(c.clone());
-                    }
-                    _ => return Err(refused_error(client, "post an inline comment", status, &v)),
-                }
             }
             Step::CheckRun => check_run(client, t, head_sha, &plan, &req, &mut done).await?,
             Step::CheckAnnotations => {
@@ -105,20 +90,6 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
             }
         }
     }
-    if let (Some(id), false) = (plan.existing_summary, done.refused.is_empty()) {
-        // The summary now carries the findings GitHub would not place.
-        let refused: Vec<&Inline> = done.refused.iter().collect();
-        let req = Request {
-            method: "PUT",
-            path: format!(
-                "/repos/{}/{}/pulls/{}/reviews/{id}",
-                t.owner, t.repo, t.number
-            ),
-            body: serde_json::json!({"body": format!("{}{}", plan.summary, not_placed_section(&refused))}),
-            step: Step::Summary,
-        };
-        send_ok(client, &req, "update the review").await?;
-    }
     for k in &plan.kept_open {
         progress::log(&format!(
             "the thread of fixed finding {} stays open: {}",
@@ -129,10 +100,10 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
     Ok(closing_line(t, &plan, &done))
 }
 
-/// The first post: the summary review with its inline comments, as one review. GitHub
-/// refuses the whole review (422) when one comment cannot be placed; then see
-/// [`one_review_anyway`].
-async fn first_review(
+/// The review with the inline comments (the summary's on a first post, the round note's on a
+/// later round), as one review. GitHub refuses the whole review (422) when one comment
+/// cannot be placed; then see [`one_review_anyway`].
+async fn review(
     client: &Client,
     plan: &Plan,
     req: &Request,
@@ -194,7 +165,9 @@ async fn one_review_anyway(
         ));
     }
     let placed: Vec<Inline> = placed.into_iter().cloned().collect();
-    let summary = format!("{}{}", plan.summary, not_placed_section(&refused));
+    // The summary on a first post, the round note on a later round.
+    let text = req.body["body"].as_str().unwrap_or_default();
+    let summary = format!("{text}{}", not_placed_section(&refused));
     let again = Request {
         body: review_body(head_sha, &summary, &placed),
         ..req.clone()
@@ -202,7 +175,7 @@ async fn one_review_anyway(
     let (status, v) = send(client, &again, what).await?;
     let (v, placed) = if status == 422 && !placed.is_empty() {
         let all: Vec<&Inline> = plan.inline.iter().collect();
-        let summary = format!("{}{}", plan.summary, not_placed_section(&all));
+        let summary = format!("{text}{}", not_placed_section(&all));
         let alone = Request {
             body: review_body(head_sha, &summary, &[]),
             ..req.clone()
