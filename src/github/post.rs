@@ -196,8 +196,10 @@ async fn one_review_anyway(
     Ok(v)
 }
 
-/// Creates or updates the `deep-review` check run; when the token may not (a personal token:
-/// 403), sets the same conclusion as a commit status instead, and says so.
+/// Creates or updates the `deep-review` check run. A check run on the head that this token
+/// may not update (another app's) is left alone, and a new one created. When the token may
+/// not write check runs at all (a personal token: 403), the same conclusion is set as a
+/// commit status instead, and said.
 async fn check_run(
     client: &Client,
     t: &PrTarget,
@@ -218,27 +220,66 @@ async fn check_run(
     if (200..300).contains(&status) {
         let id = v["id"].as_u64().map(|i| i.to_string());
         done.check_run = id.or(check.existing.map(|i| i.to_string()));
-        progress::log(&format!(
-            "check run {CHECK_NAME} {}: {} ({}), {} annotation{} added, {} already there",
-            if check.existing.is_some() {
-                "updated"
-            } else {
-                "created"
-            },
-            check.conclusion,
-            check.title,
-            check.annotations.len(),
-            if check.annotations.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            check.already_annotated
-        ));
+        log_check(check);
         return Ok(());
     }
+    let message = v["message"].as_str().unwrap_or("no message").to_string();
+    let (Some(theirs), 403) = (check.existing, status) else {
+        return fall_back(client, t, head_sha, check, status, &v).await;
+    };
+    if message.contains("personal access token") {
+        return fall_back(client, t, head_sha, check, status, &v).await;
+    }
+    progress::log(&format!(
+        "the {CHECK_NAME} check run {theirs} on the head is not this token's to update (GitHub answered 403: {message}); a new one is created"
+    ));
+    // The plan's further batches were for that check run: this one sends its own.
+    let fresh = check.fresh();
+    let reqs = fresh.requests(t, head_sha);
+    let (status, v) = send(client, &reqs[0], "create the check run").await?;
+    if !(200..300).contains(&status) {
+        return fall_back(client, t, head_sha, check, status, &v).await;
+    }
+    let id = v["id"].as_u64().unwrap_or(0).to_string();
+    for more in &reqs[1..] {
+        let more = Request {
+            path: more.path.replace(CHECK_RUN_ID, &id),
+            ..more.clone()
+        };
+        send_ok(client, &more, "annotate the check run").await?;
+    }
+    log_check(&fresh);
+    Ok(())
+}
+
+fn log_check(check: &super::checks::CheckRun) {
+    let n = check.annotations.len();
+    progress::log(&format!(
+        "check run {CHECK_NAME} {}: {} ({}), {n} annotation{} added, {} already there",
+        if check.existing.is_some() {
+            "updated"
+        } else {
+            "created"
+        },
+        check.conclusion,
+        check.title,
+        if n == 1 { "" } else { "s" },
+        check.already_annotated
+    ));
+}
+
+/// After GitHub refused the check run: a 403 sets the commit status instead; anything else
+/// is an error.
+async fn fall_back(
+    client: &Client,
+    t: &PrTarget,
+    head_sha: &str,
+    check: &super::checks::CheckRun,
+    status: u16,
+    v: &serde_json::Value,
+) -> Result<()> {
     if status != 403 {
-        return Err(refused_error(client, what, status, &v));
+        return Err(refused_error(client, "write the check run", status, v));
     }
     let message = v["message"].as_str().unwrap_or("no message");
     let fallback = check.status(t, head_sha);

@@ -61,7 +61,13 @@ pub(crate) fn checks(
                         "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
                         "status": "403"}),
             ),
-            Some(_) => write_run(out, s, parts.get(1).map(|id| id.parse().unwrap_or(0)), body),
+            Some(a) => write_run(
+                out,
+                s,
+                parts.get(1).map(|id| id.parse().unwrap_or(0)),
+                body,
+                a.login.trim_end_matches("[bot]"),
+            ),
         },
         ("POST", ["statuses", sha]) => match account {
             None => json(out, 401, &j!({"message": "Requires authentication"})),
@@ -102,12 +108,14 @@ fn annotations(
 }
 
 /// Creates a check run (`id` None) or updates one: the output's title and summary replaced,
-/// its annotations appended, at most 50 a request and 65535 characters of summary.
+/// its annotations appended, at most 50 a request and 65535 characters of summary. Only the
+/// app (`slug`) that created a check run may update it.
 fn write_run(
     out: &mut TcpStream,
     s: &mut State,
     id: Option<u64>,
     body: &Value,
+    slug: &str,
 ) -> std::io::Result<()> {
     let annotations = body["output"]["annotations"]
         .as_array()
@@ -131,6 +139,10 @@ fn write_run(
             let Some(run) = s.check_runs.iter_mut().find(|c| c["id"] == id) else {
                 return json(out, 404, &j!({"message": "Not Found"}));
             };
+            if run["app"]["slug"] != slug {
+                let no = j!({"message": "Resource not accessible by integration"});
+                return json(out, 403, &no);
+            }
             for field in ["status", "conclusion", "name"] {
                 if !body[field].is_null() {
                     run[field] = body[field].clone();
@@ -153,7 +165,7 @@ fn write_run(
                 "status": body["status"], "conclusion": body["conclusion"],
                 "output": {"title": body["output"]["title"], "summary": body["output"]["summary"],
                     "annotations_count": 0},
-                "app": {"slug": "github-actions"}}),
+                "app": {"slug": slug}}),
             );
             id
         }
