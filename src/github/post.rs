@@ -21,7 +21,7 @@ use crate::progress;
 #[derive(Debug, Default)]
 struct Done {
     placed: usize,
-    /// Inline comments GitHub would not place (their findings went into the summary).
+    /// Inline comments GitHub would not place (listed in the body of the review instead).
     refused: Vec<Inline>,
     resolved: usize,
     /// The check run's id once created or updated; None when a commit status stands in.
