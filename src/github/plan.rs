@@ -130,7 +130,7 @@ impl Plan {
             reqs.push(Request {
                 method: "POST",
                 path: "/graphql".into(),
-                body: serde_json::json!({"query": threads::RESOLVE_MUTATION, "variables": {"threadId": r.thread}}),
+                body: threads::resolve_request(&r.thread),
                 step: Step::Resolve(i),
             });
         }

@@ -80,7 +80,17 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
             }
             Step::Resolve(i) => {
                 let r = &plan.resolve[i];
-                match threads::resolve(client, &r.thread).await {
+                // The plan's request, sent to the GraphQL endpoint beside this API.
+                let answer = client
+                    .write(
+                        reqwest::Method::POST,
+                        &client.graphql_url(),
+                        &req.body,
+                        "resolve a review thread",
+                    )
+                    .await
+                    .map_err(|e| e.to_string());
+                match answer.and_then(|(status, v)| threads::resolved(status, &v)) {
                     Ok(()) => done.resolved += 1,
                     Err(why) => progress::log(&format!(
                         "could not resolve the thread of fixed finding {} ({why}); resolve it by hand",
