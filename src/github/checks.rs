@@ -50,6 +50,9 @@ pub struct CheckRun {
     pub annotations: Vec<serde_json::Value>,
     /// Annotations already on the check run, not sent again.
     pub already_annotated: usize,
+    /// Every annotation, for a new check run when the one on the head cannot be updated.
+    #[serde(skip)]
+    pub all_annotations: Vec<serde_json::Value>,
 }
 
 /// The conclusion and the output's title: `--fail-on` first (failure when a reported finding
@@ -130,13 +133,14 @@ pub fn truncate(text: &str, limit: usize, tail: &str) -> String {
     out
 }
 
-/// What identifies an annotation already on the check run.
+/// What identifies an annotation already on the check run: where it is and what it says (not
+/// its title, whose finding ID can change between runs).
 fn key(a: &serde_json::Value) -> (String, u64, u64, String) {
     (
         a["path"].as_str().unwrap_or("").to_string(),
         a["start_line"].as_u64().unwrap_or(0),
         a["end_line"].as_u64().unwrap_or(0),
-        a["title"].as_str().unwrap_or("").to_string(),
+        a["message"].as_str().unwrap_or("").to_string(),
     )
 }
 
@@ -173,7 +177,9 @@ pub async fn plan(
         ),
         annotations: annotations(r),
         already_annotated: 0,
+        all_annotations: Vec::new(),
     };
+    run.all_annotations = run.annotations.clone();
     if !client.has_token() {
         return run;
     }
@@ -226,6 +232,16 @@ async fn existing(
 }
 
 impl CheckRun {
+    /// The same check run, to create anew with every annotation.
+    pub fn fresh(&self) -> CheckRun {
+        CheckRun {
+            existing: None,
+            annotations: self.all_annotations.clone(),
+            already_annotated: 0,
+            ..self.clone()
+        }
+    }
+
     /// The create (or update) request with the first 50 annotations, then one update per
     /// further 50.
     pub fn requests(&self, t: &PrTarget, head_sha: &str) -> Vec<Request> {
@@ -306,6 +322,7 @@ mod tests {
             summary: "s".into(),
             annotations: (0..120).map(|i| serde_json::json!({"n": i})).collect(),
             already_annotated: 0,
+            all_annotations: Vec::new(),
         };
         let t = PrTarget {
             owner: "o".into(),

@@ -111,24 +111,7 @@ impl Client {
                     header("retry-after").as_deref(),
                     header("x-ratelimit-reset").as_deref(),
                 );
-                let within_budget = {
-                    let mut budget = self
-                        .wait_budget
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let ok = wait <= *budget;
-                    if ok {
-                        *budget -= wait;
-                    }
-                    ok
-                };
-                if !within_budget {
-                    return Err(GitHubError::RateLimited {
-                        wait_secs: wait.as_secs(),
-                        max_secs: MAX_RATE_WAIT.as_secs(),
-                        has_token: self.token.is_some(),
-                    });
-                }
+                self.spend(wait)?;
                 crate::progress::log(&format!(
                     "GitHub rate limit reached; waiting {}s",
                     wait.as_secs().max(1)
@@ -142,6 +125,23 @@ impl Client {
                 next,
             });
         }
+    }
+
+    /// Takes `wait` from the rate-limit budget, or says it is spent.
+    fn spend(&self, wait: Duration) -> Result<(), GitHubError> {
+        let mut budget = self
+            .wait_budget
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if wait > *budget {
+            return Err(GitHubError::RateLimited {
+                wait_secs: wait.as_secs(),
+                max_secs: MAX_RATE_WAIT.as_secs(),
+                has_token: self.token.is_some(),
+            });
+        }
+        *budget -= wait;
+        Ok(())
     }
 
     /// The error for a page whose status is not the one asked for: GitHub's `message` field

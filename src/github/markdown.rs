@@ -157,6 +157,15 @@ pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -
     b
 }
 
+/// The body of a later round's review of new inline comments.
+pub fn round_note(r: &Review, new: usize) -> String {
+    format!(
+        "**deep-review, round {}**: {new} new finding{} inline below; the summary review is edited in place.\n",
+        r.change.round,
+        if new == 1 { "" } else { "s" }
+    )
+}
+
 /// The section listing the findings GitHub would not place inline: each comment's text (its
 /// marker left out: the finding is not posted inline), where it would have gone.
 pub fn not_placed_section(refused: &[&super::plan::Inline]) -> String {

@@ -60,6 +60,9 @@ pub struct Plan {
     /// The summary review to edit, if one exists.
     pub existing_summary: Option<u64>,
     pub summary: String,
+    /// The body of the review that carries a later round's new inline comments (the summary
+    /// is edited in place).
+    pub round_note: String,
     pub inline: Vec<Inline>,
     /// Findings already commented on (by fingerprint).
     pub already_posted: Vec<String>,
@@ -106,14 +109,13 @@ impl Plan {
                     body: serde_json::json!({"body": self.summary}),
                     step: Step::Summary,
                 });
-                for (i, c) in self.inline.iter().enumerate() {
-                    let mut body = c.json();
-                    body["commit_id"] = serde_json::json!(head_sha);
+                // This round's new comments: one review, one notification.
+                if !self.inline.is_empty() {
                     reqs.push(Request {
                         method: "POST",
-                        path: format!("{base}/comments"),
-                        body,
-                        step: Step::Comment(i),
+                        path: format!("{base}/reviews"),
+                        body: review_body(head_sha, &self.round_note, &self.inline),
+                        step: Step::Review,
                     });
                 }
             }
@@ -128,7 +130,7 @@ impl Plan {
             reqs.push(Request {
                 method: "POST",
                 path: "/graphql".into(),
-                body: serde_json::json!({"query": threads::RESOLVE_MUTATION, "variables": {"threadId": r.thread}}),
+                body: threads::resolve_request(&r.thread),
                 step: Step::Resolve(i),
             });
         }
@@ -255,6 +257,7 @@ pub async fn plan(
         }
     }
     plan.summary = summary_body(r, &plan.outside_diff, &plan.held_back);
+    plan.round_note = super::markdown::round_note(r, plan.inline.len());
     if let Some(note) = on
         .account
         .as_ref()

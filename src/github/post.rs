@@ -21,7 +21,7 @@ use crate::progress;
 #[derive(Debug, Default)]
 struct Done {
     placed: usize,
-    /// Inline comments GitHub would not place (their findings went into the summary).
+    /// Inline comments GitHub would not place (listed in the body of the review instead).
     refused: Vec<Inline>,
     resolved: usize,
     /// The check run's id once created or updated; None when a commit status stands in.
@@ -64,24 +64,9 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
     let mut done = Done::default();
     for req in plan.requests(t, head_sha) {
         match req.step {
-            Step::Review => first_review(client, &plan, &req, head_sha, &mut done).await?,
+            Step::Review => review(client, &plan, &req, head_sha, &mut done).await?,
             Step::Summary => {
                 send_ok(client, &req, "update the review").await?;
-            }
-            Step::Comment(i) => {
-                let (status, v) = send(client, &req, "post an inline comment").await?;
-                match status {
-                    200 | 201 => done.placed += 1,
-                    422 => {
-                        let c = &plan.inline[i];
-                        progress::log(&format!(
-                            "GitHub would not place {} on {}:{}; it goes in the summary",
-                            c.finding, c.path, c.line
-                        ));
-                        done.refused.push(c.clone());
-                    }
-                    _ => return Err(refused_error(client, "post an inline comment", status, &v)),
-                }
             }
             Step::CheckRun => check_run(client, t, head_sha, &plan, &req, &mut done).await?,
             Step::CheckAnnotations => {
@@ -95,7 +80,17 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
             }
             Step::Resolve(i) => {
                 let r = &plan.resolve[i];
-                match threads::resolve(client, &r.thread).await {
+                // The plan's request, sent to the GraphQL endpoint beside this API.
+                let answer = client
+                    .write(
+                        reqwest::Method::POST,
+                        &client.graphql_url(),
+                        &req.body,
+                        "resolve a review thread",
+                    )
+                    .await
+                    .map_err(|e| e.to_string());
+                match answer.and_then(|(status, v)| threads::resolved(status, &v)) {
                     Ok(()) => done.resolved += 1,
                     Err(why) => progress::log(&format!(
                         "could not resolve the thread of fixed finding {} ({why}); resolve it by hand",
@@ -104,20 +99,6 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
                 }
             }
         }
-    }
-    if let (Some(id), false) = (plan.existing_summary, done.refused.is_empty()) {
-        // The summary now carries the findings GitHub would not place.
-        let refused: Vec<&Inline> = done.refused.iter().collect();
-        let req = Request {
-            method: "PUT",
-            path: format!(
-                "/repos/{}/{}/pulls/{}/reviews/{id}",
-                t.owner, t.repo, t.number
-            ),
-            body: serde_json::json!({"body": format!("{}{}", plan.summary, not_placed_section(&refused))}),
-            step: Step::Summary,
-        };
-        send_ok(client, &req, "update the review").await?;
     }
     for k in &plan.kept_open {
         progress::log(&format!(
@@ -129,11 +110,10 @@ pub async fn post(client: &Client, t: &PrTarget, head_sha: &str, plan: Plan) -> 
     Ok(closing_line(t, &plan, &done))
 }
 
-/// The first post: the summary review with its inline comments, as one review. GitHub
-/// refuses the whole review (422) when one comment cannot be placed; then the comments it
-/// will place are found (see [`super::probe`]) and still go out as one review, the others
-/// listed in its body.
-async fn first_review(
+/// The review with the inline comments (the summary's on a first post, the round note's on a
+/// later round), as one review. GitHub refuses the whole review (422) when one comment
+/// cannot be placed; then see [`one_review_anyway`].
+async fn review(
     client: &Client,
     plan: &Plan,
     req: &Request,
@@ -149,55 +129,7 @@ async fn first_review(
             if plan.inline.len() == 1 { "" } else { "s" },
             v.get("errors").map(|e| e.to_string()).unwrap_or_default()
         ));
-        let ok = super::probe::placeable(client, &req.path, head_sha, &plan.inline).await?;
-        let placed: Vec<Inline> = plan
-            .inline
-            .iter()
-            .zip(&ok)
-            .filter(|(_, ok)| **ok)
-            .map(|(c, _)| c.clone())
-            .collect();
-        let refused: Vec<&Inline> = plan
-            .inline
-            .iter()
-            .zip(&ok)
-            .filter(|(_, ok)| !**ok)
-            .map(|(c, _)| c)
-            .collect();
-        for c in &refused {
-            progress::log(&format!(
-                "GitHub would not place {} on {}:{}; it goes in the summary",
-                c.finding, c.path, c.line
-            ));
-        }
-        let summary = format!("{}{}", plan.summary, not_placed_section(&refused));
-        let again = Request {
-            body: review_body(head_sha, &summary, &placed),
-            ..req.clone()
-        };
-        let (status, w) = send(client, &again, what).await?;
-        let (w, placed) = if status == 422 && !placed.is_empty() {
-            // Refused again (the PR changed meanwhile?): the summary alone, every comment in it.
-            let all: Vec<&Inline> = plan.inline.iter().collect();
-            let summary = format!("{}{}", plan.summary, not_placed_section(&all));
-            let alone = Request {
-                body: review_body(head_sha, &summary, &[]),
-                ..req.clone()
-            };
-            (send_ok(client, &alone, what).await?, Vec::new())
-        } else if (200..300).contains(&status) {
-            (w, placed)
-        } else {
-            return Err(refused_error(client, what, status, &w));
-        };
-        done.placed = placed.len();
-        done.refused = plan
-            .inline
-            .iter()
-            .filter(|c| !placed.iter().any(|p| p.finding == c.finding))
-            .cloned()
-            .collect();
-        w
+        one_review_anyway(client, plan, req, head_sha, done).await?
     } else if (200..300).contains(&status) {
         done.placed = plan.inline.len();
         v
@@ -212,8 +144,72 @@ async fn first_review(
     Ok(())
 }
 
-/// Creates or updates the `deep-review` check run; when the token may not (a personal token:
-/// 403), sets the same conclusion as a commit status instead, and says so.
+/// After GitHub refused the batch: the comments it will place are found (see
+/// [`super::probe`]) and still go out as one review, the others listed in its body. Should
+/// GitHub refuse that too (the PR changed meanwhile?), the summary goes alone with every
+/// comment in it. Returns GitHub's answer for the review posted.
+async fn one_review_anyway(
+    client: &Client,
+    plan: &Plan,
+    req: &Request,
+    head_sha: &str,
+    done: &mut Done,
+) -> Result<serde_json::Value> {
+    let what = "post the review";
+    let ok = super::probe::placeable(client, &req.path, head_sha, &plan.inline).await?;
+    let (placed, refused): (Vec<&Inline>, Vec<&Inline>) = {
+        let mut both = (Vec::new(), Vec::new());
+        for (c, ok) in plan.inline.iter().zip(ok) {
+            if ok {
+                both.0.push(c)
+            } else {
+                both.1.push(c)
+            }
+        }
+        both
+    };
+    for c in &refused {
+        progress::log(&format!(
+            "GitHub would not place {} on {}:{}; it goes in the summary",
+            c.finding, c.path, c.line
+        ));
+    }
+    let placed: Vec<Inline> = placed.into_iter().cloned().collect();
+    // The summary on a first post, the round note on a later round.
+    let text = req.body["body"].as_str().unwrap_or_default();
+    let summary = format!("{text}{}", not_placed_section(&refused));
+    let again = Request {
+        body: review_body(head_sha, &summary, &placed),
+        ..req.clone()
+    };
+    let (status, v) = send(client, &again, what).await?;
+    let (v, placed) = if status == 422 && !placed.is_empty() {
+        let all: Vec<&Inline> = plan.inline.iter().collect();
+        let summary = format!("{text}{}", not_placed_section(&all));
+        let alone = Request {
+            body: review_body(head_sha, &summary, &[]),
+            ..req.clone()
+        };
+        (send_ok(client, &alone, what).await?, Vec::new())
+    } else if (200..300).contains(&status) {
+        (v, placed)
+    } else {
+        return Err(refused_error(client, what, status, &v));
+    };
+    done.placed = placed.len();
+    done.refused = plan
+        .inline
+        .iter()
+        .filter(|c| !placed.iter().any(|p| p.finding == c.finding))
+        .cloned()
+        .collect();
+    Ok(v)
+}
+
+/// Creates or updates the `deep-review` check run. A check run on the head that this token
+/// may not update (another app's) is left alone, and a new one created. When the token may
+/// not write check runs at all (a personal token: 403), the same conclusion is set as a
+/// commit status instead, and said.
 async fn check_run(
     client: &Client,
     t: &PrTarget,
@@ -234,27 +230,66 @@ async fn check_run(
     if (200..300).contains(&status) {
         let id = v["id"].as_u64().map(|i| i.to_string());
         done.check_run = id.or(check.existing.map(|i| i.to_string()));
-        progress::log(&format!(
-            "check run {CHECK_NAME} {}: {} ({}), {} annotation{} added, {} already there",
-            if check.existing.is_some() {
-                "updated"
-            } else {
-                "created"
-            },
-            check.conclusion,
-            check.title,
-            check.annotations.len(),
-            if check.annotations.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            check.already_annotated
-        ));
+        log_check(check);
         return Ok(());
     }
+    let message = v["message"].as_str().unwrap_or("no message").to_string();
+    let (Some(theirs), 403) = (check.existing, status) else {
+        return fall_back(client, t, head_sha, check, status, &v).await;
+    };
+    if message.contains("personal access token") {
+        return fall_back(client, t, head_sha, check, status, &v).await;
+    }
+    progress::log(&format!(
+        "the {CHECK_NAME} check run {theirs} on the head is not this token's to update (GitHub answered 403: {message}); a new one is created"
+    ));
+    // The plan's further batches were for that check run: this one sends its own.
+    let fresh = check.fresh();
+    let reqs = fresh.requests(t, head_sha);
+    let (status, v) = send(client, &reqs[0], "create the check run").await?;
+    if !(200..300).contains(&status) {
+        return fall_back(client, t, head_sha, check, status, &v).await;
+    }
+    let id = v["id"].as_u64().unwrap_or(0).to_string();
+    for more in &reqs[1..] {
+        let more = Request {
+            path: more.path.replace(CHECK_RUN_ID, &id),
+            ..more.clone()
+        };
+        send_ok(client, &more, "annotate the check run").await?;
+    }
+    log_check(&fresh);
+    Ok(())
+}
+
+fn log_check(check: &super::checks::CheckRun) {
+    let n = check.annotations.len();
+    progress::log(&format!(
+        "check run {CHECK_NAME} {}: {} ({}), {n} annotation{} added, {} already there",
+        if check.existing.is_some() {
+            "updated"
+        } else {
+            "created"
+        },
+        check.conclusion,
+        check.title,
+        if n == 1 { "" } else { "s" },
+        check.already_annotated
+    ));
+}
+
+/// After GitHub refused the check run: a 403 sets the commit status instead; anything else
+/// is an error.
+async fn fall_back(
+    client: &Client,
+    t: &PrTarget,
+    head_sha: &str,
+    check: &super::checks::CheckRun,
+    status: u16,
+    v: &serde_json::Value,
+) -> Result<()> {
     if status != 403 {
-        return Err(refused_error(client, what, status, &v));
+        return Err(refused_error(client, "write the check run", status, v));
     }
     let message = v["message"].as_str().unwrap_or("no message");
     let fallback = check.status(t, head_sha);

@@ -6,12 +6,11 @@ use serde::Serialize;
 /// What a request is for, which says how [`super::post`] reads its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// The summary review with its inline comments (a first post).
+    /// A review with the inline comments: the summary's own on a first post, a short note's
+    /// on a later round (whose summary is edited in place).
     Review,
     /// The summary edited in place.
     Summary,
-    /// One inline comment under an existing summary (the `Inline` at this index).
-    Comment(usize),
     /// Resolving one of our threads (the `ThreadAction` at this index of `resolve`).
     Resolve(usize),
     /// The `deep-review` check run created or updated, with the first annotations.

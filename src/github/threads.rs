@@ -192,17 +192,15 @@ pub async fn list(client: &Client, t: &PrTarget) -> Result<Vec<Thread>, String> 
     Ok(out)
 }
 
-/// Resolves a thread. `Err` says why not.
-pub async fn resolve(client: &Client, thread: &str) -> Result<(), String> {
-    let (status, v) = client
-        .graphql(
-            RESOLVE_MUTATION,
-            serde_json::json!({"threadId": thread}),
-            "resolve a review thread",
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let data = answer(status, &v)?;
+/// The body of the request that resolves a thread (sent to the GraphQL endpoint).
+pub fn resolve_request(thread: &str) -> serde_json::Value {
+    serde_json::json!({"query": RESOLVE_MUTATION, "variables": {"threadId": thread}})
+}
+
+/// Whether GitHub's answer to [`resolve_request`] says the thread is resolved. `Err` says why
+/// not.
+pub fn resolved(status: u16, v: &serde_json::Value) -> Result<(), String> {
+    let data = answer(status, v)?;
     match data.pointer("/resolveReviewThread/thread/isResolved") {
         Some(serde_json::Value::Bool(true)) => Ok(()),
         _ => Err("GitHub did not report the thread resolved".into()),

@@ -239,3 +239,44 @@ fn no_model_reviewer_answered_is_neutral_with_the_reason() {
         .unwrap()
         .contains("Every model reviewer failed (a: timed out)."));
 }
+
+#[test]
+fn another_apps_check_run_of_the_same_name_is_left_alone() {
+    let s = saved(vec![
+        finding(1, "important", 2, 2),
+        finding(2, "suggestion", 30, 30),
+    ]);
+    with_app(&s);
+    let head = s.repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    s.github.with(|st| {
+        st.check_runs
+            .push(json!({"id": 99, "name": "deep-review", "head_sha": head,
+            "status": "completed", "conclusion": "success",
+            "output": {"title": "All good", "summary": "", "annotations_count": 1},
+            "app": {"slug": "impostor"}}));
+        st.annotations.push((
+            99,
+            json!({"path": "src/long.rs", "start_line": 2, "end_line": 2,
+            "annotation_level": "notice", "title": "x", "message": "Body of problem 1."}),
+        ));
+    });
+    let out = s.publish(&[], APP, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the deep-review check run 99 on the head is not this token's to update"),
+        "{err}"
+    );
+    let runs = check_runs(&s);
+    assert_eq!(runs.len(), 2, "{runs:#?}");
+    assert_eq!(
+        runs[0]["conclusion"], "success",
+        "the impostor's is untouched"
+    );
+    assert_eq!(runs[1]["app"]["slug"], "review-app");
+    assert_eq!(runs[1]["conclusion"], "neutral");
+    assert_eq!(
+        runs[1]["output"]["annotations_count"], 2,
+        "every annotation on the new check run, none skipped for the impostor's"
+    );
+}

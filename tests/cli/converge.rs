@@ -317,9 +317,25 @@ fn round_two_posts_only_the_new_finding_resolves_what_was_fixed_and_holds_back_w
     assert_eq!(new[0]["path"], C.1);
     assert!(new[0]["body"].as_str().unwrap().contains(C.0));
 
-    // The summary is edited in place.
-    assert_eq!(reviews.len(), 1, "{reviews:#?}");
+    // The summary is edited in place; C comes in one review of its own (one notification),
+    // whose body says so.
+    assert_eq!(reviews.len(), 2, "{reviews:#?}");
     assert_eq!(reviews[0]["id"], summary_id);
+    assert_eq!(new[0]["pull_request_review_id"], reviews[1]["id"]);
+    assert!(
+        reviews[1]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("**deep-review, round 2**: 1 new finding inline below"),
+        "{:#}",
+        reviews[1]
+    );
+    assert!(
+        !pr.github.with(|s| s
+            .log
+            .contains(&"POST /repos/acme/calc/pulls/7/comments".to_string())),
+        "no standalone comment"
+    );
     let summary = reviews[0]["body"].as_str().unwrap();
     let c2 = id_of(&r2, C.0);
     assert!(

@@ -33,6 +33,10 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::Mutex;
 
+mod checks;
+mod graphql;
+mod reviews;
+
 #[derive(Default)]
 pub struct State {
     pub pr: serde_json::Value,
@@ -245,7 +249,7 @@ pub struct GitHub {
 }
 
 /// Items per page, small so pagination is exercised.
-const PAGE: usize = 2;
+pub(crate) const PAGE: usize = 2;
 
 impl GitHub {
     pub fn start(state: State) -> GitHub {
@@ -274,7 +278,7 @@ impl GitHub {
     }
 }
 
-fn respond(
+pub(crate) fn respond(
     out: &mut TcpStream,
     status: u16,
     headers: &[(String, String)],
@@ -300,7 +304,7 @@ fn respond(
     out.flush()
 }
 
-fn json(out: &mut TcpStream, status: u16, v: &serde_json::Value) -> std::io::Result<()> {
+pub(crate) fn json(out: &mut TcpStream, status: u16, v: &serde_json::Value) -> std::io::Result<()> {
     respond(
         out,
         status,
@@ -309,7 +313,7 @@ fn json(out: &mut TcpStream, status: u16, v: &serde_json::Value) -> std::io::Res
     )
 }
 
-fn paged(
+pub(crate) fn paged(
     out: &mut TcpStream,
     port: u16,
     path: &str,
@@ -341,7 +345,17 @@ fn paged(
     )
 }
 
-fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result<()> {
+/// One HTTP request, read.
+struct Incoming {
+    method: String,
+    path: String,
+    query: String,
+    accept: String,
+    token: Option<String>,
+    body: serde_json::Value,
+}
+
+fn read_request(stream: &TcpStream) -> std::io::Result<Incoming> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -373,7 +387,26 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
     }
     let mut body = vec![0u8; len];
     reader.read_exact(&mut body)?;
-    let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let body = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    Ok(Incoming {
+        method,
+        path,
+        query,
+        accept,
+        token,
+        body,
+    })
+}
+
+fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result<()> {
+    let Incoming {
+        method,
+        path,
+        query,
+        accept,
+        token,
+        body,
+    } = read_request(&stream)?;
     let mut out = stream;
     let mut s = state.lock().expect("lock");
     s.log.push(format!("{method} {path}"));
@@ -437,7 +470,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
                     "message": "Resource not accessible by integration"}]}),
             );
         }
-        return graphql(&mut out, &mut s, &body);
+        return graphql::graphql(&mut out, &mut s, &body);
     }
     let reactions_of = path
         .strip_prefix(&format!(
@@ -447,22 +480,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
         .and_then(|r| r.strip_suffix("/reactions"))
         .and_then(|id| id.parse::<u64>().ok());
     if let (Some(id), "GET") = (reactions_of, method.as_str()) {
-        if !s.comments.iter().any(|c| c["id"] == id) {
-            return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
-        }
-        let content = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("content="))
-            .map(|c| c.replace("%2B", "+"));
-        let items: Vec<serde_json::Value> = s
-            .reactions
-            .iter()
-            .filter(|(on, r)| {
-                *on == id && content.as_ref().is_none_or(|c| r["content"] == c.as_str())
-            })
-            .map(|(_, r)| r.clone())
-            .collect();
-        return paged(&mut out, port, &path, &query, &items);
+        return reactions(&mut out, &s, port, id, &path, &query);
     }
     let repo = format!(
         "/repos/{}",
@@ -470,7 +488,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
     );
     if let Some(rest) = path.strip_prefix(&repo) {
         let rest = rest.to_string();
-        if let Some(r) = checks(&mut out, &mut s, &method, &rest, &query, &body, &account) {
+        if let Some(r) = checks::checks(&mut out, &mut s, &method, &rest, &query, &body, &account) {
             return r;
         }
     }
@@ -492,377 +510,40 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
         let pr = s.pr.clone();
         return json(&mut out, 200, &pr);
     }
-    let rest = path.strip_prefix(&pulls).unwrap_or("");
-    match (method.as_str(), rest) {
-        ("GET", "/commits") => {
-            let items = s.commits.clone();
-            paged(&mut out, port, &path, &query, &items)
-        }
-        ("GET", "/files") => {
-            let items = s.files.clone();
-            paged(&mut out, port, &path, &query, &items)
-        }
-        ("GET", "/reviews") => {
-            // A pending review is listed to its author only.
-            let items: Vec<serde_json::Value> = s
-                .reviews
-                .iter()
-                .filter(|r| r["state"] != "PENDING" || r["user"] == user)
-                .cloned()
-                .collect();
-            paged(&mut out, port, &path, &query, &items)
-        }
-        ("GET", "/comments") => {
-            let pending = s.pending();
-            let items: Vec<serde_json::Value> = s
-                .comments
-                .iter()
-                .filter(|c| {
-                    !c["pull_request_review_id"]
-                        .as_u64()
-                        .is_some_and(|r| pending.contains(&r))
-                })
-                .map(|c| s.listed(c))
-                .collect();
-            paged(&mut out, port, &path, &query, &items)
-        }
-        ("POST", "/reviews") => {
-            let comments = body["comments"].as_array().cloned().unwrap_or_default();
-            if let Some(why) = comments.iter().find_map(|c| s.unplaceable(c)) {
-                return json(&mut out, 422, &unprocessable(why));
-            }
-            let pending = body["event"].is_null();
-            if pending
-                && s.reviews
-                    .iter()
-                    .any(|r| r["state"] == "PENDING" && r["user"] == user)
-            {
-                return json(
-                    &mut out,
-                    422,
-                    &unprocessable("User can only have one pending review per pull request"),
-                );
-            }
-            s.next_id += 1;
-            let id = 1000 + s.next_id;
-            let state = if pending { "PENDING" } else { "COMMENTED" };
-            let review = serde_json::json!({"id": id, "body": body["body"].as_str().unwrap_or(""), "state": state, "commit_id": body["commit_id"], "user": user});
-            s.reviews.push(review.clone());
-            for c in comments {
-                s.next_id += 1;
-                let mut c = c.clone();
-                c["id"] = serde_json::json!(2000 + s.next_id);
-                c["pull_request_review_id"] = serde_json::json!(id);
-                c["user"] = user.clone();
-                c["html_url"] = serde_json::json!(s.comment_url(2000 + s.next_id));
-                s.comments.push(c);
-            }
-            json(&mut out, 200, &review)
-        }
-        ("DELETE", r) if r.starts_with("/reviews/") => {
-            let id: u64 = r["/reviews/".len()..].parse().unwrap_or(0);
-            let Some(at) = s.reviews.iter().position(|x| x["id"] == id) else {
-                return json(&mut out, 404, &serde_json::json!({"message": "Not Found"}));
-            };
-            if s.reviews[at]["user"] != user {
-                return json(
-                    &mut out,
-                    403,
-                    &serde_json::json!({"message": "Resource not accessible by integration"}),
-                );
-            }
-            if s.reviews[at]["state"] != "PENDING" {
-                return json(
-                    &mut out,
-                    422,
-                    &unprocessable("Can not delete a non-pending pull request review"),
-                );
-            }
-            let review = s.reviews.remove(at);
-            s.comments
-                .retain(|c| c["pull_request_review_id"].as_u64() != Some(id));
-            json(&mut out, 200, &review)
-        }
-        ("POST", "/comments") => {
-            if body["in_reply_to"].is_null() {
-                if let Some(why) = s.unplaceable(&body) {
-                    return json(&mut out, 422, &unprocessable(why));
-                }
-            }
-            s.next_id += 1;
-            let mut c = body.clone();
-            c["id"] = serde_json::json!(2000 + s.next_id);
-            c["user"] = user.clone();
-            c["html_url"] = serde_json::json!(s.comment_url(2000 + s.next_id));
-            if let Some(to) = body["in_reply_to"].as_u64() {
-                c["in_reply_to_id"] = serde_json::json!(to);
-            }
-            s.comments.push(c.clone());
-            json(&mut out, 201, &c)
-        }
-        ("PUT", r) if r.starts_with("/reviews/") => {
-            let id: u64 = r["/reviews/".len()..].parse().unwrap_or(0);
-            match s.reviews.iter_mut().find(|x| x["id"] == id) {
-                Some(x) if x["user"] != user => json(
-                    &mut out,
-                    403,
-                    &serde_json::json!({"message": "Resource not accessible by integration"}),
-                ),
-                Some(x) => {
-                    x["body"] = body["body"].clone();
-                    let v = x.clone();
-                    json(&mut out, 200, &v)
-                }
-                None => json(&mut out, 404, &serde_json::json!({"message": "Not Found"})),
-            }
-        }
-        _ => json(
-            &mut out,
-            404,
-            &serde_json::json!({"message": "Not Found", "path": path}),
-        ),
-    }
+    let rest = path.strip_prefix(&pulls).unwrap_or("").to_string();
+    reviews::pulls(
+        &mut out, &mut s, port, &method, &rest, &path, &query, &body, &user,
+    )
 }
 
-/// The check runs and commit statuses endpoints under `/repos/O/R` (`rest` is the path after
-/// it); None when `rest` is none of them.
-fn checks(
+/// The reactions on review comment `id`, filtered by `content=`.
+fn reactions(
     out: &mut TcpStream,
-    s: &mut State,
-    method: &str,
-    rest: &str,
+    s: &State,
+    port: u16,
+    id: u64,
+    path: &str,
     query: &str,
-    body: &serde_json::Value,
-    account: &Option<Account>,
-) -> Option<std::io::Result<()>> {
-    let param = |name: &str| {
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-            .map(str::to_string)
-    };
-    let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-    match (method, parts.as_slice()) {
-        ("GET", ["commits", sha, "check-runs"]) => {
-            let name = param("check_name");
-            let mut runs: Vec<serde_json::Value> = s
-                .check_runs
-                .iter()
-                .filter(|c| c["head_sha"] == *sha)
-                .filter(|c| name.as_ref().is_none_or(|n| c["name"] == n.as_str()))
-                .cloned()
-                .collect();
-            runs.reverse();
-            Some(json(
-                out,
-                200,
-                &serde_json::json!({"total_count": runs.len(), "check_runs": runs}),
-            ))
-        }
-        ("GET", ["check-runs", id, "annotations"]) => {
-            let id: u64 = id.parse().unwrap_or(0);
-            let items: Vec<serde_json::Value> = s
-                .annotations
-                .iter()
-                .filter(|(on, _)| *on == id)
-                .map(|(_, a)| a.clone())
-                .collect();
-            let page: usize = param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            let chunk: Vec<serde_json::Value> = items
-                .iter()
-                .skip((page - 1) * 30)
-                .take(30)
-                .cloned()
-                .collect();
-            let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-            if page * 30 < items.len() {
-                headers.push((
-                    "Link".into(),
-                    format!("<{}?page={}>; rel=\"next\"", s.url_of(rest), page + 1),
-                ));
-            }
-            Some(respond(
-                out,
-                200,
-                &headers,
-                &serde_json::Value::Array(chunk).to_string(),
-            ))
-        }
-        ("POST", ["check-runs"]) | ("PATCH", ["check-runs", _]) => {
-            match account {
-                None => {
-                    return Some(json(
-                        out,
-                        401,
-                        &serde_json::json!({"message": "Requires authentication"}),
-                    ))
-                }
-                Some(a) if !a.app => {
-                    return Some(json(
-                        out,
-                        403,
-                        &serde_json::json!({"message": "Resource not accessible by personal access token",
-                            "documentation_url": "https://docs.github.com/rest/checks/runs#create-a-check-run",
-                            "status": "403"}),
-                    ))
-                }
-                Some(_) => {}
-            }
-            let annotations = body["output"]["annotations"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let too_long = ["summary", "text"].iter().any(|k| {
-                body["output"][k]
-                    .as_str()
-                    .is_some_and(|t| t.chars().count() > 65535)
-            });
-            if too_long {
-                return Some(json(
-                    out,
-                    422,
-                    &unprocessable("output.summary and output.text are at most 65535 characters"),
-                ));
-            }
-            if annotations.len() > 50 {
-                return Some(json(
-                    out,
-                    422,
-                    &unprocessable("Only 50 annotations may be sent in a request"),
-                ));
-            }
-            let id = match parts.get(1) {
-                Some(id) => {
-                    let id: u64 = id.parse().unwrap_or(0);
-                    let Some(run) = s.check_runs.iter_mut().find(|c| c["id"] == id) else {
-                        return Some(json(out, 404, &serde_json::json!({"message": "Not Found"})));
-                    };
-                    for field in ["status", "conclusion", "name"] {
-                        if !body[field].is_null() {
-                            run[field] = body[field].clone();
-                        }
-                    }
-                    if !body["output"].is_null() {
-                        run["output"]["title"] = body["output"]["title"].clone();
-                        run["output"]["summary"] = body["output"]["summary"].clone();
-                    }
-                    id
-                }
-                None => {
-                    if body["name"].is_null() || body["head_sha"].is_null() {
-                        return Some(json(
-                            out,
-                            422,
-                            &unprocessable("name and head_sha are required"),
-                        ));
-                    }
-                    s.next_id += 1;
-                    let id = 7000 + s.next_id;
-                    s.check_runs.push(serde_json::json!({"id": id, "name": body["name"],
-                        "head_sha": body["head_sha"], "status": body["status"], "conclusion": body["conclusion"],
-                        "output": {"title": body["output"]["title"], "summary": body["output"]["summary"],
-                            "annotations_count": 0},
-                        "app": {"slug": "github-actions"}}));
-                    id
-                }
-            };
-            for a in annotations {
-                s.annotations.push((id, a));
-            }
-            let count = s.annotations.iter().filter(|(on, _)| *on == id).count();
-            let run = s.check_runs.iter_mut().find(|c| c["id"] == id)?;
-            run["output"]["annotations_count"] = serde_json::json!(count);
-            let run = run.clone();
-            Some(json(out, if method == "POST" { 201 } else { 200 }, &run))
-        }
-        ("POST", ["statuses", sha]) => {
-            if account.is_none() {
-                return Some(json(
-                    out,
-                    401,
-                    &serde_json::json!({"message": "Requires authentication"}),
-                ));
-            }
-            let state = body["state"].as_str().unwrap_or("");
-            if !["error", "failure", "pending", "success"].contains(&state)
-                || body["description"]
-                    .as_str()
-                    .is_some_and(|d| d.chars().count() > 140)
-            {
-                return Some(json(out, 422, &unprocessable("Validation Failed")));
-            }
-            s.statuses.push((sha.to_string(), body.clone()));
-            Some(json(out, 201, body))
-        }
-        _ => None,
+) -> std::io::Result<()> {
+    if !s.comments.iter().any(|c| c["id"] == id) {
+        return json(out, 404, &serde_json::json!({"message": "Not Found"}));
     }
+    let content = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("content="))
+        .map(|c| c.replace("%2B", "+"));
+    let items: Vec<serde_json::Value> = s
+        .reactions
+        .iter()
+        .filter(|(on, r)| *on == id && content.as_ref().is_none_or(|c| r["content"] == c.as_str()))
+        .map(|(_, r)| r.clone())
+        .collect();
+    paged(out, port, path, query, &items)
 }
 
 /// GitHub's 422 body.
-fn unprocessable(why: &str) -> serde_json::Value {
+pub(crate) fn unprocessable(why: &str) -> serde_json::Value {
     serde_json::json!({"message": "Unprocessable Entity", "errors": [why],
         "documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request",
         "status": "422"})
-}
-
-/// `POST /graphql`: the review threads query (paged by `after`, [`PAGE`] threads a page) and
-/// the resolve mutation, answered as GitHub does (`data`, and `errors` for an unknown node).
-fn graphql(out: &mut TcpStream, s: &mut State, body: &serde_json::Value) -> std::io::Result<()> {
-    let query = body["query"].as_str().unwrap_or("");
-    let vars = &body["variables"];
-    if query.contains("resolveReviewThread") {
-        let thread = vars["threadId"].as_str().unwrap_or("").to_string();
-        if !s.threads().iter().any(|t| t["id"] == thread.as_str()) {
-            return json(
-                out,
-                200,
-                &serde_json::json!({"data": {"resolveReviewThread": null}, "errors": [{"type": "NOT_FOUND",
-                    "path": ["resolveReviewThread"], "locations": [{"line": 1, "column": 30}],
-                    "message": format!("Could not resolve to PullRequestReviewThread node with the global id of '{thread}'.")}]}),
-            );
-        }
-        if !s.resolved.contains(&thread) {
-            s.resolved.push(thread.clone());
-        }
-        return json(
-            out,
-            200,
-            &serde_json::json!({"data": {"resolveReviewThread": {"thread": {"id": thread, "isResolved": true}}}}),
-        );
-    }
-    if query.contains("reviewThreads") {
-        let full = format!(
-            "{}/{}",
-            vars["owner"].as_str().unwrap_or(""),
-            vars["name"].as_str().unwrap_or("")
-        );
-        if s.pr["base"]["repo"]["full_name"] != full.as_str() || s.pr["number"] != vars["number"] {
-            return json(
-                out,
-                200,
-                &serde_json::json!({"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", "path": ["repository"],
-                    "message": format!("Could not resolve to a Repository with the name '{full}'.")}]}),
-            );
-        }
-        let all = s.threads();
-        let start: usize = vars["cursor"]
-            .as_str()
-            .and_then(|c| c.strip_prefix("cursor:"))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        let nodes: Vec<serde_json::Value> = all.iter().skip(start).take(PAGE).cloned().collect();
-        let end = start + nodes.len();
-        return json(
-            out,
-            200,
-            &serde_json::json!({"data": {"repository": {"pullRequest": {"reviewThreads": {
-                "pageInfo": {"hasNextPage": end < all.len(), "endCursor": format!("cursor:{end}")},
-                "nodes": nodes}}}}}),
-        );
-    }
-    json(
-        out,
-        200,
-        &serde_json::json!({"errors": [{"message": "the local GitHub server answers only reviewThreads and resolveReviewThread"}]}),
-    )
 }
