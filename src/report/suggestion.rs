@@ -1,7 +1,7 @@
 //! A finding's committable fix ([`Replacement`]) as the reports show it: a diff of the cited
 //! head lines (read from the excerpt of a location that shows them all) against the
-//! replacement's lines. [`diff`] works the lines out once; Markdown shows them as a
-//! ```` ```diff ```` block, HTML as a table with both line numbers.
+//! replacement's lines. [`diff`] works the lines out once; Markdown shows them in a diff
+//! block, HTML as a table with both line numbers.
 
 use super::common::place;
 use crate::review::ConsolidatedFinding;
