@@ -19,16 +19,13 @@ mod retro;
 use findings::*;
 use retro::*;
 
-use crate::finding::ContextAction;
+use super::common::*;
 use crate::finding::ObservationKind;
-use crate::record::Outcome;
 use crate::review::*;
-use crate::util::human_duration;
 use minijinja::Environment;
 use minijinja::Value;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 const PAGE: &str = include_str!("html/report.html");
 const PARTS: &str = include_str!("html/parts.html");
@@ -59,18 +56,6 @@ pub fn render(r: &Review) -> String {
 
 fn safe(html: String) -> Value {
     Value::from_safe_string(html)
-}
-
-fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(8)]
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 /// The whole page's data; the template lays it out.
@@ -139,11 +124,7 @@ impl Page {
             reconciliation: reconciliation(r),
             notes: notes(r, &ids),
             context_updates: context_updates(r, &ids),
-            apply: format!(
-                "deep-review context apply {}/round-{}",
-                r.id,
-                r.change.round.max(1)
-            ),
+            apply: apply_command(r),
             tool: format!("{} {}", r.tool.name, r.tool.version),
         }
     }
@@ -182,9 +163,8 @@ fn pr_url(c: &ChangeSummary) -> Option<String> {
 
 fn header(r: &Review) -> Vec<HeaderRow> {
     let c = &r.change;
-    let date = r.created_at.get(..16).unwrap_or(&r.created_at);
     let mut rows = vec![
-        row("Date", date.replace('T', " ")),
+        row("Date", date(r)),
         row("Repo", c.repo.clone()),
         row("Round", c.round.to_string()),
     ];
@@ -197,13 +177,7 @@ fn header(r: &Review) -> Vec<HeaderRow> {
         pr_row.href = pr_url(c);
         rows.push(pr_row);
     }
-    let range = if c.uncommitted {
-        format!("{} ({}) → working tree", c.base_ref, short(&c.base_sha))
-    } else {
-        let (b, h) = (short(&c.base_sha), short(&c.head_sha));
-        format!("{} ({b}) → {} ({h})", c.base_ref, c.head_ref)
-    };
-    rows.push(row("Range", range));
+    rows.push(row("Range", range(c)));
     let mut commits = row("Commits", String::new());
     commits.lines = if c.commits.is_empty() {
         vec!["(uncommitted changes)".into()]
@@ -214,33 +188,15 @@ fn header(r: &Review) -> Vec<HeaderRow> {
             .collect()
     };
     rows.push(commits);
-    rows.push(row(
-        "Change",
-        format!(
-            "{} file{}, +{} −{}",
-            c.files_changed,
-            plural(c.files_changed),
-            c.lines_added,
-            c.lines_removed
-        ),
-    ));
-    let reviewers: Vec<String> = r
-        .reviewers()
-        .map(|a| match a.outcome.is_ok() {
-            true => a.display.clone(),
-            false => format!("{} (failed)", a.display),
-        })
-        .collect();
-    rows.push(row("Reviewers", reviewers.join(", ")));
-    if let Some(j) = r.judge() {
-        let state = if j.outcome.is_ok() { "" } else { " (failed)" };
-        rows.push(row("Judge", format!("{}{state}", j.display)));
+    rows.push(row("Change", change_size(c)));
+    rows.push(row("Reviewers", reviewers(r)));
+    if let Some(j) = judge(r) {
+        rows.push(row("Judge", j));
     }
     let mut verdict = row("Verdict", r.verdict_title().to_string());
     verdict.lines.push(r.verdict_rationale.trim().to_string());
     rows.push(verdict);
-    let wall = human_duration(Duration::from_millis(r.wall_clock_ms));
-    rows.push(row("Wall-clock time", wall));
+    rows.push(row("Wall-clock time", wall_clock(r)));
     rows
 }
 
@@ -265,12 +221,7 @@ fn observations(
                 title: o.title.trim().to_string(),
                 scope: o.scope.map(|s| s.tag()),
                 places: o.locations.iter().map(location_label).collect(),
-                who: o
-                    .agents
-                    .iter()
-                    .map(|a| r.agent_display(a))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                who: agents_display(r, &o.agents),
                 body: safe(md::inline(o.body.trim(), ids)),
             })
             .collect()
@@ -282,48 +233,24 @@ fn observations(
 struct AssessmentView {
     id: &'static str,
     heading: &'static str,
-    empty: &'static str,
+    empty: String,
     items: Vec<(String, Value)>,
 }
 
 fn assessments(r: &Review, ids: &BTreeSet<String>) -> Vec<AssessmentView> {
-    let a = &r.assessments;
-    [
-        ("testing", "Testing Assessment", &a.testing, "testing"),
-        (
-            "documentation",
-            "Documentation Assessment",
-            &a.documentation,
-            "documentation",
-        ),
-        (
-            "commit-structure",
-            "Commit Structure",
-            &a.commits,
-            "the commits",
-        ),
-    ]
-    .into_iter()
-    .map(|(id, heading, items, what)| AssessmentView {
-        id,
-        heading,
-        empty: match what {
-            "testing" => "No reviewer assessed testing.",
-            "documentation" => "No reviewer assessed documentation.",
-            _ => "No reviewer assessed the commits.",
-        },
-        items: items
-            .iter()
-            .map(|x| {
-                let who = match x.agent.as_str() {
-                    "builtin" => "Facts (builtin)".to_string(),
-                    name => r.agent_display(name),
-                };
-                (who, safe(md::render(&x.text, ids)))
-            })
-            .collect(),
-    })
-    .collect()
+    assessment_sections(r)
+        .into_iter()
+        .map(|a| AssessmentView {
+            id: a.id,
+            heading: a.heading,
+            empty: a.empty(),
+            items: a
+                .items
+                .iter()
+                .map(|x| (assessor(r, &x.agent), safe(md::render(&x.text, ids))))
+                .collect(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -333,41 +260,13 @@ struct Note {
 }
 
 fn notes(r: &Review, ids: &BTreeSet<String>) -> Vec<Note> {
-    let md = |s: &str| safe(md::inline(s, ids));
-    let mut out = Vec::new();
-    if r.partial {
-        out.push(Note { who: None, text: md("The review was interrupted before every reviewer finished; their raw output so far is in the review folder.") });
-    }
-    for a in &r.agents {
-        if let Outcome::Failed {
-            kind,
-            message,
-            hint,
-        } = &a.outcome
-        {
-            out.push(Note {
-                who: Some(a.name.clone()),
-                text: md(&format!(
-                    "failed ({}): {message}. To fix: {hint}.",
-                    kind.label()
-                )),
-            });
-        }
-    }
-    for u in &r.unavailable {
-        out.push(Note {
-            who: Some(u.name.clone()),
-            text: md(&format!(
-                "not available: {}; to enable it, {}.",
-                u.reason, u.hint
-            )),
-        });
-    }
-    out.extend(r.notes.iter().map(|n| Note {
-        who: None,
-        text: md(n),
-    }));
-    out
+    review_notes(r)
+        .into_iter()
+        .map(|n| Note {
+            who: n.who.map(str::to_string),
+            text: safe(md::inline(&n.text, ids)),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -382,17 +281,9 @@ fn context_updates(r: &Review, ids: &BTreeSet<String>) -> Vec<ContextView> {
     r.context_updates
         .iter()
         .map(|u| ContextView {
-            action: match u.action {
-                ContextAction::Add => "Add",
-                ContextAction::Remove => "Remove",
-            },
+            action: action(u.action),
             note: safe(md::inline(u.note.trim(), ids)),
-            who: u
-                .agents
-                .iter()
-                .map(|a| r.agent_display(a))
-                .collect::<Vec<_>>()
-                .join(", "),
+            who: agents_display(r, &u.agents),
             why: safe(md::inline(u.why.trim(), ids)),
         })
         .collect()

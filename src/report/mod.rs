@@ -1,7 +1,9 @@
 //! Renderers: one per format, each reading only a [`crate::review::Review`].
 
+mod common;
 pub mod html;
 pub mod markdown;
+pub mod metrics;
 pub mod rdjsonl;
 pub mod rounds;
 pub mod sarif;

@@ -257,13 +257,7 @@ fn hostile_review_renders_inert_in_headless_chromium() {
 
 #[test]
 fn every_round_writes_report_html_like_format_html() {
-    let repo = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
-    repo.write(
-        "src/cache.rs",
-        "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n",
-    );
-    repo.commit("Add cache lookups");
-    let tools = tempfile::tempdir().unwrap();
+    let (repo, tools) = crate::report::cache_change();
     let codex = answering_agent(
         tools.path(),
         "codex",

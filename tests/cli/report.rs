@@ -35,14 +35,20 @@ fn redact(text: &str) -> String {
     out
 }
 
-fn scenario() -> (Repo, tempfile::TempDir) {
+/// A repo whose one commit adds `Cache::get`, which unwraps a map lookup (src/cache.rs line
+/// 7), and a temp dir for the agents' scripts.
+pub(crate) fn cache_change() -> (Repo, tempfile::TempDir) {
     let repo = Repo::with_base(&[("src/cache.rs", "pub struct Cache;\n")]);
     repo.write(
         "src/cache.rs",
         "pub struct Cache {\n    map: std::collections::HashMap<String, String>,\n}\n\nimpl Cache {\n    pub fn get(&self, key: &str) -> String {\n        self.map.get(key).unwrap().clone()\n    }\n}\n",
     );
     repo.commit("Add cache lookups");
-    let tools = tempfile::tempdir().unwrap();
+    (repo, tempfile::tempdir().unwrap())
+}
+
+fn scenario() -> (Repo, tempfile::TempDir) {
+    let (repo, tools) = cache_change();
     let codex = answering_agent(
         tools.path(),
         "codex",

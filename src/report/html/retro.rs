@@ -88,19 +88,16 @@ pub(super) fn metrics(r: &Review) -> Table {
     let head = r
         .agents
         .iter()
-        .map(|a| match a.role {
-            Role::Judge => format!("Judge: {}", a.display),
-            Role::Reviewer => a.display.clone(),
-        })
+        .map(crate::report::metrics::agent_heading)
         .collect();
     Table {
         head,
-        rows: crate::report::markdown::metrics_rows(r),
+        rows: crate::report::metrics::metrics_rows(r),
     }
 }
 
 pub(super) fn record(r: &Review) -> Option<Table> {
-    let rows = crate::report::markdown::record_rows(r)?;
+    let rows = crate::report::metrics::record_rows(r)?;
     Some(Table {
         head: r.agents.iter().map(|a| a.display.clone()).collect(),
         rows,
