@@ -181,6 +181,7 @@ impl Progress {
                         bar.set_message(running_message(line));
                     }
                     if verbose {
+                        let tool = one_line(tool, 80);
                         say = Some(match target {
                             Some(t) => format!("{agent}: {tool} {}", one_line(t, 160)),
                             None => format!("{agent}: {tool}"),
@@ -339,9 +340,22 @@ fn count(n: u64) -> String {
     }
 }
 
-/// `text` on one line, at most `max` characters (an agent's command can be long).
+/// `text` on one line, at most `max` characters (an agent's command can be long), its control
+/// characters written as escapes: a file name or command from the change cannot drive the
+/// terminal (ESC, BEL, the C1 CSI).
 fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut flat = String::new();
+    for c in text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+    {
+        match c.is_control() {
+            true => flat.extend(c.escape_default()),
+            false => flat.push(c),
+        }
+    }
     if flat.chars().count() <= max {
         return flat;
     }
