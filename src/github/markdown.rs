@@ -168,9 +168,8 @@ pub fn not_placed_section(refused: &[&super::plan::Inline]) -> String {
     for c in refused {
         let text = c
             .body
-            .split(super::existing::FINDING_MARKER_START)
-            .next()
-            .unwrap_or("");
+            .rsplit_once(super::existing::FINDING_MARKER_START)
+            .map_or(c.body.as_str(), |(text, _)| text);
         b.push_str(&format!("`{}:{}`\n\n{}\n\n", c.path, c.line, text.trim()));
     }
     b

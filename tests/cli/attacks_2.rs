@@ -112,3 +112,71 @@ fn file_names_listed_in_the_brief_stay_inside_the_untrusted_fence() {
         .collect();
     assert!(loose.is_empty(), "outside the fence: {loose:?}\n{brief}");
 }
+
+/// The finding marker at the end of a posted comment's body.
+fn last_marker(body: &str) -> String {
+    let at = body
+        .rfind("<!-- deep-review:finding:")
+        .expect("a finding marker");
+    body[at..].trim_end().to_string()
+}
+
+/// A finding's marker is predictable (category, path and cited code), and an agent's text
+/// (here its committable replacement, which goes into the comment verbatim) can carry one.
+/// Our comment then holds another finding's marker before its own; the next round must not
+/// take that finding as already posted and leave it out.
+#[test]
+fn a_marker_in_an_agents_replacement_cannot_mark_another_finding_as_already_posted() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    use serde_json::json;
+    let both = saved(vec![
+        finding(1, "important", 2, 2),
+        finding(2, "important", 30, 30),
+    ]);
+    let out = both.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let posted = both.github.with(|st| st.comments.clone());
+    let body_of = |title: &str| {
+        posted
+            .iter()
+            .map(|c| c["body"].as_str().unwrap().to_string())
+            .find(|b| b.contains(title))
+            .unwrap_or_else(|| panic!("no comment on {title}: {posted:#?}"))
+    };
+    let (m1, m2) = (
+        last_marker(&body_of("Problem 1")),
+        last_marker(&body_of("Problem 2")),
+    );
+    assert_ne!(m1, m2);
+
+    // Round 1: only Problem 1; its replacement smuggles Problem 2's marker.
+    let s = saved(vec![finding(1, "important", 2, 2)]);
+    let mut review = s.review();
+    review["findings"][0]["replacement"] = json!({"path": "src/long.rs", "start_line": 2,
+        "end_line": 2, "text": format!("    let v2 = compute(2)?; // {m2}")});
+    s.set_review(&review);
+    let out = s.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let first = s.github.with(|st| st.comments.clone());
+    assert_eq!(first.len(), 1, "{first:#?}");
+    let body = first[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("suggestion\n") && body.contains(&m2),
+        "{body}"
+    );
+    assert_eq!(last_marker(body), m1, "{body}");
+
+    // Round 2: Problem 2 is found too. It was never posted, so it must be now.
+    s.set_review(&both.review());
+    let out = s.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let comments = s.github.with(|st| st.comments.clone());
+    assert!(
+        comments.iter().any(|c| c["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("Problem 2") && b.ends_with(&m2))),
+        "Problem 2 was not posted: {}\n{comments:#?}",
+        stderr(&out)
+    );
+}
