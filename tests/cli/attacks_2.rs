@@ -180,3 +180,50 @@ fn a_marker_in_an_agents_replacement_cannot_mark_another_finding_as_already_post
         stderr(&out)
     );
 }
+
+/// A committable replacement is committed as the agent wrote it, with one click. Bidirectional
+/// overrides and isolates ("Trojan Source", CVE-2021-42574) make code read differently from
+/// what it does: a comment that ends invisibly before the code it seems to hold.
+/// A replacement carrying one is dropped, with a note; the finding stays.
+#[test]
+fn a_replacement_with_bidirectional_controls_is_not_kept() {
+    use serde_json::json;
+    const LINE: &str = "    if user.role == Role::Admin { grant(); }";
+    let repo = Repo::with_base(&[("src/auth.rs", "pub fn check() {\n}\n")]);
+    repo.write("src/auth.rs", &format!("pub fn check() {{\n{LINE}\n}}\n"));
+    repo.commit("Grant admins");
+    let tools = tempfile::tempdir().unwrap();
+    // The isolate pair of the paper's "commenting-out" example.
+    let evil = "    /* only admins \u{2066}\u{2069}*/ if user.role == Role::Admin { grant(); }";
+    let finding = json!({
+        "severity": "important",
+        "title": "The admin check grants too much",
+        "body": "The role check grants too much; guard it.",
+        "locations": [{"path": "src/auth.rs", "start_line": 2, "quote": LINE.trim(),
+            "replacement": evil}],
+    });
+    let agent = answering_agent(
+        tools.path(),
+        "codex",
+        &json!({"schema": 1, "summary": "", "findings": [finding]}),
+    );
+    config(&repo, &[("codex", &agent)], "");
+    let out = repo.run(&["review", "--agents", "codex"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let review = repo.review_json();
+    let found = &review["findings"][0];
+    assert_eq!(
+        found["title"], "The admin check grants too much",
+        "{review:#}"
+    );
+    assert_eq!(
+        found["replacement"],
+        serde_json::Value::Null,
+        "kept: {found:#}"
+    );
+    let notes = review["notes"].to_string();
+    assert!(
+        notes.contains("the replacement from codex") && notes.contains("bidirectional"),
+        "{notes}"
+    );
+}
