@@ -227,3 +227,37 @@ fn a_replacement_with_bidirectional_controls_is_not_kept() {
         "{notes}"
     );
 }
+
+/// `hook install --force` keeps the foreign hook it replaces as `pre-push.deep-review-backup`.
+/// A second foreign hook forced over later must not overwrite the first one's backup: that
+/// hook would be lost for good, and `uninstall` would put back the wrong one.
+#[test]
+fn forcing_the_hook_twice_never_destroys_a_kept_foreign_hook() {
+    let repo = Repo::with_base(&[("app.py", "def main():\n    return 1\n")]);
+    let hooks = repo.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let hook = |args: &[&str]| {
+        let mut all = vec!["hook"];
+        all.extend_from_slice(args);
+        crate::terminal::run_env(repo.path(), &all, &[], None)
+    };
+    let first = "#!/bin/sh\necho the team's lint hook\n";
+    std::fs::write(hooks.join("pre-push"), first).unwrap();
+    let out = hook(&["install", "--force", "--agents", "builtin"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Another tool installs its own hook over ours.
+    let second = "#!/bin/sh\necho another tool's hook\n";
+    std::fs::write(hooks.join("pre-push"), second).unwrap();
+    let out = hook(&["install", "--force", "--agents", "builtin"]);
+    let kept = |name: &str| std::fs::read_to_string(hooks.join(name)).unwrap_or_default();
+    assert!(
+        [kept("pre-push"), kept("pre-push.deep-review-backup")].contains(&first.to_string()),
+        "the first foreign hook is gone: {}",
+        stderr(&out)
+    );
+    assert!(
+        [kept("pre-push"), kept("pre-push.deep-review-backup")].contains(&second.to_string()),
+        "the second foreign hook is gone: {}",
+        stderr(&out)
+    );
+}
