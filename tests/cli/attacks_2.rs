@@ -261,3 +261,56 @@ fn forcing_the_hook_twice_never_destroys_a_kept_foreign_hook() {
         stderr(&out)
     );
 }
+
+/// Inside GitHub Actions with a GitHub App's token (a bot of its own, as
+/// `actions/create-github-app-token` gives), `GET /user` answers 403 as it does for Actions'
+/// `GITHUB_TOKEN`. The account must then be learned, not assumed to be
+/// `github-actions[bot]`: whatever any workflow of the repository posts as that bot (text it
+/// relays from a PR included) would count as deep-review's own, and copies of our comments
+/// there would stop ours from being posted.
+#[test]
+fn in_github_actions_an_apps_token_is_not_taken_for_github_actions_bot() {
+    use crate::github_server::Account;
+    use crate::pr::fixture;
+    use crate::pr::run_pr;
+    use crate::pr::run_pr_with;
+    use serde_json::json;
+    let f = fixture(false);
+    let out = run_pr(&f, &["--post", "--dry-run"], Some("test-token"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let planned = plan["requests"][0]["body"]["comments"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(planned.len(), 2, "{plan:#}");
+    f.github.with(|s| {
+        s.accounts.push((
+            "ghs_app".into(),
+            Account {
+                login: "review-app[bot]".into(),
+                app: true,
+            },
+        ));
+        // Another workflow, posting as github-actions[bot], carries our comments' text.
+        for (i, c) in planned.iter().enumerate() {
+            let mut c = c.clone();
+            c["id"] = json!(900 + i);
+            c["user"] = json!({"login": "github-actions[bot]", "type": "Bot"});
+            s.comments.push(c);
+        }
+    });
+    let out = run_pr_with(
+        &f,
+        &["--post"],
+        Some("ghs_app"),
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let comments = f.github.with(|s| s.comments.clone());
+    let ours = comments
+        .iter()
+        .filter(|c| c["user"]["login"] == "review-app[bot]")
+        .count();
+    assert_eq!(ours, 2, "{}\n{comments:#?}", stderr(&out));
+}
