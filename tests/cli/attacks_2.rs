@@ -314,3 +314,33 @@ fn in_github_actions_an_apps_token_is_not_taken_for_github_actions_bot() {
         .count();
     assert_eq!(ours, 2, "{}\n{comments:#?}", stderr(&out));
 }
+
+/// Without `-v` too, stderr names what came from the change: the untrusted tree's agent
+/// configuration that was removed (file names at any depth) and a failed agent's reason. A
+/// folder named with escape sequences must reach the terminal inert.
+#[test]
+fn names_from_the_change_logged_on_stderr_cannot_send_escape_sequences() {
+    // The configuration is the base's: an untrusted head's is not read.
+    let repo = Repo::new();
+    let tools = tempfile::tempdir().unwrap();
+    let empty = serde_json::json!({"schema": 1, "summary": "Fine.", "findings": []});
+    let agent = answering_agent(tools.path(), "quiet", &empty);
+    config(&repo, &[("quiet", &agent)], "");
+    repo.write("src/lib.rs", "pub fn a() {}\n");
+    repo.commit("Initial commit");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("src/lib.rs", "pub fn a() {}\npub fn b() {}\n");
+    repo.write(
+        "docs/\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}1A\r/.claude/settings.json",
+        "{\"hooks\": {}}\n",
+    );
+    repo.commit("Add b");
+    let out = repo.run(&["review", "--untrusted", "--agents", "quiet"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("untrusted tree: agents do not see"), "{err}");
+    assert!(
+        !has_terminal_control(&err) && !err.contains('\r'),
+        "raw control characters on stderr: {err:?}"
+    );
+}
