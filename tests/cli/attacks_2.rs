@@ -344,3 +344,52 @@ fn names_from_the_change_logged_on_stderr_cannot_send_escape_sequences() {
         "raw control characters on stderr: {err:?}"
     );
 }
+
+/// `text` without its Markdown code spans (CommonMark: a run of n backticks up to the next run
+/// of exactly n), where GitHub mentions no one.
+fn outside_code_spans(text: &str) -> String {
+    let runs: Vec<(usize, usize)> = regex::Regex::new("`+")
+        .unwrap()
+        .find_iter(text)
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    let mut out = String::new();
+    let (mut at, mut i) = (0, 0);
+    while i < runs.len() {
+        let (start, end) = runs[i];
+        let closing = (i + 1..runs.len()).find(|&j| runs[j].1 - runs[j].0 == end - start);
+        match closing {
+            Some(j) => {
+                out.push_str(&text[at..start]);
+                at = runs[j].1;
+                i = j + 1;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// A file name is the PR author's text and GitHub renders the bodies deep-review posts: a name
+/// with backticks must not close the code span it is shown in, or what follows (`@org/team`)
+/// mentions and notifies people in the bot's name.
+#[test]
+fn a_file_name_with_backticks_cannot_mention_anyone_in_the_posted_review() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    let s = saved(vec![finding(1, "important", 2, 2)]);
+    let mut review = s.review();
+    let evil = "docs/a` @acme/security-team `b.md";
+    review["findings"][0]["locations"][0]["path"] = serde_json::json!(evil);
+    s.set_review(&review);
+    let out = s.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reviews = s.github.with(|st| st.reviews.clone());
+    let body = reviews[0]["body"].as_str().unwrap();
+    assert!(body.contains("@acme/security-team"), "{body}");
+    assert!(
+        !outside_code_spans(body).contains("@acme"),
+        "a mention outside code: {body}"
+    );
+}
