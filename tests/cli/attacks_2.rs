@@ -393,3 +393,44 @@ fn a_file_name_with_backticks_cannot_mention_anyone_in_the_posted_review() {
         "a mention outside code: {body}"
     );
 }
+
+/// A PR link names its host, and deep-review sends the token (GITHUB_TOKEN, GH_TOKEN or
+/// `gh auth token`, all github.com's) to the API of that host. A link someone sends
+/// (`https://github.com.example.net/acme/app/pull/7`) must not make it reach out to a host
+/// the user did not configure (GH_HOST, `--api-url`) with the token: it says so and stops.
+#[test]
+fn a_pr_link_on_an_unconfigured_host_gets_no_connection_and_no_token() {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let dirs = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["pr", &format!("https://127.0.0.1:{port}/acme/app/pull/7")])
+        .current_dir(dirs.path())
+        .env("DEEP_REVIEW_CONFIG", dirs.path().join("none.toml"))
+        .env("DEEP_REVIEW_CACHE", dirs.path().join("cache"))
+        .env("GITHUB_TOKEN", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB")
+        .env_remove("GH_TOKEN")
+        .env_remove("GH_HOST")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "deep-review connected to the link's host: {err}"
+    );
+    assert!(err.contains("GH_HOST"), "{err}");
+}
