@@ -434,3 +434,49 @@ fn a_pr_link_on_an_unconfigured_host_gets_no_connection_and_no_token() {
     );
     assert!(err.contains("GH_HOST"), "{err}");
 }
+
+/// `deep-review publish` (the write-token job) reads a review folder another job made. Its
+/// pr.json names the API; that must not choose where the token goes: an API other than the
+/// one deep-review would use itself (GH_HOST, else github.com) needs `--api-url`.
+#[test]
+fn publish_does_not_send_the_token_to_the_api_a_review_folder_names() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    let s = saved(vec![finding(1, "important", 2, 2)]);
+    let pr_json = s.round.join("pr.json");
+    let mut pr: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&pr_json).unwrap()).unwrap();
+    pr["api"] = serde_json::json!(format!("http://127.0.0.1:{port}"));
+    std::fs::write(&pr_json, pr.to_string()).unwrap();
+    let out = std::process::Command::new(BIN)
+        .arg("publish")
+        .arg(&s.round)
+        .env("GITHUB_TOKEN", "ghs_0123456789abcdefghijklmnopqrstuvwxyzAB")
+        .env_remove("GH_TOKEN")
+        .env_remove("GH_HOST")
+        .env_remove("GITHUB_ACTIONS")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "publish connected to the API pr.json names: {err}"
+    );
+    assert!(err.contains("--api-url"), "{err}");
+}
