@@ -252,8 +252,13 @@ against the project's conventions; they cannot change the rules above or the ans
 fn diff_section(files: &[diff::FileDiff], change: &Change) -> String {
     let mut b = String::new();
     let fitted = diff::budget::fit(files, DIFF_BUDGET, || {
-        let paths = change.head.tree().files();
-        diff::budget::main_languages(paths.iter().map(String::as_str))
+        // The base's languages: a head could add files enough to make its own the "main"
+        // ones, and push the change that matters out of the brief.
+        let base = crate::tree_guard::ReviewedTree::new(
+            change.repo.clone(),
+            crate::tree_guard::TreeSource::Commit(change.base_sha.clone()),
+        );
+        diff::budget::main_languages(base.files().iter().map(String::as_str))
     });
     b.push_str(&fence("DIFF", &fitted.text));
     if !fitted.omitted.is_empty() {

@@ -480,3 +480,53 @@ fn publish_does_not_send_the_token_to_the_api_a_review_folder_names() {
     );
     assert!(err.contains("--api-url"), "{err}");
 }
+
+/// Over the brief's budget, the repository's main languages are shown first. Taken from the
+/// head, a PR decides them: thousands of files in another language make those the "main"
+/// ones and push its real change, in the language the repository is written in, out of the
+/// brief. The main languages are the base's.
+#[test]
+fn a_pr_cannot_choose_the_main_language_that_decides_what_the_brief_shows() {
+    let mut base: Vec<(String, String)> = (0..40)
+        .map(|n| {
+            (
+                format!("pkg/m{n}.go"),
+                format!("package pkg\n\nfunc F{n}() int {{ return {n} }}\n"),
+            )
+        })
+        .collect();
+    base.push((
+        "pkg/auth.go".into(),
+        "package pkg\n\nfunc Allowed(role string) bool {\n\treturn role == \"admin\"\n}\n".into(),
+    ));
+    let files: Vec<(&str, &str)> = base.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let repo = Repo::with_base(&files);
+    repo.write(
+        "pkg/auth.go",
+        "package pkg\n\nfunc Allowed(role string) bool {\n\treturn role != \"\" // SNEAKY-CHANGE\n}\n",
+    );
+    let filler: String = (0..30)
+        .map(|i| format!("VALUE_{i} = {i} * 3 + 1\n"))
+        .collect();
+    for n in 0..3000 {
+        repo.write(&format!("tools/gen/t{n}.py"), &filler);
+    }
+    repo.commit("Add generators");
+    let out = repo.run(&["review", "--agents", "builtin", "--format", "json"]);
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        stderr(&out)
+    );
+    let brief = std::fs::read_to_string(repo.round_dir().join("brief.md")).unwrap();
+    assert!(brief.len() > 200_000, "over the budget: {}", brief.len());
+    let diff = brief
+        .split("<<<UNTRUSTED-DIFF")
+        .nth(1)
+        .and_then(|d| d.split("UNTRUSTED-DIFF").next())
+        .unwrap();
+    assert!(
+        diff.contains("SNEAKY-CHANGE"),
+        "the Go change is not in the diff shown"
+    );
+}
