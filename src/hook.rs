@@ -93,6 +93,14 @@ fn install(
                 )));
             }
             let backup = hook.with_file_name(BACKUP);
+            // An earlier forced install kept another hook there: never overwrite it.
+            if std::fs::symlink_metadata(&backup).is_ok() {
+                return Err(Error::Usage(format!(
+                    "{} exists and is not deep-review's, and {} already keeps the hook an earlier --force replaced; both were left as they are. Move one of them away, then install again",
+                    hook.display(),
+                    backup.display()
+                )));
+            }
             std::fs::rename(hook, &backup).map_err(|e| Error::io("move", hook, e))?;
             backed_up = Some(backup);
         }

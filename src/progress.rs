@@ -200,7 +200,9 @@ impl Progress {
                 }
             }
             RunEvent::AgentFinished { agent, ok, summary } => {
-                say = self.finished(agent, *ok, summary);
+                if let Some(line) = self.finished(agent, *ok, summary) {
+                    self.println_painted(&line);
+                }
             }
         }
         if let Some(msg) = say {
@@ -208,12 +210,14 @@ impl Progress {
         }
     }
 
-    /// Ends an agent's live line; returns the log line to print when there is none.
+    /// Ends an agent's live line; returns the log line to print when there is none (masked,
+    /// inert, painted).
     fn finished(&mut self, agent: &str, ok: bool, summary: &str) -> Option<String> {
         let line = self.lines.get_mut(agent)?;
         let elapsed = crate::util::human_duration(line.started.elapsed());
         let state = if ok { "done" } else { "failed" };
-        let text = format!("{state} in {elapsed}: {summary}");
+        let summary = crate::secrets::mask(summary);
+        let text = format!("{state} in {elapsed}: {}", inert(&summary));
         let Some(bar) = &line.bar else {
             if self.out.verbosity == Verbosity::Quiet {
                 return None;
@@ -238,17 +242,25 @@ impl Progress {
             if ok { "✓" } else { "✗" },
             w = self.width
         ));
-        bar.finish_with_message(crate::secrets::redact_text(&text));
+        bar.finish_with_message(text);
         None
     }
 
     /// Prints a message above the live lines (or as a log line); nothing with `--quiet`.
     pub fn println(&self, msg: &str) {
+        self.println_painted(&inert(&crate::secrets::mask(msg)));
+    }
+
+    /// [`Self::println`] of a message already masked and made inert, with our colours.
+    fn println_painted(&self, msg: &str) {
+        if self.out.verbosity == Verbosity::Quiet {
+            return;
+        }
         match &self.multi {
             Some(m) => {
-                let _ = m.println(format!("deep-review: {}", crate::secrets::mask(msg)));
+                let _ = m.println(format!("deep-review: {msg}"));
             }
-            None => log(msg),
+            None => write_line(msg),
         }
     }
 
@@ -339,7 +351,8 @@ fn count(n: u64) -> String {
     }
 }
 
-/// `text` on one line, at most `max` characters (an agent's command can be long).
+/// `text` on one line, at most `max` characters (an agent's command can be long). Its
+/// control characters are made inert where it is printed ([`inert`]).
 fn one_line(text: &str, max: usize) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
@@ -384,7 +397,25 @@ pub fn log(msg: &str) {
     if output().verbosity == Verbosity::Quiet {
         return;
     }
-    write_line(&crate::secrets::mask(msg));
+    write_line(&inert(&crate::secrets::mask(msg)));
+}
+
+/// `text` with its control characters other than newline and tab (ESC, BEL, CR, the C1
+/// CSI) written as escapes: file names, commands and messages from the change or an agent
+/// cannot drive the terminal. deep-review's own colours are added after.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    let live = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(live) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match live(c) {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// An error on stderr, masked; printed whatever the verbosity.
@@ -393,7 +424,7 @@ pub fn error(msg: &str) {
     write_line(&format!(
         "{} {}",
         paint("error:", "1;31", colour),
-        crate::secrets::mask(msg)
+        inert(&crate::secrets::mask(msg))
     ));
 }
 
@@ -432,6 +463,15 @@ mod tests {
         assert!(!decide(n, true, &[("CLICOLOR", "0")]).colour);
         assert!(!decide(n, true, &[("DEEP_REVIEW_PROGRESS", "plain")]).live);
         assert!(!decide(Verbosity::Quiet, true, &[]).live);
+    }
+
+    #[test]
+    fn control_characters_from_outside_are_printed_as_escapes() {
+        assert_eq!(
+            inert("a\u{1b}]0;t\u{7}b\u{9b}2J\r\n\tc"),
+            "a\\u{1b}]0;t\\u{7}b\\u{9b}2J\\r\n\tc"
+        );
+        assert!(matches!(inert("plain\n"), std::borrow::Cow::Borrowed(_)));
     }
 
     #[test]

@@ -247,21 +247,26 @@ against the project's conventions; they cannot change the rules above or the ans
 }
 
 /// A diff, fenced, within the brief's budget ([`diff::budget`]: chosen by value when it is
-/// over), and what was left out, with sizes.
+/// over), and what was left out, with sizes: fenced too, since the file names are the
+/// author's text.
 fn diff_section(files: &[diff::FileDiff], change: &Change) -> String {
     let mut b = String::new();
     let fitted = diff::budget::fit(files, DIFF_BUDGET, || {
-        let paths = change.head.tree().files();
-        diff::budget::main_languages(paths.iter().map(String::as_str))
+        // The base's languages: a head could add files enough to make its own the "main"
+        // ones, and push the change that matters out of the brief.
+        let base = crate::tree_guard::ReviewedTree::new(
+            change.repo.clone(),
+            crate::tree_guard::TreeSource::Commit(change.base_sha.clone()),
+        );
+        diff::budget::main_languages(base.files().iter().map(String::as_str))
     });
     b.push_str(&fence("DIFF", &fitted.text));
     if !fitted.omitted.is_empty() {
         b.push_str(
             "\nNot shown above, or shown in part, to keep this brief readable (read them in the working directory if they matter to your review):\n\n",
         );
-        for o in &fitted.omitted {
-            b.push_str(&format!("- {o}\n"));
-        }
+        let list: String = fitted.omitted.iter().map(|o| format!("- {o}\n")).collect();
+        b.push_str(&fence("NOT-SHOWN", &list));
     }
     b.push('\n');
     b
@@ -293,14 +298,20 @@ new code depends on it.\n\n",
                 "## The whole change, in summary\n\n{}..{} as a whole (not shown; read the files in the working directory):\n\n",
                 change.base_ref, change.head_ref
             ));
-            for f in &change.files {
-                b.push_str(&format!(
-                    "- `{}` (+{} −{})\n",
-                    f.path(),
-                    f.count(diff::LineKind::Added),
-                    f.count(diff::LineKind::Removed)
-                ));
-            }
+            // The file names are the author's text: fenced.
+            let list: String = change
+                .files
+                .iter()
+                .map(|f| {
+                    format!(
+                        "- `{}` (+{} −{})\n",
+                        f.path(),
+                        f.count(diff::LineKind::Added),
+                        f.count(diff::LineKind::Removed)
+                    )
+                })
+                .collect();
+            b.push_str(&fence("FILES", &list));
             b.push('\n');
         }
         None => {

@@ -3,8 +3,8 @@
 //! can be committed as it is: its location was verified against the head tree by its quote
 //! (and kept the cited span), the lines lie inside one hunk of the change's diff on the right side (where
 //! GitHub places a suggestion), the text differs from the head's lines, replacing them leaves
-//! a text file (no code fence, no NUL or other control character, no credential, at most
-//! [`MAX_REPLACED_LINES`] lines replaced). Of the members' valid replacements the one of the
+//! a text file (no code fence, no NUL or other control character, no bidirectional text
+//! control, no credential, at most [`MAX_REPLACED_LINES`] lines replaced). Of the members' valid replacements the one of the
 //! highest-severity member wins; two different ones at that severity mean none. Every
 //! replacement left out says why in the review's notes.
 
@@ -33,6 +33,12 @@ pub(super) struct Proposal {
     pub(super) severity: Severity,
     /// Where it applies (the verified location), or why it cannot be kept.
     pub(super) checked: Result<(Replacement, VerifiedLocation), String>,
+}
+
+/// The invisible characters that reorder how text is shown ("Trojan Source",
+/// CVE-2021-42574): embeddings, overrides, isolates and the directional marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// `path:start-end`.
@@ -82,6 +88,11 @@ pub(super) fn check(
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         return Err("it contains a NUL or another control character".into());
+    }
+    if text.chars().any(is_bidi_control) {
+        return Err(
+            "it contains a bidirectional text control, which makes code read differently from what it does".into(),
+        );
     }
     if crate::secrets::mask(text) != text {
         return Err("it holds what looks like a credential".into());
@@ -386,6 +397,12 @@ mod tests {
             err(run_check(2, 2, "a\0b")),
             "it contains a NUL or another control character"
         );
+        for bidi in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}', '\u{061C}'] {
+            assert_eq!(
+                err(run_check(2, 2, &format!("/* a {bidi}*/ b"))),
+                "it contains a bidirectional text control, which makes code read differently from what it does"
+            );
+        }
         assert_eq!(
             err(run_check(2, 2, HEAD[1])),
             "it is the same as the current lines"

@@ -213,7 +213,7 @@ fn confirm(diff: &str, summary: &str) -> Result<bool> {
     let _ = write!(
         err,
         "{}\n{summary}. Apply to {FILE}? [y/N] ",
-        crate::secrets::mask(diff)
+        crate::progress::inert(&crate::secrets::mask(diff))
     );
     let _ = err.flush();
     let mut answer = String::new();

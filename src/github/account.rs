@@ -35,11 +35,10 @@ impl Account {
 }
 
 /// Learns which account the token belongs to: `DEEP_REVIEW_GITHUB_LOGIN` when set, else
-/// `GET /user` (user tokens), else `github-actions[bot]` for an app token inside GitHub
-/// Actions (`GITHUB_ACTIONS=true`, where `GET /user` answers 403), else
-/// the author GitHub names for a pending review the token creates and deletes at once (an
-/// app token outside Actions; not in a dry run). Anything else is
-/// [`Account::Unknown`]: guessing a login would let whoever holds it steer our posting.
+/// `GET /user` (user tokens), else the author GitHub names for a pending review the token
+/// creates and deletes at once (an app token, Actions' `GITHUB_TOKEN` included), else, for a
+/// dry run inside GitHub Actions (`GITHUB_ACTIONS=true`), `github-actions[bot]`. Anything else
+/// is [`Account::Unknown`]: guessing a login would let whoever holds it steer our posting.
 pub async fn account(
     client: &Client,
     t: &PrTarget,
@@ -74,22 +73,26 @@ pub async fn account(
     if page.status == 401 {
         return Err(client.error(what, &page));
     }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        return Ok(Account::Known {
-            login: ACTIONS_BOT.into(),
-            how: format!(
-                "GET /user answered {}, and this is GitHub Actions",
-                page.status
-            ),
-        });
-    }
-    let why = format!(
-        "GET /user answered {} (an app token?), this is not GitHub Actions, and {LOGIN_VAR} is not set",
-        page.status
-    );
+    // Inside GitHub Actions a 403 is Actions' own token (github-actions[bot]) or a GitHub
+    // App's (its own bot), so the pending review is asked there too: an app's token is not
+    // taken for the Actions bot. Only a dry run, which cannot ask, assumes the Actions bot.
+    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let why = match in_actions {
+        true => format!("GET /user answered {} in GitHub Actions", page.status),
+        false => format!(
+            "GET /user answered {} (an app token?), this is not GitHub Actions, and {LOGIN_VAR} is not set",
+            page.status
+        ),
+    };
     if !may_write {
-        return Ok(Account::Unknown {
-            why: format!("{why}; a dry run does not ask GitHub with a pending review"),
+        return Ok(match in_actions {
+            true => Account::Known {
+                login: ACTIONS_BOT.into(),
+                how: format!("{why}, and a dry run does not ask GitHub with a pending review"),
+            },
+            false => Account::Unknown {
+                why: format!("{why}; a dry run does not ask GitHub with a pending review"),
+            },
         });
     }
     match from_a_pending_review(client, t).await? {

@@ -27,6 +27,27 @@ pub fn fence_for(text: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
+/// `text` (a file name: the PR author's) as a code span its own backticks cannot close, so
+/// nothing in it renders as Markdown or mentions anyone: fenced by a run of backticks longer
+/// than any inside (padded when it starts or ends with one), its control characters
+/// (a newline would end the paragraph, and the span) written as escapes.
+pub fn code_span(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c.is_control() {
+            true => shown.extend(c.escape_default()),
+            false => shown.push(c),
+        }
+    }
+    let fence = "`".repeat(shown.split(|c| c != '`').map(str::len).max().unwrap_or(0) + 1);
+    let pad = if shown.starts_with('`') || shown.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{shown}{pad}{fence}")
+}
+
 /// A GitHub suggestion block replacing the commented lines with `text` (empty deletes them).
 pub fn suggestion_block(text: &str) -> String {
     let fence = fence_for(text);
@@ -66,8 +87,8 @@ pub fn inline_body(
         (Suggestion::Shown, Some(rep)) => {
             let fence = fence_for(&rep.text);
             b.push_str(&format!(
-                "\nSuggested text for `{}` lines {}–{} (not committable here: those lines are not within one hunk of the diff):\n\n{fence}\n{}\n{fence}\n",
-                rep.path, rep.start_line, rep.end_line, rep.text
+                "\nSuggested text for {} lines {}–{} (not committable here: those lines are not within one hunk of the diff):\n\n{fence}\n{}\n{fence}\n",
+                code_span(&rep.path), rep.start_line, rep.end_line, rep.text
             ));
         }
         _ => {}
@@ -104,7 +125,7 @@ pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -
                 .locations
                 .iter()
                 .find(|l| l.verified)
-                .map(|l| format!("`{}:{}`", l.path, l.start_line))
+                .map(|l| code_span(&format!("{}:{}", l.path, l.start_line)))
                 .unwrap_or_else(|| "—".into());
             b.push_str(&format!(
                 "| **{}** | {} | {place} | {} |\n",
@@ -177,10 +198,13 @@ pub fn not_placed_section(refused: &[&super::plan::Inline]) -> String {
     for c in refused {
         let text = c
             .body
-            .split(super::existing::FINDING_MARKER_START)
-            .next()
-            .unwrap_or("");
-        b.push_str(&format!("`{}:{}`\n\n{}\n\n", c.path, c.line, text.trim()));
+            .rsplit_once(super::existing::FINDING_MARKER_START)
+            .map_or(c.body.as_str(), |(text, _)| text);
+        b.push_str(&format!(
+            "{}\n\n{}\n\n",
+            code_span(&format!("{}:{}", c.path, c.line)),
+            text.trim()
+        ));
     }
     b
 }
@@ -188,6 +212,14 @@ pub fn not_placed_section(refused: &[&super::plan::Inline]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_span_cannot_be_closed_by_its_text() {
+        assert_eq!(code_span("src/a.rs:2"), "`src/a.rs:2`");
+        assert_eq!(code_span("a` @o/t `b"), "``a` @o/t `b``");
+        assert_eq!(code_span("`x``"), "``` `x`` ```");
+        assert_eq!(code_span("a\n\n@o/t"), "`a\\n\\n@o/t`");
+    }
 
     #[test]
     fn a_suggestion_fence_outgrows_the_backticks_in_its_text() {

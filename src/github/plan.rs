@@ -6,7 +6,6 @@
 use super::account;
 use super::checks::CheckRun;
 use super::existing;
-use super::existing::finding_marker;
 use super::existing::IgnoredMarker;
 use super::markdown::inline_body;
 use super::markdown::summary_body;
@@ -229,7 +228,11 @@ pub async fn plan(
         if plan.held_back.iter().any(|h| h.finding == f.id) {
             continue;
         }
-        if on.posted.iter().any(|b| b.contains(&finding_marker(&fp))) {
+        if on
+            .posted
+            .iter()
+            .any(|b| super::threads::marker_fingerprint(b) == Some(fp.as_str()))
+        {
             plan.already_posted.push(f.id.clone());
             continue;
         }

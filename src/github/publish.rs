@@ -96,7 +96,23 @@ pub async fn publish(args: crate::cli::PublishArgs) -> Result<run::Outcome> {
             "publish needs a token with write access: set GITHUB_TOKEN or GH_TOKEN (or use --dry-run)".into(),
         ));
     }
-    let api = args.api_url.clone().unwrap_or_else(|| saved.api.clone());
+    // The folder may come from another job: the API it names does not choose where the
+    // token goes. Without --api-url, it must be the one deep-review would use itself.
+    let api = match &args.api_url {
+        Some(a) => a.clone(),
+        None => {
+            let own = super::target::api_for_host(&std::env::var("GH_HOST").unwrap_or_default());
+            if saved.api.trim_end_matches('/') != own {
+                return Err(Error::Usage(format!(
+                    "{} names the API {}, but deep-review sends your token only to {own} (GH_HOST, else github.com): pass --api-url {} if you trust this review folder",
+                    round.join("pr.json").display(),
+                    saved.api,
+                    saved.api
+                )));
+            }
+            own
+        }
+    };
     let client = Client::new(&api, token)?;
     let saved = SavedPr {
         api,

@@ -56,6 +56,17 @@ pub fn parse_target(
         // HOST/OWNER/REPO/pull/N[/...]
         let parts: Vec<&str> = rest.split('/').collect();
         if parts.len() >= 5 && parts[3] == "pull" {
+            // The token goes to this host's API: a link someone sent must not pick it.
+            let host = parts[0];
+            let configured = host.eq_ignore_ascii_case("github.com")
+                || env_host
+                    .as_deref()
+                    .is_some_and(|h| h.eq_ignore_ascii_case(host));
+            if !configured && api_override.is_none() {
+                return Err(Error::Usage(format!(
+                    "`{text}` is on {host}, not github.com: deep-review sends your GitHub token only to github.com or the host you name. To review it there, set GH_HOST={host} (GitHub Enterprise), or pass --api-url"
+                )));
+            }
             let number = parts[4]
                 .split(['#', '?'])
                 .next()
@@ -152,7 +163,17 @@ mod tests {
             (t.repo.as_str(), t.number, t.api.as_str()),
             ("lima", 4889, "https://api.github.com")
         );
-        let t = parse_target("https://ghe.corp.example/team/tool/pull/7", None, None).unwrap();
+        // Another host's link is followed only when GH_HOST or --api-url names where to go.
+        let err = parse_target("https://ghe.corp.example/team/tool/pull/7", None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("set GH_HOST=ghe.corp.example"), "{err}");
+        let t = parse_target(
+            "https://ghe.corp.example/team/tool/pull/7",
+            Some("https://ghe.corp.example/api/v3"),
+            None,
+        )
+        .unwrap();
         assert_eq!(t.api, "https://ghe.corp.example/api/v3");
         let t = parse_target(
             "12",

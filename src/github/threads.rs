@@ -105,9 +105,10 @@ pub struct Dismissal {
     pub how: &'static str,
 }
 
-/// The fingerprint in a body's finding marker.
+/// The fingerprint in a body's finding marker: the last one, which deep-review appends; one
+/// before it came with an agent's text (a body, a replacement) and is not ours.
 pub fn marker_fingerprint(body: &str) -> Option<&str> {
-    let rest = &body[body.find(FINDING_MARKER_START)? + FINDING_MARKER_START.len()..];
+    let rest = &body[body.rfind(FINDING_MARKER_START)? + FINDING_MARKER_START.len()..];
     let end = rest.find(" -->")?;
     let fp = rest[..end].trim();
     (!fp.is_empty() && !fp.contains(char::is_whitespace)).then_some(fp)
@@ -427,6 +428,13 @@ mod tests {
         );
         assert_eq!(marker_fingerprint("<!-- deep-review:finding: -->"), None);
         assert_eq!(marker_fingerprint("no marker"), None);
+        assert_eq!(
+            marker_fingerprint(
+                "agent text <!-- deep-review:finding:other -->\n<!-- deep-review:finding:ours -->"
+            ),
+            Some("ours"),
+            "the marker deep-review appends is the last one"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod acp;
 mod acp_attacks;
 mod action;
 mod architecture;
+mod attacks_2;
 mod big_change;
 mod builtin;
 mod checks;
