@@ -225,10 +225,8 @@ impl Change {
                 .is_none()
                 .then(|| s.spawn(|| repo.default_branch()));
             let head = repo.resolve(&head_ref);
-            (
-                head,
-                branch.map(|b| b.join().unwrap_or(Err(Error::NoDefaultBranch))),
-            )
+            let branch = branch.map(|b| b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            (head, branch)
         });
         let head_sha = match head_sha {
             Ok(s) => s,
@@ -277,12 +275,12 @@ impl Change {
             });
             let name = s.spawn(|| repo_display_name(&repo));
             let diff = repo.git(&diff_args);
-            let join_failed = || Error::Usage("a git reader thread panicked".into());
-            (
-                commits.join().unwrap_or_else(|_| Err(join_failed())),
-                diff,
-                name.join().unwrap_or_else(|_| "repository".into()),
-            )
+            // A panic in a reader stays a panic, as if it had run on this thread.
+            let commits = commits
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let name = name.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (commits, diff, name)
         });
         let (mut commits, diff_text) = (commits?, diff_text?);
         if diff_text.trim().is_empty() {
