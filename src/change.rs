@@ -218,15 +218,16 @@ impl Change {
             ));
         }
         let head_ref = spec.head.clone().unwrap_or_else(|| "HEAD".to_string());
-        // The head and the default branch do not depend on each other: asked at once.
-        let (head_sha, default_branch) = std::thread::scope(|s| {
-            let branch = spec
-                .base
-                .is_none()
-                .then(|| s.spawn(|| repo.default_branch()));
+        // The head and the base (or the default branch) do not depend on each other: asked at
+        // once. The base is its name and what to find the merge base with.
+        let (head_sha, base) = std::thread::scope(|s| {
+            let base = s.spawn(|| match &spec.base {
+                Some(b) => repo.resolve(b).map(|sha| (b.clone(), sha)),
+                None => repo.default_branch().map(|branch| (branch.clone(), branch)),
+            });
             let head = repo.resolve(&head_ref);
-            let branch = branch.map(|b| b.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            (head, branch)
+            let base = base.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (head, base)
         });
         let head_sha = match head_sha {
             Ok(s) => s,
@@ -237,28 +238,19 @@ impl Change {
             }
             Err(e) => return Err(e),
         };
-        let (base_ref, base_sha) = match (&spec.base, default_branch) {
-            // As GitHub does: the change is what the head added since it left the base, so
-            // commits the base gained later do not show up reverted.
-            (Some(b), _) => {
-                let sha = repo.resolve(b)?;
-                let mb = repo.git(&["merge-base", &sha, &head_sha]).map_err(|_| {
-                    Error::Usage(format!(
-                        "{head_ref} has no common history with {b}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
-                    ))
-                })?;
-                (b.clone(), mb.trim().to_string())
-            }
-            (None, branch) => {
-                let branch = branch.unwrap_or(Err(Error::NoDefaultBranch))?;
-                let mb = repo.git(&["merge-base", &branch, &head_sha]).map_err(|_| {
-                    Error::Usage(format!(
-                        "HEAD has no common history with {branch}; pass --base REF"
-                    ))
-                })?;
-                (branch, mb.trim().to_string())
-            }
-        };
+        let (base_ref, base_at) = base?;
+        // As GitHub does: the change is what the head added since it left the base, so
+        // commits the base gained later do not show up reverted.
+        let merge_base = repo.git(&["merge-base", &base_at, &head_sha]).map_err(|_| {
+            Error::Usage(if spec.base.is_some() {
+                format!(
+                    "{head_ref} has no common history with {base_ref}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
+                )
+            } else {
+                format!("HEAD has no common history with {base_ref}; pass --base REF")
+            })
+        })?;
+        let base_sha = merge_base.trim().to_string();
         // The commits, the diff and the remote's name, each its own git process, at once.
         let diff_args = if spec.uncommitted {
             [&DIFF_ARGS[..], &[&base_sha, "--"]].concat()
@@ -390,6 +382,16 @@ impl Change {
                     .map(|p| self.head_file(p).map(|l| l.join("\n")))
                     .collect()
             }
+        }
+    }
+
+    /// Reads the instruction files ahead when they come from the head (whose reads are
+    /// cached), so a caller can do it alongside other work; [`Self::instruction_texts`]
+    /// then finds them read.
+    pub fn prefetch_instructions(&self, names: &[&str]) {
+        if self.instructions_at.is_none() {
+            let paths: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            self.head.prefetch(&paths);
         }
     }
 

@@ -202,6 +202,14 @@ pub async fn execute(
     started: Instant,
 ) -> Result<(Review, Vec<AgentRun>, bool)> {
     let (round_dir, review_dir, id) = (&folder.round_dir, &folder.review_dir, &folder.id);
+    // The notes (at the base) and the instruction files (at the head) are read at once.
+    let memory = std::thread::scope(|s| {
+        let memory = s.spawn(|| crate::context::for_brief(&change));
+        change.prefetch_instructions(prompt::INSTRUCTION_FILES);
+        memory
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
     let info = prompt::ChangeInfo {
         title: change.pr.as_ref().map(|p| p.title.clone()),
         body: change
@@ -210,16 +218,21 @@ pub async fn execute(
             .and_then(|p| p.body.clone())
             .filter(|b| !b.trim().is_empty()),
         // The notes as committed at the base, never the head's (see context::store).
-        memory: crate::context::for_brief(&change),
+        memory,
         round: plan.brief(),
     };
     // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.
     let brief = crate::secrets::redact_text(&prompt::build(&change, &info));
-    artifacts::write(&round_dir.join("brief.md"), &brief)?;
-    artifacts::write(
-        &round_dir.join("findings.schema.json"),
-        &serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default(),
-    )?;
+    // Both written (and synced) at once; the agents start when both are on disk.
+    let schema = serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default();
+    std::thread::scope(|s| {
+        let written = s.spawn(|| artifacts::write(&round_dir.join("brief.md"), &brief));
+        let schema = artifacts::write(&round_dir.join("findings.schema.json"), &schema);
+        let brief = written
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        brief.and(schema)
+    })?;
 
     progress::log(&format!(
         "reviewing {} ({} commit{}, {} file{}) with {}; artifacts in {}",
