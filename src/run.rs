@@ -223,16 +223,11 @@ pub async fn execute(
     };
     // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.
     let brief = crate::secrets::redact_text(&prompt::build(&change, &info));
-    // Both written (and synced) at once; the agents start when both are on disk.
-    let schema = serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default();
-    std::thread::scope(|s| {
-        let written = s.spawn(|| artifacts::write(&round_dir.join("brief.md"), &brief));
-        let schema = artifacts::write(&round_dir.join("findings.schema.json"), &schema);
-        let brief = written
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        brief.and(schema)
-    })?;
+    artifacts::write(&round_dir.join("brief.md"), &brief)?;
+    artifacts::write(
+        &round_dir.join("findings.schema.json"),
+        &serde_json::to_string_pretty(&crate::finding::json_schema()).unwrap_or_default(),
+    )?;
 
     progress::log(&format!(
         "reviewing {} ({} commit{}, {} file{}) with {}; artifacts in {}",
