@@ -164,6 +164,8 @@ pub struct Change {
     pub base_sha: String,
     pub head_ref: String,
     pub head_sha: String,
+    /// The branch checked out, when the head was given as `HEAD` and it is on one.
+    pub head_branch: Option<String>,
     pub uncommitted: bool,
     pub commits: Vec<Commit>,
     pub diff_text: String,
@@ -257,7 +259,7 @@ impl Change {
         } else {
             [&DIFF_ARGS[..], &[&base_sha, &head_sha, "--"]].concat()
         };
-        let (commits, diff_text, repo_name) = std::thread::scope(|s| {
+        let (commits, diff_text, repo_name, head_branch) = std::thread::scope(|s| {
             let commits = s.spawn(|| {
                 if base_sha == head_sha {
                     Ok(Vec::new())
@@ -266,13 +268,23 @@ impl Change {
                 }
             });
             let name = s.spawn(|| repo_display_name(&repo));
+            let branch = s.spawn(|| {
+                (head_ref == "HEAD")
+                    .then(|| repo.git(&["symbolic-ref", "--short", "-q", "HEAD"]).ok())
+                    .flatten()
+                    .map(|b| b.trim().to_string())
+                    .filter(|b| !b.is_empty())
+            });
             let diff = repo.git(&diff_args);
             // A panic in a reader stays a panic, as if it had run on this thread.
             let commits = commits
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             let name = name.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (commits, diff, name)
+            let branch = branch
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (commits, diff, name, branch)
         });
         let (mut commits, diff_text) = (commits?, diff_text?);
         if diff_text.trim().is_empty() {
@@ -303,6 +315,7 @@ impl Change {
             base_sha,
             head_ref,
             head_sha,
+            head_branch,
             uncommitted: spec.uncommitted,
             commits,
             diff_text,

@@ -81,12 +81,26 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         Some(p) => absolute(p),
         None => change.repo.root.join(".deep-review").join("reviews"),
     };
-    if out_root.starts_with(change.repo.root.join(".deep-review")) {
-        change.repo.ensure_excluded()?;
-    }
     let subject = crate::review_folder::subject(&change);
     let suffix = format!("local-{}", change.short_head());
-    let plan = match choose_round(&change, &out_root, &subject.key, &suffix, &args.run) {
+    // Keeping the reviews out of `git status` (a git process) and finding the previous round
+    // (files) do not depend on each other: done at once.
+    let (excluded, plan) = std::thread::scope(|s| {
+        let excluded = s.spawn(|| {
+            if out_root.starts_with(change.repo.root.join(".deep-review")) {
+                change.repo.ensure_excluded()
+            } else {
+                Ok(())
+            }
+        });
+        let plan = choose_round(&change, &out_root, &subject.key, &suffix, &args.run);
+        let excluded = excluded
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (excluded, plan)
+    });
+    excluded?;
+    let plan = match plan {
         Some(plan) => plan,
         None => return Ok(skipped()),
     };
