@@ -220,39 +220,7 @@ impl Change {
             ));
         }
         let head_ref = spec.head.clone().unwrap_or_else(|| "HEAD".to_string());
-        // The head and the base (or the default branch) do not depend on each other: asked at
-        // once. The base is its name and what to find the merge base with.
-        let (head_sha, base) = std::thread::scope(|s| {
-            let base = s.spawn(|| match &spec.base {
-                Some(b) => repo.resolve(b).map(|sha| (b.clone(), sha)),
-                None => repo.default_branch().map(|branch| (branch.clone(), branch)),
-            });
-            let head = repo.resolve(&head_ref);
-            let base = base.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (head, base)
-        });
-        let head_sha = match head_sha {
-            Ok(s) => s,
-            Err(_) if head_ref == "HEAD" => {
-                return Err(Error::EmptyChange(
-                    "the repository has no commits yet; commit something first".into(),
-                ))
-            }
-            Err(e) => return Err(e),
-        };
-        let (base_ref, base_at) = base?;
-        // As GitHub does: the change is what the head added since it left the base, so
-        // commits the base gained later do not show up reverted.
-        let merge_base = repo.git(&["merge-base", &base_at, &head_sha]).map_err(|_| {
-            Error::Usage(if spec.base.is_some() {
-                format!(
-                    "{head_ref} has no common history with {base_ref}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
-                )
-            } else {
-                format!("HEAD has no common history with {base_ref}; pass --base REF")
-            })
-        })?;
-        let base_sha = merge_base.trim().to_string();
+        let (head_sha, base_ref, base_sha) = resolve_range(&repo, spec, &head_ref)?;
         // The commits, the diff and the remote's name, each its own git process, at once.
         let diff_args = if spec.uncommitted {
             [&DIFF_ARGS[..], &[&base_sha, "--"]].concat()
@@ -431,6 +399,48 @@ impl crate::tree_guard::HeadTree for Change {
     fn prefetch(&self, paths: &[String]) {
         self.head.prefetch(paths)
     }
+}
+
+/// The head's SHA, the base's name and the merge base of the two: what `spec` asks to review.
+fn resolve_range(
+    repo: &Repo,
+    spec: &RangeSpec,
+    head_ref: &str,
+) -> Result<(String, String, String)> {
+    // The head and the base (or the default branch) do not depend on each other: asked at
+    // once. The base is its name and what to find the merge base with.
+    let (head_sha, base) = std::thread::scope(|s| {
+        let base = s.spawn(|| match &spec.base {
+            Some(b) => repo.resolve(b).map(|sha| (b.clone(), sha)),
+            None => repo.default_branch().map(|branch| (branch.clone(), branch)),
+        });
+        let head = repo.resolve(head_ref);
+        let base = base.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (head, base)
+    });
+    let head_sha = match head_sha {
+        Ok(s) => s,
+        Err(_) if head_ref == "HEAD" => {
+            return Err(Error::EmptyChange(
+                "the repository has no commits yet; commit something first".into(),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    let (base_ref, base_at) = base?;
+    // As GitHub does: the change is what the head added since it left the base, so
+    // commits the base gained later do not show up reverted.
+    let merge_base = repo.git(&["merge-base", &base_at, &head_sha]).map_err(|_| {
+        Error::Usage(if spec.base.is_some() {
+            format!(
+                "{head_ref} has no common history with {base_ref}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
+            )
+        } else {
+            format!("HEAD has no common history with {base_ref}; pass --base REF")
+        })
+    })?;
+    let base_sha = merge_base.trim().to_string();
+    Ok((head_sha, base_ref, base_sha))
 }
 
 /// The range's commits, oldest first, with the paths each touched (a tree comparison, no
