@@ -164,6 +164,8 @@ pub struct Change {
     pub base_sha: String,
     pub head_ref: String,
     pub head_sha: String,
+    /// The branch checked out, when the head was given as `HEAD` and it is on one.
+    pub head_branch: Option<String>,
     pub uncommitted: bool,
     pub commits: Vec<Commit>,
     pub diff_text: String,
@@ -218,56 +220,14 @@ impl Change {
             ));
         }
         let head_ref = spec.head.clone().unwrap_or_else(|| "HEAD".to_string());
-        // The head and the default branch do not depend on each other: asked at once.
-        let (head_sha, default_branch) = std::thread::scope(|s| {
-            let branch = spec
-                .base
-                .is_none()
-                .then(|| s.spawn(|| repo.default_branch()));
-            let head = repo.resolve(&head_ref);
-            (
-                head,
-                branch.map(|b| b.join().unwrap_or(Err(Error::NoDefaultBranch))),
-            )
-        });
-        let head_sha = match head_sha {
-            Ok(s) => s,
-            Err(_) if head_ref == "HEAD" => {
-                return Err(Error::EmptyChange(
-                    "the repository has no commits yet; commit something first".into(),
-                ))
-            }
-            Err(e) => return Err(e),
-        };
-        let (base_ref, base_sha) = match (&spec.base, default_branch) {
-            // As GitHub does: the change is what the head added since it left the base, so
-            // commits the base gained later do not show up reverted.
-            (Some(b), _) => {
-                let sha = repo.resolve(b)?;
-                let mb = repo.git(&["merge-base", &sha, &head_sha]).map_err(|_| {
-                    Error::Usage(format!(
-                        "{head_ref} has no common history with {b}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
-                    ))
-                })?;
-                (b.clone(), mb.trim().to_string())
-            }
-            (None, branch) => {
-                let branch = branch.unwrap_or(Err(Error::NoDefaultBranch))?;
-                let mb = repo.git(&["merge-base", &branch, &head_sha]).map_err(|_| {
-                    Error::Usage(format!(
-                        "HEAD has no common history with {branch}; pass --base REF"
-                    ))
-                })?;
-                (branch, mb.trim().to_string())
-            }
-        };
+        let (head_sha, base_ref, base_sha) = resolve_range(&repo, spec, &head_ref)?;
         // The commits, the diff and the remote's name, each its own git process, at once.
         let diff_args = if spec.uncommitted {
             [&DIFF_ARGS[..], &[&base_sha, "--"]].concat()
         } else {
             [&DIFF_ARGS[..], &[&base_sha, &head_sha, "--"]].concat()
         };
-        let (commits, diff_text, repo_name) = std::thread::scope(|s| {
+        let (commits, diff_text, repo_name, head_branch) = std::thread::scope(|s| {
             let commits = s.spawn(|| {
                 if base_sha == head_sha {
                     Ok(Vec::new())
@@ -276,13 +236,23 @@ impl Change {
                 }
             });
             let name = s.spawn(|| repo_display_name(&repo));
+            let branch = s.spawn(|| {
+                (head_ref == "HEAD")
+                    .then(|| repo.git(&["symbolic-ref", "--short", "-q", "HEAD"]).ok())
+                    .flatten()
+                    .map(|b| b.trim().to_string())
+                    .filter(|b| !b.is_empty())
+            });
             let diff = repo.git(&diff_args);
-            let join_failed = || Error::Usage("a git reader thread panicked".into());
-            (
-                commits.join().unwrap_or_else(|_| Err(join_failed())),
-                diff,
-                name.join().unwrap_or_else(|_| "repository".into()),
-            )
+            // A panic in a reader stays a panic, as if it had run on this thread.
+            let commits = commits
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let name = name.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let branch = branch
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (commits, diff, name, branch)
         });
         let (mut commits, diff_text) = (commits?, diff_text?);
         if diff_text.trim().is_empty() {
@@ -313,6 +283,7 @@ impl Change {
             base_sha,
             head_ref,
             head_sha,
+            head_branch,
             uncommitted: spec.uncommitted,
             commits,
             diff_text,
@@ -395,6 +366,16 @@ impl Change {
         }
     }
 
+    /// Reads the instruction files ahead when they come from the head (whose reads are
+    /// cached), so a caller can do it alongside other work; [`Self::instruction_texts`]
+    /// then finds them read.
+    pub fn prefetch_instructions(&self, names: &[&str]) {
+        if self.instructions_at.is_none() {
+            let paths: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            self.head.prefetch(&paths);
+        }
+    }
+
     /// Replaces the diff (e.g. with the one GitHub serves for a PR).
     pub fn set_diff(&mut self, text: String) {
         self.files = crate::diff::parse(&text);
@@ -422,6 +403,48 @@ impl crate::tree_guard::HeadTree for Change {
     fn prefetch(&self, paths: &[String]) {
         self.head.prefetch(paths)
     }
+}
+
+/// The head's SHA, the base's name and the merge base of the two: what `spec` asks to review.
+fn resolve_range(
+    repo: &Repo,
+    spec: &RangeSpec,
+    head_ref: &str,
+) -> Result<(String, String, String)> {
+    // The head and the base (or the default branch) do not depend on each other: asked at
+    // once. The base is its name and what to find the merge base with.
+    let (head_sha, base) = std::thread::scope(|s| {
+        let base = s.spawn(|| match &spec.base {
+            Some(b) => repo.resolve(b).map(|sha| (b.clone(), sha)),
+            None => repo.default_branch().map(|branch| (branch.clone(), branch)),
+        });
+        let head = repo.resolve(head_ref);
+        let base = base.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (head, base)
+    });
+    let head_sha = match head_sha {
+        Ok(s) => s,
+        Err(_) if head_ref == "HEAD" => {
+            return Err(Error::EmptyChange(
+                "the repository has no commits yet; commit something first".into(),
+            ))
+        }
+        Err(e) => return Err(e),
+    };
+    let (base_ref, base_at) = base?;
+    // As GitHub does: the change is what the head added since it left the base, so
+    // commits the base gained later do not show up reverted.
+    let merge_base = repo.git(&["merge-base", &base_at, &head_sha]).map_err(|_| {
+        Error::Usage(if spec.base.is_some() {
+            format!(
+                "{head_ref} has no common history with {base_ref}, so there is no merge base to diff from; pick a --base that {head_ref} branched from"
+            )
+        } else {
+            format!("HEAD has no common history with {base_ref}; pass --base REF")
+        })
+    })?;
+    let base_sha = merge_base.trim().to_string();
+    Ok((head_sha, base_ref, base_sha))
 }
 
 /// The range's commits, oldest first, with the paths each touched (a tree comparison, no

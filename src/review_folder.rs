@@ -34,12 +34,8 @@ pub fn subject(change: &Change) -> Subject {
         },
         None => {
             let branch = if change.head_ref == "HEAD" {
-                change
-                    .repo
-                    .git(&["symbolic-ref", "--short", "-q", "HEAD"])
-                    .ok()
-                    .map(|b| b.trim().to_string())
-                    .filter(|b| !b.is_empty())
+                // Read with the range ([`Change::local`]), alongside its other git commands.
+                change.head_branch.clone()
             } else {
                 Some(change.head_ref.clone())
             };

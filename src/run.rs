@@ -81,12 +81,26 @@ pub async fn review(args: ReviewArgs) -> Result<Outcome> {
         Some(p) => absolute(p),
         None => change.repo.root.join(".deep-review").join("reviews"),
     };
-    if out_root.starts_with(change.repo.root.join(".deep-review")) {
-        change.repo.ensure_excluded()?;
-    }
     let subject = crate::review_folder::subject(&change);
     let suffix = format!("local-{}", change.short_head());
-    let plan = match choose_round(&change, &out_root, &subject.key, &suffix, &args.run) {
+    // Keeping the reviews out of `git status` (a git process) and finding the previous round
+    // (files) do not depend on each other: done at once.
+    let (excluded, plan) = std::thread::scope(|s| {
+        let excluded = s.spawn(|| {
+            if out_root.starts_with(change.repo.root.join(".deep-review")) {
+                change.repo.ensure_excluded()
+            } else {
+                Ok(())
+            }
+        });
+        let plan = choose_round(&change, &out_root, &subject.key, &suffix, &args.run);
+        let excluded = excluded
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (excluded, plan)
+    });
+    excluded?;
+    let plan = match plan {
         Some(plan) => plan,
         None => return Ok(skipped()),
     };
@@ -202,6 +216,14 @@ pub async fn execute(
     started: Instant,
 ) -> Result<(Review, Vec<AgentRun>, bool)> {
     let (round_dir, review_dir, id) = (&folder.round_dir, &folder.review_dir, &folder.id);
+    // The notes (at the base) and the instruction files (at the head) are read at once.
+    let memory = std::thread::scope(|s| {
+        let memory = s.spawn(|| crate::context::for_brief(&change));
+        change.prefetch_instructions(prompt::INSTRUCTION_FILES);
+        memory
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
     let info = prompt::ChangeInfo {
         title: change.pr.as_ref().map(|p| p.title.clone()),
         body: change
@@ -210,7 +232,7 @@ pub async fn execute(
             .and_then(|p| p.body.clone())
             .filter(|b| !b.trim().is_empty()),
         // The notes as committed at the base, never the head's (see context::store).
-        memory: crate::context::for_brief(&change),
+        memory,
         round: plan.brief(),
     };
     // Masked before any agent sees it: a secret in the diff does not travel to a model vendor.

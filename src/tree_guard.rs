@@ -122,10 +122,14 @@ impl ReviewedTree {
                     .map(|(c, path)| {
                         let rel = c?;
                         let path = path.as_deref().unwrap_or_default();
-                        // Not listed: missing, or a folder that another path's listing
-                        // walked into instead of naming; asked on its own.
+                        // Not listed: missing, or a folder that the listing walked into
+                        // for another path under it instead of naming it (then asked alone).
                         let Some((mode, object)) = modes.get(path) else {
-                            return self.read_blob(sha, &rel);
+                            let prefix = format!("{path}/");
+                            if wanted.iter().any(|w| w.starts_with(&prefix)) {
+                                return self.read_blob(sha, &rel);
+                            }
+                            return Err(Refusal::Missing);
                         };
                         if !matches!(mode.as_str(), "100644" | "100755") {
                             return Err(refusal_for_mode(mode, path));
@@ -691,6 +695,9 @@ mod tests {
             "linkdir/a.rs",
             "src",
             "src/missing.rs",
+            "linkdir",
+            "src/deep",
+            "src/deep/none.rs",
             "secret.env",
             ".git/config",
             "../outside",

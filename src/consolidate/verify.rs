@@ -47,13 +47,14 @@ pub(super) fn verify_findings<'a>(
         tree.prefetch(&cited);
     }
     let mut items = Vec::new();
+    let mut excerpts = Excerpts::new();
     for run in answered {
         let Some(answer) = &run.answer else { continue };
         for (index, f) in answer.findings.iter().enumerate() {
             let locations: Vec<VerifiedLocation> = f
                 .locations
                 .iter()
-                .map(|l| verify(l, tree, window))
+                .map(|l| verify_with(l, tree, window, &mut excerpts))
                 .collect();
             let unverifiable =
                 tree.is_some() && !locations.is_empty() && locations.iter().all(|l| !l.verified);
@@ -113,8 +114,22 @@ pub(super) fn clean_path(p: &str) -> String {
     p.to_string()
 }
 
+/// Excerpts already cut (and masked), by path and cited lines: agents cite the same lines
+/// over and over, and masking an excerpt scans the lines above it for a private key's block.
+type Excerpts = std::collections::HashMap<(String, u32, u32), Excerpt>;
+
 /// Checks one citation against the head tree.
 pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> VerifiedLocation {
+    verify_with(loc, tree, window, &mut Excerpts::new())
+}
+
+/// [`verify`], reusing the excerpts cut for earlier citations.
+fn verify_with(
+    loc: &Location,
+    tree: Option<&dyn HeadTree>,
+    window: u32,
+    excerpts: &mut Excerpts,
+) -> VerifiedLocation {
     let mut out = VerifiedLocation {
         path: clean_path(&loc.path),
         start_line: loc.start_line,
@@ -155,7 +170,10 @@ pub fn verify(loc: &Location, tree: Option<&dyn HeadTree>, window: u32) -> Verif
         }
     }
     out.verified = true;
-    out.excerpt = Some(excerpt(&lines, out.start_line, out.end_line));
+    let cut = excerpts
+        .entry((out.path.clone(), out.start_line, out.end_line))
+        .or_insert_with(|| excerpt(&lines, out.start_line, out.end_line));
+    out.excerpt = Some(cut.clone());
     out
 }
 

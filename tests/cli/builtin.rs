@@ -146,3 +146,39 @@ fn commit_structure_feeds_the_commits_assessment() {
         .count();
     assert_eq!(long, 2, "{titles:?}");
 }
+
+/// Lines changed per commit, counted only for commits without a body: from `git show
+/// --numstat` in a range of several commits, from the range's own diff for one commit.
+#[test]
+fn commits_without_a_body_are_measured_in_one_commit_and_in_many() {
+    let lines =
+        |n: usize, tag: &str| -> String { (0..n).map(|i| format!("{tag} {i}\n")).collect() };
+    let titles = |repo: &Repo| -> Vec<String> {
+        let out = repo.run(&["review", "--agents", "builtin", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["title"].as_str().unwrap().to_string())
+            .filter(|t| t.contains("has no body"))
+            .collect()
+    };
+    let one = Repo::with_base(&[("a.txt", "a\n")]);
+    one.write("big.txt", &lines(40, "big"));
+    one.commit("Add the big file");
+    assert_eq!(titles(&one).len(), 1, "{:?}", titles(&one));
+
+    let many = Repo::with_base(&[("a.txt", "a\n")]);
+    many.write("big.txt", &lines(40, "big"));
+    many.commit("Add the big file");
+    many.write("small.txt", &lines(5, "small"));
+    many.commit("Add the small file");
+    many.write("explained.txt", &lines(100, "explained"));
+    many.commit("Add the explained file\n\nIt is explained here.");
+    let sha = many.git(&["rev-parse", "--short=8", "HEAD~2"]);
+    assert_eq!(
+        titles(&many),
+        vec![format!("Commit {} has no body", sha.trim())]
+    );
+}

@@ -17,7 +17,7 @@ const RENAMED: usize = 5;
 /// Lines of a base source file, and where the change inserts a block into it.
 const SOURCE_LINES: usize = 200;
 const INSERT_AT: [usize; 6] = [15, 45, 75, 105, 135, 165];
-const BLOCK: usize = 40;
+const BLOCK: usize = 33;
 
 /// Runs git in `dir` with a fixed identity; panics with git's message when it fails.
 pub fn git(dir: &Path, args: &[&str]) -> String {
