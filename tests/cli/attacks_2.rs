@@ -530,3 +530,78 @@ fn a_pr_cannot_choose_the_main_language_that_decides_what_the_brief_shows() {
         "the Go change is not in the diff shown"
     );
 }
+
+/// Runs scripts/install-deep-review.sh with `base` as the releases' address and only `bin` on
+/// PATH (plus the few tools the script needs before it downloads).
+fn install_script_with(bin: &std::path::Path, base: &str) -> std::process::Output {
+    for tool in ["mktemp", "rm", "uname", "cat"] {
+        let real = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(tool))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no {tool} in /usr/bin or /bin"));
+        let _ = std::os::unix::fs::symlink(real, bin.join(tool));
+    }
+    std::process::Command::new("/bin/sh")
+        .arg(format!(
+            "{}/scripts/install-deep-review.sh",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args(["--version", "9.9.9"])
+        .env("PATH", bin)
+        .env("DEEP_REVIEW_BASE_URL", base)
+        .env("DEEP_REVIEW_TARGET", "x86_64-unknown-linux-musl")
+        .env("DEEP_REVIEW_INSTALL_DIR", bin.join("install"))
+        .output()
+        .unwrap()
+}
+
+/// The install script fetches a binary it then runs: from an https address, a redirect to
+/// plain http (a network attacker's downgrade) must not be followed. curl and wget are told
+/// to speak https only, for the first request and every redirect.
+#[test]
+fn the_install_script_follows_no_redirect_from_https_to_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = dir.path().join("args");
+    for fetcher in ["curl", "wget"] {
+        let bin = dir.path().join(format!("bin-{fetcher}"));
+        std::fs::create_dir(&bin).unwrap();
+        script(
+            &bin,
+            fetcher,
+            &format!(
+                "for a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nexit 1",
+                args.display()
+            ),
+        );
+        let out = install_script_with(&bin, "https://releases.example.invalid/r");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("could not download https://releases.example.invalid/r/"),
+            "{}",
+            stderr(&out)
+        );
+        let called = std::fs::read_to_string(&args).unwrap();
+        let lines: Vec<&str> = called.lines().collect();
+        let https_only: &[&[&str]] = match fetcher {
+            "curl" => &[&["--proto", "=https"], &["--proto-redir", "=https"]],
+            _ => &[&["--https-only"]],
+        };
+        for flag in https_only {
+            assert!(
+                lines.windows(flag.len()).any(|w| w == *flag),
+                "{fetcher} called without {flag:?}: {called}"
+            );
+        }
+        // An http address (the tests' 127.0.0.1 server) is fetched as given.
+        let out = install_script_with(&bin, "http://127.0.0.1:9/r");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let called = std::fs::read_to_string(&args).unwrap();
+        assert!(
+            called.contains("http://127.0.0.1:9/r/download/v9.9.9/")
+                && !called.contains("--https-only")
+                && !called.contains("--proto"),
+            "{called}"
+        );
+    }
+}
