@@ -605,3 +605,26 @@ fn the_install_script_follows_no_redirect_from_https_to_http() {
         );
     }
 }
+
+/// `config show` is pasted into issues and chat: a `base_url` carrying credentials in its
+/// userinfo (`https://user:pass@host/v1`) must show the host, not the user name or password.
+#[test]
+fn config_show_does_not_print_the_credentials_in_a_base_url() {
+    let repo = Repo::with_base(&[("a.txt", "a\n")]);
+    repo.write(
+        ".deep-review.toml",
+        "[agents.proxy]\nkind = \"openai\"\nmodel = \"m\"\nbase_url = \"https://alice:hunter2hunter2@llm.example.net/v1\"\n\n[agents.other]\nkind = \"anthropic\"\nmodel = \"m\"\nbase_url = \"http://ghp_0123456789abcdefghijABCDEFGHIJklmnopqr@127.0.0.1:9/v1\"\n",
+    );
+    let out = crate::terminal::run_env(repo.path(), &["config", "show"], &[], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("| agents.proxy.base_url | https://")
+            && text.contains("@llm.example.net/v1 |")
+            && text.contains("@127.0.0.1:9/v1 |"),
+        "{text}"
+    );
+    for secret in ["alice", "hunter2", "0123456789abcdef"] {
+        assert!(!text.contains(secret), "{secret} printed: {text}");
+    }
+}
