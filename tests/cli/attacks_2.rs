@@ -628,3 +628,47 @@ fn config_show_does_not_print_the_credentials_in_a_base_url() {
         assert!(!text.contains(secret), "{secret} printed: {text}");
     }
 }
+
+/// A `pre-push` that is a symlink (dangling, or to a file elsewhere) must not be written
+/// through: `hook install` would create or overwrite the link's target, a file outside the
+/// hooks folder that the user never named. It refuses, says what to do, and writes nothing.
+#[test]
+fn hook_install_never_writes_through_a_symlinked_hook() {
+    let repo = Repo::with_base(&[("app.py", "def main():\n    return 1\n")]);
+    let hooks = repo.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("created-by-the-hook");
+    std::os::unix::fs::symlink(&target, hooks.join("pre-push")).unwrap();
+    for args in [
+        &["hook", "install", "--agents", "builtin"][..],
+        &["hook", "install", "--force", "--agents", "builtin"][..],
+    ] {
+        let out = crate::terminal::run_env(repo.path(), args, &[], None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is a symlink") && stderr(&out).contains("remove the link"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!target.exists(), "{args:?} wrote through the link");
+        assert!(std::fs::symlink_metadata(hooks.join("pre-push"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(!hooks.join("pre-push.deep-review-backup").exists());
+    }
+    // A link to an existing file: the file is left as it was.
+    std::fs::write(&target, "#!/bin/sh\necho kept\n").unwrap();
+    let out = crate::terminal::run_env(
+        repo.path(),
+        &["hook", "install", "--force", "--agents", "builtin"],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "#!/bin/sh\necho kept\n"
+    );
+}
