@@ -672,3 +672,58 @@ fn hook_install_never_writes_through_a_symlinked_hook() {
         "#!/bin/sh\necho kept\n"
     );
 }
+
+/// When GitHub refuses a batch, the comments are probed with pending reviews, each deleted at
+/// once. A DELETE lost to the network must not end the run with nothing posted, nor leave a
+/// second pending review behind: it is retried once; should that fail too, probing stops (no
+/// further pending review is created), the review still goes out, and stderr names the
+/// pending review left and how to delete it.
+#[test]
+fn a_pending_review_that_cannot_be_deleted_loses_no_review_and_makes_no_second_one() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    for failing in [1, 2] {
+        let lines = [1u32, 2, 3, 4, 5, 6, 27, 28, 29, 30, 31, 32];
+        let findings = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| finding(i + 1, "suggestion", *l, *l))
+            .collect();
+        let s = saved(findings);
+        s.github.with(|st| {
+            st.reject_lines = vec![("src/long.rs".into(), 28)];
+            st.fail_review_deletes = failing;
+        });
+        let out = s.publish(&[], "test-token", &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{failing} failed: {err}");
+        let (reviews, log) = s.github.with(|st| (st.reviews.clone(), st.log.clone()));
+        let state = |want: &str| reviews.iter().filter(|r| r["state"] == want).count();
+        assert_eq!(state("COMMENTED"), 1, "the review was posted: {reviews:#?}");
+        let posts = |l: &&String| l.as_str() == "POST /repos/acme/long/pulls/7/reviews";
+        if failing == 1 {
+            // The retry deleted it: probing went on as usual.
+            assert_eq!(state("PENDING"), 0, "{reviews:#?}");
+            let body = reviews[0]["body"].as_str().unwrap();
+            assert!(body.contains("`src/long.rs:28`"), "{body}");
+            assert!(log.iter().filter(posts).count() > 3, "{log:#?}");
+        } else {
+            assert_eq!(
+                state("PENDING"),
+                1,
+                "one pending review, not two: {reviews:#?}"
+            );
+            let pending = reviews.iter().find(|r| r["state"] == "PENDING").unwrap();
+            let id = pending["id"].to_string();
+            // The refused batch, the one probe, the review: nothing probed after the loss.
+            assert_eq!(log.iter().filter(posts).count(), 3, "{log:#?}");
+            assert!(
+                err.contains(&format!("pending review {id}"))
+                    && err.contains(&format!(
+                        "gh api -X DELETE repos/acme/long/pulls/7/reviews/{id}"
+                    )),
+                "{err}"
+            );
+        }
+    }
+}
