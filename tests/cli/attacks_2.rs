@@ -727,3 +727,74 @@ fn a_pending_review_that_cannot_be_deleted_loses_no_review_and_makes_no_second_o
         }
     }
 }
+
+/// `text` without its fenced code blocks (a line opening with three or more backticks up to
+/// the next such line), where GitHub mentions no one.
+fn outside_fences_md(text: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            open = !open;
+        } else if !open {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A mention GitHub would notify: `@` at a word's start, then a user or team name.
+fn notifying_mentions(text: &str) -> Vec<String> {
+    regex::Regex::new(r"(?:^|[^A-Za-z0-9_])(@[A-Za-z0-9][A-Za-z0-9-]*(?:/[A-Za-z0-9_-]+)?)")
+        .unwrap()
+        .captures_iter(&outside_code_spans(&outside_fences_md(text)))
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// Findings and the summary are the agents' text, and a prompt-injected agent can write
+/// `@acme/security-team` or `@alice` in them: posted as the bot, that would notify people.
+/// The posted bodies mention no one, while a code block in a finding's body (`@decorator`)
+/// is posted byte for byte.
+#[test]
+fn agent_text_posted_on_github_mentions_no_one() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    let s = saved(vec![finding(1, "important", 2, 2)]);
+    let mut review = s.review();
+    let code = "```python\n@decorator\ndef f(): ...  # @alice\n```";
+    review["summary"] = serde_json::json!("Escalate to @acme/security-team and @alice.");
+    review["verdict_rationale"] = serde_json::json!("(@alice) decides.");
+    let f = &mut review["findings"][0];
+    f["title"] = serde_json::json!("Ping @acme/security-team now");
+    f["body"] = serde_json::json!(format!(
+        "Ask @alice, cc:@bob; mail a@b.example stays; `@inline` is code.\n\n{code}\n"
+    ));
+    f["fix"] = serde_json::json!("**@alice** should fix it.");
+    s.set_review(&review);
+    let out = s.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (reviews, comments) = s
+        .github
+        .with(|st| (st.reviews.clone(), st.comments.clone()));
+    let bodies: Vec<String> = reviews
+        .iter()
+        .chain(&comments)
+        .map(|v| v["body"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:#?}");
+    for body in &bodies {
+        assert_eq!(notifying_mentions(body), Vec::<String>::new(), "{body}");
+        assert!(
+            body.contains("security-team"),
+            "the text is still there: {body}"
+        );
+    }
+    let inline = comments[0]["body"].as_str().unwrap();
+    assert!(inline.contains(code), "the code block changed: {inline}");
+    assert!(
+        inline.contains("`@inline`") && inline.contains("a@b.example"),
+        "{inline}"
+    );
+}
