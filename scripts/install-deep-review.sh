@@ -86,11 +86,26 @@ fi
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t deep-review)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# From an https address, neither the first request nor any redirect may fall back to plain
+# http (a downgrade would let the network swap the binary and its checksum).
+case $base_url in
+  https://*) https_only=1 ;;
+  *) https_only= ;;
+esac
+
 fetch() {
   if command -v curl >/dev/null 2>&1; then
-    curl --fail --silent --show-error --location --retry 3 --output "$2" "$1"
+    if [ -n "$https_only" ]; then
+      curl --proto '=https' --proto-redir '=https' --fail --silent --show-error --location --retry 3 --output "$2" "$1"
+    else
+      curl --fail --silent --show-error --location --retry 3 --output "$2" "$1"
+    fi
   elif command -v wget >/dev/null 2>&1; then
-    wget --quiet --tries=3 --output-document="$2" "$1"
+    if [ -n "$https_only" ]; then
+      wget --https-only --quiet --tries=3 --output-document="$2" "$1"
+    else
+      wget --quiet --tries=3 --output-document="$2" "$1"
+    fi
   else
     die "neither curl nor wget is installed; install one of them"
   fi

@@ -83,6 +83,7 @@ fn install(
             "--agents: `{bad}` is not an agent name (letters, digits, `-` and `_`)"
         )));
     }
+    refuse_symlink(hook)?;
     let mut backed_up = None;
     match std::fs::read_to_string(hook) {
         Ok(text) if !is_ours(&text) => {
@@ -114,8 +115,7 @@ fn install(
     }
     let exe = std::env::current_exe().ok();
     let text = script(exe.as_deref(), &agents.join(","), fail_on);
-    std::fs::write(hook, text).map_err(|e| Error::io("write", hook, e))?;
-    make_executable(hook)?;
+    write_new(hook, &text)?;
     let mut msg = format!(
         "installed {}: before each push it reviews the commits pushed with {}, and prints the review; ",
         hook.display(),
@@ -133,6 +133,46 @@ fn install(
     }
     crate::progress::log(&msg);
     Ok(String::new())
+}
+
+/// A `pre-push` that is a symlink is never written through (that would create or overwrite
+/// the link's target, a file the user never named): the user decides what becomes of it.
+fn refuse_symlink(hook: &Path) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(hook) else {
+        return Ok(());
+    };
+    if !meta.file_type().is_symlink() {
+        return Ok(());
+    }
+    let to = std::fs::read_link(hook)
+        .map(|t| t.display().to_string())
+        .unwrap_or_else(|_| "?".into());
+    Err(Error::Usage(format!(
+        "{} is a symlink (to {to}); deep-review does not write through it, so nothing was changed. To install, remove the link (`rm {}`) and install again, or call `deep-review review` from the hook it points to",
+        hook.display(),
+        hook.display()
+    )))
+}
+
+/// Writes the hook as a new file beside it and renames it into place: whatever `hook` is by
+/// then (a symlink swapped in since the check), it is replaced, never written through.
+fn write_new(hook: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let tmp = hook.with_file_name(format!(".pre-push.deep-review-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    // `create_new` follows no symlink: a link put at `tmp` makes it fail.
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::io("write", &tmp, e))
+        .and_then(|()| make_executable(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, hook).map_err(|e| Error::io("write", hook, e)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn uninstall(hook: &Path) -> Result<String> {

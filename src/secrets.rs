@@ -8,6 +8,7 @@
 //! lines (its BEGIN and END lines are kept, so a reader still sees what it was).
 
 mod pem;
+mod url;
 
 use pem::mask_key_blocks;
 pub use pem::KeyBlock;
@@ -15,6 +16,7 @@ use pem::MAX_KEY_LINES;
 use regex::Regex;
 use std::borrow::Cow;
 use std::sync::OnceLock;
+pub use url::mask_url_userinfo;
 
 /// One kind of credential and how to recognise it.
 struct Pattern {

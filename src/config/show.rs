@@ -220,7 +220,9 @@ fn agent_rows(t: &mut Table, cfg: &super::Config, files: &Files, flags: &Overrid
         }
         if a.kind.is_http() {
             use crate::agent::http::settings;
-            t.row(&key("base_url"), settings::base_url(a), &defined_by);
+            let url = settings::base_url(a);
+            let shown = crate::secrets::mask(&crate::secrets::mask_url_userinfo(&url)).into_owned();
+            t.row(&key("base_url"), shown, &defined_by);
             let var = settings::key_env(a);
             let set = std::env::var(&var).is_ok_and(|v| !v.trim().is_empty());
             t.row(

@@ -3,6 +3,7 @@
 
 use super::existing::finding_marker;
 use super::existing::SUMMARY_MARKER;
+use super::mentions::quiet;
 use super::threads::HeldBack;
 use crate::report;
 use crate::review::ConsolidatedFinding;
@@ -73,11 +74,11 @@ pub fn inline_body(
         "**{} · {}: {}**\n\n{}\n",
         f.id,
         f.severity.title(),
-        f.title.trim(),
-        f.body.trim()
+        quiet(f.title.trim()),
+        quiet(f.body.trim())
     );
     if let Some(fix) = &f.fix {
-        b.push_str(&format!("\n**Fix:** {}\n", fix.trim()));
+        b.push_str(&format!("\n**Fix:** {}\n", quiet(fix.trim())));
     }
     match (suggestion, &f.replacement) {
         (Suggestion::Committable, Some(rep)) => {
@@ -95,8 +96,8 @@ pub fn inline_body(
     }
     b.push_str(&format!(
         "\n<sub>Found by {}. {}</sub>\n{}",
-        who.join(", "),
-        f.calibration.trim(),
+        quiet(&who.join(", ")),
+        quiet(f.calibration.trim()),
         finding_marker(fp)
     ));
     b
@@ -109,8 +110,8 @@ pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -
         "{SUMMARY_MARKER}\n## deep-review: {}\n\n",
         r.verdict_title()
     );
-    b.push_str(&format!("{}\n\n", r.verdict_rationale.trim()));
-    b.push_str(r.summary.trim());
+    b.push_str(&format!("{}\n\n", quiet(r.verdict_rationale.trim())));
+    b.push_str(&quiet(r.summary.trim()));
     b.push_str("\n\n");
     let reported: Vec<&ConsolidatedFinding> = r
         .reported()
@@ -130,8 +131,8 @@ pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -
             b.push_str(&format!(
                 "| **{}** | {} | {place} | {} |\n",
                 f.id,
-                f.title.replace('|', "\\|"),
-                f.agents().join(", ")
+                quiet(&f.title.replace('|', "\\|")),
+                quiet(&f.agents().join(", "))
             ));
         }
         b.push('\n');
@@ -147,8 +148,8 @@ pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -
                 "**{} · {}: {}**\n\n{}\n\n",
                 f.id,
                 f.severity.title(),
-                f.title.trim(),
-                f.body.trim()
+                quiet(f.title.trim()),
+                quiet(f.body.trim())
             ));
         }
     }
@@ -162,7 +163,7 @@ pub fn summary_body(r: &Review, not_inline: &[String], held_back: &[HeldBack]) -
             b.push_str(&format!(
                 "- **{}** {} — dismissed by `{}` with {how} in [its thread]({})\n",
                 h.finding,
-                h.title.trim().replace('\n', " "),
+                quiet(&h.title.trim().replace('\n', " ")),
                 h.by.replace('`', "'"),
                 h.url
             ));

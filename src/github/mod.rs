@@ -20,6 +20,7 @@ mod command;
 pub mod existing;
 mod fetch;
 pub mod markdown;
+mod mentions;
 pub mod plan;
 mod post;
 mod probe;

@@ -53,7 +53,8 @@ pub async fn placeable(
 enum Probe {
     Placed,
     Refused,
-    /// Probing cannot go on (a pending review already there, one that could not be deleted).
+    /// Probing cannot go on (a pending review already there, one that could not be deleted,
+    /// even retried).
     Impossible(String),
 }
 
@@ -91,13 +92,25 @@ async fn probe(
     let Some(id) = v["id"].as_u64() else {
         return Ok(Probe::Impossible("GitHub named no pending review".into()));
     };
-    let (status, _) = client
-        .delete(&format!("{reviews_path}/{id}"), "delete the pending review")
-        .await?;
-    if !(200..300).contains(&status) {
-        return Ok(Probe::Impossible(format!(
-            "deleting pending review {id} was answered {status}; delete it on the PR page"
-        )));
+    delete(client, &format!("{reviews_path}/{id}"), id).await
+}
+
+/// Deletes pending review `id`, retrying once. When it stays, probing stops (GitHub allows one
+/// pending review, and ours would refuse the next probe) and the message names it and how to
+/// delete it; the review itself still goes out.
+async fn delete(client: &Client, path: &str, id: u64) -> Result<Probe> {
+    let mut why = String::new();
+    for attempt in 0..2 {
+        match client.delete(path, "delete the pending review").await {
+            Ok((status, _)) if (200..300).contains(&status) => return Ok(Probe::Placed),
+            // The first DELETE was carried out and only its answer was lost.
+            Ok((404, _)) if attempt > 0 => return Ok(Probe::Placed),
+            Ok((status, _)) => why = format!("answered {status}"),
+            Err(e) => why = e.to_string(),
+        }
     }
-    Ok(Probe::Placed)
+    let at = path.trim_start_matches('/');
+    Ok(Probe::Impossible(format!(
+        "pending review {id} could not be deleted ({why}); it stays on the PR, seen only by the token's account, and GitHub refuses another pending review from it until it is gone: delete it on the PR page or with `gh api -X DELETE {at}`"
+    )))
 }

@@ -530,3 +530,271 @@ fn a_pr_cannot_choose_the_main_language_that_decides_what_the_brief_shows() {
         "the Go change is not in the diff shown"
     );
 }
+
+/// Runs scripts/install-deep-review.sh with `base` as the releases' address and only `bin` on
+/// PATH (plus the few tools the script needs before it downloads).
+fn install_script_with(bin: &std::path::Path, base: &str) -> std::process::Output {
+    for tool in ["mktemp", "rm", "uname", "cat"] {
+        let real = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| std::path::Path::new(d).join(tool))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("no {tool} in /usr/bin or /bin"));
+        let _ = std::os::unix::fs::symlink(real, bin.join(tool));
+    }
+    std::process::Command::new("/bin/sh")
+        .arg(format!(
+            "{}/scripts/install-deep-review.sh",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args(["--version", "9.9.9"])
+        .env("PATH", bin)
+        .env("DEEP_REVIEW_BASE_URL", base)
+        .env("DEEP_REVIEW_TARGET", "x86_64-unknown-linux-musl")
+        .env("DEEP_REVIEW_INSTALL_DIR", bin.join("install"))
+        .output()
+        .unwrap()
+}
+
+/// The install script fetches a binary it then runs: from an https address, a redirect to
+/// plain http (a network attacker's downgrade) must not be followed. curl and wget are told
+/// to speak https only, for the first request and every redirect.
+#[test]
+fn the_install_script_follows_no_redirect_from_https_to_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = dir.path().join("args");
+    for fetcher in ["curl", "wget"] {
+        let bin = dir.path().join(format!("bin-{fetcher}"));
+        std::fs::create_dir(&bin).unwrap();
+        script(
+            &bin,
+            fetcher,
+            &format!(
+                "for a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\nexit 1",
+                args.display()
+            ),
+        );
+        let out = install_script_with(&bin, "https://releases.example.invalid/r");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("could not download https://releases.example.invalid/r/"),
+            "{}",
+            stderr(&out)
+        );
+        let called = std::fs::read_to_string(&args).unwrap();
+        let lines: Vec<&str> = called.lines().collect();
+        let https_only: &[&[&str]] = match fetcher {
+            "curl" => &[&["--proto", "=https"], &["--proto-redir", "=https"]],
+            _ => &[&["--https-only"]],
+        };
+        for flag in https_only {
+            assert!(
+                lines.windows(flag.len()).any(|w| w == *flag),
+                "{fetcher} called without {flag:?}: {called}"
+            );
+        }
+        // An http address (the tests' 127.0.0.1 server) is fetched as given.
+        let out = install_script_with(&bin, "http://127.0.0.1:9/r");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let called = std::fs::read_to_string(&args).unwrap();
+        assert!(
+            called.contains("http://127.0.0.1:9/r/download/v9.9.9/")
+                && !called.contains("--https-only")
+                && !called.contains("--proto"),
+            "{called}"
+        );
+    }
+}
+
+/// `config show` is pasted into issues and chat: a `base_url` carrying credentials in its
+/// userinfo (`https://user:pass@host/v1`) must show the host, not the user name or password.
+#[test]
+fn config_show_does_not_print_the_credentials_in_a_base_url() {
+    let repo = Repo::with_base(&[("a.txt", "a\n")]);
+    repo.write(
+        ".deep-review.toml",
+        "[agents.proxy]\nkind = \"openai\"\nmodel = \"m\"\nbase_url = \"https://alice:hunter2hunter2@llm.example.net/v1\"\n\n[agents.other]\nkind = \"anthropic\"\nmodel = \"m\"\nbase_url = \"http://ghp_0123456789abcdefghijABCDEFGHIJklmnopqr@127.0.0.1:9/v1\"\n",
+    );
+    let out = crate::terminal::run_env(repo.path(), &["config", "show"], &[], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("| agents.proxy.base_url | https://")
+            && text.contains("@llm.example.net/v1 |")
+            && text.contains("@127.0.0.1:9/v1 |"),
+        "{text}"
+    );
+    for secret in ["alice", "hunter2", "0123456789abcdef"] {
+        assert!(!text.contains(secret), "{secret} printed: {text}");
+    }
+}
+
+/// A `pre-push` that is a symlink (dangling, or to a file elsewhere) must not be written
+/// through: `hook install` would create or overwrite the link's target, a file outside the
+/// hooks folder that the user never named. It refuses, says what to do, and writes nothing.
+#[test]
+fn hook_install_never_writes_through_a_symlinked_hook() {
+    let repo = Repo::with_base(&[("app.py", "def main():\n    return 1\n")]);
+    let hooks = repo.path().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("created-by-the-hook");
+    std::os::unix::fs::symlink(&target, hooks.join("pre-push")).unwrap();
+    for args in [
+        &["hook", "install", "--agents", "builtin"][..],
+        &["hook", "install", "--force", "--agents", "builtin"][..],
+    ] {
+        let out = crate::terminal::run_env(repo.path(), args, &[], None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("is a symlink") && stderr(&out).contains("remove the link"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!target.exists(), "{args:?} wrote through the link");
+        assert!(std::fs::symlink_metadata(hooks.join("pre-push"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(!hooks.join("pre-push.deep-review-backup").exists());
+    }
+    // A link to an existing file: the file is left as it was.
+    std::fs::write(&target, "#!/bin/sh\necho kept\n").unwrap();
+    let out = crate::terminal::run_env(
+        repo.path(),
+        &["hook", "install", "--force", "--agents", "builtin"],
+        &[],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "#!/bin/sh\necho kept\n"
+    );
+}
+
+/// When GitHub refuses a batch, the comments are probed with pending reviews, each deleted at
+/// once. A DELETE lost to the network must not end the run with nothing posted, nor leave a
+/// second pending review behind: it is retried once; should that fail too, probing stops (no
+/// further pending review is created), the review still goes out, and stderr names the
+/// pending review left and how to delete it.
+#[test]
+fn a_pending_review_that_cannot_be_deleted_loses_no_review_and_makes_no_second_one() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    for failing in [1, 2] {
+        let lines = [1u32, 2, 3, 4, 5, 6, 27, 28, 29, 30, 31, 32];
+        let findings = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| finding(i + 1, "suggestion", *l, *l))
+            .collect();
+        let s = saved(findings);
+        s.github.with(|st| {
+            st.reject_lines = vec![("src/long.rs".into(), 28)];
+            st.fail_review_deletes = failing;
+        });
+        let out = s.publish(&[], "test-token", &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{failing} failed: {err}");
+        let (reviews, log) = s.github.with(|st| (st.reviews.clone(), st.log.clone()));
+        let state = |want: &str| reviews.iter().filter(|r| r["state"] == want).count();
+        assert_eq!(state("COMMENTED"), 1, "the review was posted: {reviews:#?}");
+        let posts = |l: &&String| l.as_str() == "POST /repos/acme/long/pulls/7/reviews";
+        if failing == 1 {
+            // The retry deleted it: probing went on as usual.
+            assert_eq!(state("PENDING"), 0, "{reviews:#?}");
+            let body = reviews[0]["body"].as_str().unwrap();
+            assert!(body.contains("`src/long.rs:28`"), "{body}");
+            assert!(log.iter().filter(posts).count() > 3, "{log:#?}");
+        } else {
+            assert_eq!(
+                state("PENDING"),
+                1,
+                "one pending review, not two: {reviews:#?}"
+            );
+            let pending = reviews.iter().find(|r| r["state"] == "PENDING").unwrap();
+            let id = pending["id"].to_string();
+            // The refused batch, the one probe, the review: nothing probed after the loss.
+            assert_eq!(log.iter().filter(posts).count(), 3, "{log:#?}");
+            assert!(
+                err.contains(&format!("pending review {id}"))
+                    && err.contains(&format!(
+                        "gh api -X DELETE repos/acme/long/pulls/7/reviews/{id}"
+                    )),
+                "{err}"
+            );
+        }
+    }
+}
+
+/// `text` without its fenced code blocks (a line opening with three or more backticks up to
+/// the next such line), where GitHub mentions no one.
+fn outside_fences_md(text: &str) -> String {
+    let mut out = String::new();
+    let mut open = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            open = !open;
+        } else if !open {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A mention GitHub would notify: `@` at a word's start, then a user or team name.
+fn notifying_mentions(text: &str) -> Vec<String> {
+    regex::Regex::new(r"(?:^|[^A-Za-z0-9_])(@[A-Za-z0-9][A-Za-z0-9-]*(?:/[A-Za-z0-9_-]+)?)")
+        .unwrap()
+        .captures_iter(&outside_code_spans(&outside_fences_md(text)))
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// Findings and the summary are the agents' text, and a prompt-injected agent can write
+/// `@acme/security-team` or `@alice` in them: posted as the bot, that would notify people.
+/// The posted bodies mention no one, while a code block in a finding's body (`@decorator`)
+/// is posted byte for byte.
+#[test]
+fn agent_text_posted_on_github_mentions_no_one() {
+    use crate::publishing::finding;
+    use crate::publishing::saved;
+    let s = saved(vec![finding(1, "important", 2, 2)]);
+    let mut review = s.review();
+    let code = "```python\n@decorator\ndef f(): ...  # @alice\n```";
+    review["summary"] = serde_json::json!("Escalate to @acme/security-team and @alice.");
+    review["verdict_rationale"] = serde_json::json!("(@alice) decides.");
+    let f = &mut review["findings"][0];
+    f["title"] = serde_json::json!("Ping @acme/security-team now");
+    f["body"] = serde_json::json!(format!(
+        "Ask @alice, cc:@bob; mail a@b.example stays; `@inline` is code.\n\n{code}\n"
+    ));
+    f["fix"] = serde_json::json!("**@alice** should fix it.");
+    s.set_review(&review);
+    let out = s.publish(&[], "test-token", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (reviews, comments) = s
+        .github
+        .with(|st| (st.reviews.clone(), st.comments.clone()));
+    let bodies: Vec<String> = reviews
+        .iter()
+        .chain(&comments)
+        .map(|v| v["body"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:#?}");
+    for body in &bodies {
+        assert_eq!(notifying_mentions(body), Vec::<String>::new(), "{body}");
+        assert!(
+            body.contains("security-team"),
+            "the text is still there: {body}"
+        );
+    }
+    let inline = comments[0]["body"].as_str().unwrap();
+    assert!(inline.contains(code), "the code block changed: {inline}");
+    assert!(
+        inline.contains("`@inline`") && inline.contains("a@b.example"),
+        "{inline}"
+    );
+}

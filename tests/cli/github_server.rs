@@ -1,7 +1,8 @@
 //! A local GitHub REST API on 127.0.0.1 for `deep-review pr` tests: the endpoints deep-review
 //! uses, with GitHub's response shapes, `Link` pagination, the diff media type, reviews and
 //! review comments that persist across runs, and scripted failures (a 422 for comments on
-//! one path, a 403 rate limit with X-RateLimit-Reset, a private repository).
+//! one path, a 403 rate limit with X-RateLimit-Reset, a private repository, a review DELETE
+//! that gets no answer).
 //!
 //! Review comments form threads (a reply names its thread's first comment in
 //! `in_reply_to_id`), carry reactions (the `reactions` summary on each comment, the list at
@@ -52,6 +53,9 @@ pub struct State {
     pub reject_lines: Vec<(String, u64)>,
     /// Answer the next request with a 403 rate limit.
     pub rate_limit_next: bool,
+    /// The next this many `DELETE .../reviews/ID` get no answer (the connection is closed, a
+    /// network error) and delete nothing.
+    pub fail_review_deletes: u32,
     /// Without a token, everything is 404.
     pub private: bool,
     /// "METHOD path" of each request.
@@ -410,6 +414,10 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) -> std::io::Result
     let mut out = stream;
     let mut s = state.lock().expect("lock");
     s.log.push(format!("{method} {path}"));
+    if method == "DELETE" && path.contains("/reviews/") && s.fail_review_deletes > 0 {
+        s.fail_review_deletes -= 1;
+        return Ok(());
+    }
     if s.rate_limit_next {
         s.rate_limit_next = false;
         let reset = std::time::SystemTime::now()
