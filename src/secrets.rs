@@ -187,13 +187,13 @@ fn needles() -> &'static Needles {
     })
 }
 
-/// Which patterns may match in `line`: for an ASCII line, those with a needle in it (one
-/// pass over the line); otherwise all of them.
+/// Which patterns may match in `line`: those with a needle in it (one pass over the line).
 fn candidates(line: &str) -> Vec<bool> {
     let n = patterns().len();
-    // Unicode case folding lets `(?i)` patterns match non-ASCII letters (the Kelvin sign is a
-    // `k`), which an ASCII needle would miss: such a line is searched by every pattern.
-    if !line.is_ascii() {
+    // Unicode simple case folding (which `(?i)` uses) maps two non-ASCII letters to ASCII
+    // ones: the Kelvin sign to `k` and the long s to `s`. An ASCII needle would miss them, so
+    // a line holding either is searched by every pattern.
+    if line.contains(['\u{212A}', '\u{17F}']) {
         return vec![true; n];
     }
     let (ac, owner) = needles();
@@ -633,6 +633,8 @@ mod tests {
             r#"DB_PASSWD := 'Zq8xW2vN5mK7pL3jR9tY6uH1gF4dS0aQ'"#,
             // Non-ASCII: the Kelvin sign folds to `k` under `(?i)`.
             "api_\u{212A}ey = \"Zq8xW2vN5mK7pL3jR9tY6uH1gF4dS0aQ\"",
+            "PA\u{17F}\u{17F}WORD = \"Zq8xW2vN5mK7pL3jR9tY6uH1gF4dS0aQ\"",
+            "— café token: \"Zq8xW2vN5mK7pL3jR9tY6uH1gF4dS0aQ\" ⋮ sk-ant-aBcDeFgHiJkLmNoPqRsTuVwXyZ012345678",
             "let v = step(3, 4); // nothing here",
             "Authorization is described in docs/auth.md",
         ];
