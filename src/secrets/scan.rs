@@ -173,27 +173,28 @@ fn needles() -> &'static Needles {
     })
 }
 
-/// Which patterns may match in `line`: those with a needle in it (one pass over the line).
-fn candidates(line: &str) -> Vec<bool> {
+/// Which patterns may match in `line`: those with a needle in it (one pass over the line);
+/// None when no pattern can, the usual answer, which costs no allocation.
+fn candidates(line: &str) -> Option<Vec<bool>> {
     let n = patterns().len();
     // Unicode simple case folding (which `(?i)` uses) maps two non-ASCII letters to ASCII
     // ones: the Kelvin sign to `k` and the long s to `s`. An ASCII needle would miss them, so
     // a line holding either is searched by every pattern.
     if line.contains(['\u{212A}', '\u{17F}']) {
-        return vec![true; n];
+        return Some(vec![true; n]);
     }
     let (ac, owner) = needles();
-    let mut may = vec![false; n];
     if !ac.is_match(line) {
-        return may;
+        return None;
     }
+    let mut may = vec![false; n];
     for m in ac.find_overlapping_iter(line) {
         let (pattern, needle, exact) = owner[m.pattern().as_usize()];
         if !exact || &line[m.start()..m.end()] == needle {
             may[pattern] = true;
         }
     }
-    may
+    may.contains(&true).then_some(may)
 }
 
 /// A credential found in a line.
@@ -207,12 +208,16 @@ pub struct SecretHit {
 
 /// Credentials in one line of text.
 pub fn scan_line(line: &str) -> Vec<SecretHit> {
-    let mut hits: Vec<SecretHit> = Vec::new();
-    let may = candidates(line);
-    if !may.contains(&true) {
-        return hits;
+    match candidates(line) {
+        Some(may) => scan_with(line, &may),
+        None => Vec::new(),
     }
-    for (p, _) in patterns().iter().zip(&may).filter(|(_, m)| **m) {
+}
+
+/// The credentials that the patterns marked in `may` find in `line`.
+fn scan_with(line: &str, may: &[bool]) -> Vec<SecretHit> {
+    let mut hits: Vec<SecretHit> = Vec::new();
+    for (p, _) in patterns().iter().zip(may).filter(|(_, m)| **m) {
         for caps in p.regex().captures_iter(line) {
             let Some(m) = caps.get(p.group) else { continue };
             if p.min_entropy > 0.0 && entropy(m.as_str()) < p.min_entropy {
@@ -291,32 +296,10 @@ mod tests {
 
     /// `scan_line` without the needle prefilter: every pattern searched on every line.
     fn scan_unfiltered(line: &str) -> Vec<(usize, usize)> {
-        let mut hits: Vec<SecretHit> = Vec::new();
-        for p in patterns() {
-            for caps in p.regex().captures_iter(line) {
-                let Some(m) = caps.get(p.group) else { continue };
-                if p.min_entropy > 0.0 && entropy(m.as_str()) < p.min_entropy {
-                    continue;
-                }
-                if looks_like_placeholder(m.as_str()) {
-                    continue;
-                }
-                if p.min_entropy > 0.0 && looks_like_variable_name(m.as_str()) {
-                    continue;
-                }
-                if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
-                    continue;
-                }
-                hits.push(SecretHit {
-                    kind: p.name,
-                    start: m.start(),
-                    end: m.end(),
-                });
-            }
-        }
-        let mut v: Vec<_> = hits.iter().map(|h| (h.start, h.end)).collect();
-        v.sort();
-        v
+        scan_with(line, &vec![true; patterns().len()])
+            .iter()
+            .map(|h| (h.start, h.end))
+            .collect()
     }
 
     #[test]
