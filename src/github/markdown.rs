@@ -6,6 +6,7 @@ use super::existing::SUMMARY_MARKER;
 use super::mentions::quiet;
 use super::threads::HeldBack;
 use crate::report;
+use crate::report::fence_for;
 use crate::review::ConsolidatedFinding;
 use crate::review::Review;
 
@@ -20,12 +21,6 @@ pub enum Suggestion {
     /// The replacement's lines are not within one hunk of the diff, so GitHub cannot commit
     /// it: shown as a plain code block, with where it goes.
     Shown,
-}
-
-/// A fence longer than any run of backticks in `text` (at least three).
-pub fn fence_for(text: &str) -> String {
-    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    "`".repeat((longest + 1).max(3))
 }
 
 /// `text` (a file name: the PR author's) as a code span its own backticks cannot close, so
@@ -51,7 +46,7 @@ pub fn code_span(text: &str) -> String {
 
 /// A GitHub suggestion block replacing the commented lines with `text` (empty deletes them).
 pub fn suggestion_block(text: &str) -> String {
-    let fence = fence_for(text);
+    let fence = fence_for([text]);
     if text.is_empty() {
         format!("{fence}suggestion\n{fence}\n")
     } else {
@@ -86,7 +81,7 @@ pub fn inline_body(
             b.push_str(&suggestion_block(&rep.text));
         }
         (Suggestion::Shown, Some(rep)) => {
-            let fence = fence_for(&rep.text);
+            let fence = fence_for([rep.text.as_str()]);
             b.push_str(&format!(
                 "\nSuggested text for {} lines {}–{} (not committable here: those lines are not within one hunk of the diff):\n\n{fence}\n{}\n{fence}\n",
                 code_span(&rep.path), rep.start_line, rep.end_line, rep.text
@@ -224,9 +219,9 @@ mod tests {
 
     #[test]
     fn a_suggestion_fence_outgrows_the_backticks_in_its_text() {
-        assert_eq!(fence_for("let x = 1;"), "```");
-        assert_eq!(fence_for("a `b` c"), "```");
-        assert_eq!(fence_for("// ```rust\n// ````"), "`````");
+        assert_eq!(fence_for(["let x = 1;"]), "```");
+        assert_eq!(fence_for(["a `b` c"]), "```");
+        assert_eq!(fence_for(["// ```rust\n// ````"]), "`````");
         assert_eq!(
             suggestion_block("x\n```y```"),
             "````suggestion\nx\n```y```\n````\n"

@@ -29,6 +29,18 @@ pub fn plural(n: usize) -> &'static str {
     }
 }
 
+/// A fence of backticks longer than any run of backticks in `texts` (at least three), so
+/// nothing quoted inside can close it.
+pub fn fence_for<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let longest = texts
+        .into_iter()
+        .flat_map(|t| t.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
+}
+
 /// `path:start` or `path:start-end`.
 pub fn place(path: &str, start: u32, end: u32) -> String {
     if end > start {

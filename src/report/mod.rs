@@ -1,6 +1,7 @@
 //! Renderers: one per format, each reading only a [`crate::review::Review`].
 
 mod common;
+pub use common::fence_for;
 pub mod html;
 pub mod markdown;
 pub mod metrics;

@@ -125,16 +125,6 @@ pub fn diff(f: &ConsolidatedFinding, r: &Replacement, context: u32) -> Diff {
     }
 }
 
-/// A fence of backticks longer than any run of backticks in `lines` (at least three).
-fn fence_for<'a>(lines: impl Iterator<Item = &'a str>) -> String {
-    let longest = lines
-        .flat_map(|l| l.split(|c| c != '`'))
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    "`".repeat(longest.max(2) + 1)
-}
-
 /// The Markdown section: a heading line and a ```` ```diff ```` block, the cited head lines as
 /// `-`, the replacement as `+`.
 pub fn markdown(f: &ConsolidatedFinding, r: &Replacement) -> String {
@@ -144,7 +134,7 @@ pub fn markdown(f: &ConsolidatedFinding, r: &Replacement) -> String {
     if !d.shows_current {
         out.push_str("(The current lines are not in this review.)\n\n");
     }
-    let fence = fence_for(d.lines.iter().map(|l| l.text.as_str()));
+    let fence = super::fence_for(d.lines.iter().map(|l| l.text.as_str()));
     let _ = writeln!(out, "{fence}diff");
     for l in &d.lines {
         let _ = writeln!(out, "{}{}", l.kind.sign(), l.text);
