@@ -16,15 +16,9 @@ const FINDINGS: usize = 100_000;
 /// Peak RSS may grow by at most this much over the input text itself.
 const BOUND_MIB: u64 = 64;
 
-/// VmHWM (peak resident set) of this process, in KiB.
-fn peak_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+#[path = "support/peak.rs"]
+mod peak;
+use peak::peak_kib;
 
 fn main() {
     let mut text = String::from(r#"{"schema": 1, "summary": "A flood.", "findings": ["#);

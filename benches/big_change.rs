@@ -31,14 +31,9 @@ fn brief(dir: &Path) -> (Change, String) {
     (change, text)
 }
 
-fn peak_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
+#[path = "support/peak.rs"]
+mod peak;
+use peak::peak_kib;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
