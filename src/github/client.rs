@@ -186,6 +186,12 @@ impl Client {
         path: &str,
         what: &str,
     ) -> Result<T, GitHubError> {
+        let page = self.get_page(path, what).await?;
+        self.decode(what, &page.body)
+    }
+
+    /// One GET of `path` (JSON) that GitHub answered 200, else the error naming `what`.
+    async fn get_page(&self, path: &str, what: &str) -> Result<Page, GitHubError> {
         let page = self
             .send(
                 reqwest::Method::GET,
@@ -198,7 +204,7 @@ impl Client {
         if page.status != 200 {
             return Err(self.error(what, &page));
         }
-        self.decode(what, &page.body)
+        Ok(page)
     }
 
     /// Every page of a list endpoint, following `Link: rel="next"`.
@@ -212,18 +218,7 @@ impl Client {
         let mut url = format!("{path}{sep}per_page=100");
         let mut out = Vec::new();
         loop {
-            let page = self
-                .send(
-                    reqwest::Method::GET,
-                    &url,
-                    "application/vnd.github+json",
-                    None,
-                    what,
-                )
-                .await?;
-            if page.status != 200 {
-                return Err(self.error(what, &page));
-            }
+            let page = self.get_page(&url, what).await?;
             let items: Vec<T> = self.decode(what, &page.body)?;
             out.extend(items);
             match page.next {
