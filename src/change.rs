@@ -43,9 +43,6 @@ pub struct Commit {
     /// ISO 8601 author date.
     pub date: String,
     pub parents: usize,
-    /// Paths touched by this commit.
-    #[serde(default)]
-    pub files: Vec<String>,
     #[serde(default)]
     pub lines_changed: usize,
 }
@@ -447,37 +444,21 @@ fn resolve_range(
     Ok((head_sha, base_ref, base_sha))
 }
 
-/// The range's commits, oldest first, with the paths each touched (a tree comparison, no
-/// content diff: renames show as their two paths). Lines changed are counted later, and only
-/// where they are needed ([`count_changed_lines`]).
+/// The range's commits, oldest first (no diff of any kind: nothing reads the paths each
+/// touched). Lines changed are counted later, and only where they are needed
+/// ([`count_changed_lines`]).
 fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
     let format = format!(
         "--format={RECORD}%H{FIELD}%P{FIELD}%an{FIELD}%ae{FIELD}%aI{FIELD}%s{FIELD}%b{FIELD}"
     );
     let range = format!("{base}..{head}");
-    // `-z`: paths NUL-terminated and never quoted, whatever they contain.
-    let out = repo.git(&[
-        "log",
-        "--reverse",
-        "-z",
-        "--no-renames",
-        "--name-only",
-        &format,
-        &range,
-        "--",
-    ])?;
+    let out = repo.git(&["log", "--reverse", &format, &range, "--"])?;
     let mut commits = Vec::new();
     for record in out.split(RECORD).filter(|r| !r.trim().is_empty()) {
         let parts: Vec<&str> = record.splitn(8, FIELD).collect();
         if parts.len() < 8 {
             continue;
         }
-        let files = parts[7]
-            .split('\0')
-            .map(|p| p.trim_start_matches('\n'))
-            .filter(|p| !p.is_empty())
-            .map(String::from)
-            .collect();
         commits.push(Commit {
             sha: parts[0].to_string(),
             parents: parts[1].split_whitespace().count(),
@@ -486,7 +467,6 @@ fn read_commits(repo: &Repo, base: &str, head: &str) -> Result<Vec<Commit>> {
             date: parts[4].to_string(),
             subject: parts[5].to_string(),
             body: parts[6].trim().to_string(),
-            files,
             lines_changed: 0,
         });
     }

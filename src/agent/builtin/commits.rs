@@ -270,7 +270,6 @@ mod tests {
             author_email: format!("{author}@example.com"),
             date: "2026-01-01T00:00:00Z".into(),
             parents,
-            files: Vec::new(),
             lines_changed: 10,
         }
     }
